@@ -1,0 +1,28 @@
+"""Booking: a multi-tenant online booking system on Pyramid."""
+
+from pyramid.config import Configurator
+
+from .limits import BodySizeLimit
+from .settings import SettingsError, parse_settings
+
+
+def main(global_config, **settings):
+    """Return the WSGI application."""
+    try:
+        settings = parse_settings(settings)
+    except SettingsError as exc:
+        # pserve shows this line and exits non-zero; no traceback to read.
+        raise SystemExit(f"booking: configuration error: {exc}") from None
+
+    with Configurator(settings=settings) as config:
+        config.include(".clock")  # request.now, read by ACLs and services
+        # Sessions, the security policy, CSRF by default, default permission.
+        config.include(".security")
+        config.include(".templating")
+        # pyramid_retry, then pyramid_tm, then request.dbsession.
+        config.include(".models")
+        config.include(".services")
+        config.include(".resources")  # root factory and the /api/v1 route
+        config.scan(".views")
+        app = config.make_wsgi_app()
+    return BodySizeLimit(app, settings["booking.max_body_bytes"])

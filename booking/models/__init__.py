@@ -1,0 +1,129 @@
+"""Database plumbing: engine, session factory, the per-request session.
+
+The shape is the Pyramid cookiecutter's: ``request.dbsession`` is bound to
+the request's transaction manager (``pyramid_tm``), and ``pyramid_retry``
+replays the whole request on transient database errors.
+"""
+
+import sqlite3
+
+import zope.sqlalchemy
+from sqlalchemy import engine_from_config, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import configure_mappers, sessionmaker
+
+from .audit import AuditLog  # noqa: F401
+from .booking import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus  # noqa: F401
+from .meta import Base  # noqa: F401
+from .resource import Resource, ResourceKind  # noqa: F401
+from .tenant import Tenant, TenantStatus  # noqa: F401
+from .user import ApiToken, Membership, Role, User, normalize_email  # noqa: F401
+from .venue import Closure, OpeningHours, Venue  # noqa: F401
+
+configure_mappers()
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: PostgreSQL SQLSTATEs worth replaying the request for: serialization
+#: failure, deadlock, lock timeout.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+EXCLUSION_VIOLATION = "23P01"
+
+
+def _configure_sqlite(engine, busy_timeout_ms):
+    """SQLite has one writer at a time. The driver is put in autocommit mode
+    so that we emit BEGIN ourselves: ``BEGIN IMMEDIATE`` for transactions that
+    will write (it takes the write lock up front, so two writers queue on the
+    busy timeout instead of failing half-way), plain ``BEGIN`` for readers."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        mode = connection.get_execution_options().get("sqlite_begin")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "immediate" else "BEGIN")
+
+
+def get_engine(settings, prefix="sqlalchemy."):
+    url = settings[prefix + "url"]
+    connect_args = {}
+    if url.startswith("sqlite"):
+        connect_args["timeout"] = settings.get("booking.sqlite_busy_timeout_ms", 30000) / 1000
+        connect_args["check_same_thread"] = False
+    elif url.startswith("postgresql"):
+        lock_timeout = int(settings.get("booking.pg_lock_timeout_ms", 5000))
+        connect_args["options"] = f"-c lock_timeout={lock_timeout}"
+    engine = engine_from_config(settings, prefix, connect_args=connect_args)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine, settings.get("booking.sqlite_busy_timeout_ms", 30000))
+    return engine
+
+
+def get_session_factory(engine):
+    return sessionmaker(bind=engine)
+
+
+def get_tm_session(session_factory, transaction_manager, request=None, write=False):
+    """A session joined to ``transaction_manager``.
+
+    ``write=True`` announces that the transaction will write; on SQLite it
+    then starts with ``BEGIN IMMEDIATE``. Usage in scripts::
+
+        with transaction.manager as tm:
+            dbsession = get_tm_session(factory, tm, write=True)
+    """
+    dbsession = session_factory(info={"request": request})
+    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    if write and dbsession.get_bind().dialect.name == "sqlite":
+        dbsession.connection(execution_options={"sqlite_begin": "immediate"})
+    return dbsession
+
+
+def is_transient_error(exc):
+    """True for database errors that a replay of the request may not meet
+    again: lock timeouts, deadlocks, serialization failures, a busy SQLite."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+        return True
+    if isinstance(orig, sqlite3.OperationalError):
+        message = str(orig).lower()
+        return "database is locked" in message or "database is busy" in message
+    return False
+
+
+def is_exclusion_violation(exc):
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == EXCLUSION_VIOLATION
+
+
+def includeme(config):
+    settings = config.get_settings()
+    # The transaction is begun explicitly by pyramid_tm for each request;
+    # pyramid_retry must come first so that it wraps the whole attempt.
+    settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    config.include("pyramid_retry")
+    config.include("pyramid_tm")
+
+    engine = get_engine(settings)
+    session_factory = get_session_factory(engine)
+    config.registry["dbsession_factory"] = session_factory
+
+    def dbsession(request):
+        return get_tm_session(
+            session_factory,
+            request.tm,
+            request=request,
+            write=request.method not in SAFE_METHODS,
+        )
+
+    config.add_request_method(dbsession, reify=True)

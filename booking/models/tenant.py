@@ -1,0 +1,51 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .meta import Base
+from .types import UTCDateTime
+
+
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+DEFAULT_REMINDER_OFFSETS = [24 * 60, 2 * 60]
+
+
+class Tenant(Base):
+    """A business that publishes venues and takes bookings."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended')", name="status"),
+        CheckConstraint("cancellation_window_minutes >= 0", name="cancellation_window"),
+        CheckConstraint("hold_minutes > 0", name="hold_minutes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    status: Mapped[str] = mapped_column(String(16), default=TenantStatus.ACTIVE)
+    #: A customer may cancel or reschedule until this long before the start.
+    cancellation_window_minutes: Mapped[int] = mapped_column(default=24 * 60)
+    #: How long an unpaid booking keeps its slot.
+    hold_minutes: Mapped[int] = mapped_column(default=15)
+    #: Minutes before the start at which reminders are sent.
+    reminder_offsets: Mapped[list[int]] = mapped_column(
+        JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS)
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def is_active(self):
+        return self.status == TenantStatus.ACTIVE
+
+    def __repr__(self):
+        return f"<Tenant {self.slug}>"

@@ -1,0 +1,66 @@
+"""The traversal tree: ``Root → t → Tenant → venues → Venue → resources →
+Resource`` and ``Tenant → bookings → Booking``. The JSON API mounts the same
+tree under ``/api/v1`` (route ``api``), with ``tokens`` beside ``t``."""
+
+from .bookables import ResourceCollection, ResourceContext
+from .bookings import BookingCollection, BookingContext
+from .tenants import TenantCollection, TenantContext
+from .venues import VenueCollection, VenueContext
+
+__all__ = [
+    "ApiRoot",
+    "BookingCollection",
+    "BookingContext",
+    "ResourceCollection",
+    "ResourceContext",
+    "Root",
+    "TenantCollection",
+    "TenantContext",
+    "TokenCollection",
+    "VenueCollection",
+    "VenueContext",
+]
+
+
+class Root:
+    __name__ = ""
+    __parent__ = None
+    __acl__ = []
+
+    def __init__(self, request):
+        self.request = request
+
+    def __getitem__(self, key):
+        if key == "t":
+            return TenantCollection(self, key, self.request)
+        raise KeyError(key)
+
+
+class TokenCollection:
+    """``/api/v1/tokens``: sign in for a bearer token, revoke it."""
+
+    __acl__ = []
+
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+
+
+class ApiRoot(Root):
+    def __getitem__(self, key):
+        if key == "tokens":
+            return TokenCollection(self, key)
+        return super().__getitem__(key)
+
+
+def root_factory(request):
+    return Root(request)
+
+
+def api_root_factory(request):
+    return ApiRoot(request)
+
+
+def includeme(config):
+    config.set_root_factory(root_factory)
+    config.add_route("api", "/api/v1/*traverse", factory=api_root_factory)

@@ -1,0 +1,53 @@
+"""Building blocks of the traversal tree.
+
+A *collection* looks its children up with a query scoped to its parent (the
+tenant, the venue) and turns a miss into ``KeyError``, which Pyramid answers
+with 404: a row of another tenant is never reachable through the tree.
+"""
+
+from pyramid.authorization import DENY_ALL, Allow
+
+from ..security import Permission, owner
+
+
+class Node:
+    """A location in the tree: ``__name__``, ``__parent__`` and the request."""
+
+    def __init__(self, parent, name, request):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.request = request
+
+    @property
+    def dbsession(self):
+        return self.request.dbsession
+
+    @property
+    def tenant_context(self):
+        node = self
+        while node is not None:
+            if getattr(node, "is_tenant", False):
+                return node
+            node = node.__parent__
+        return None
+
+    @property
+    def tenant(self):
+        """The tenant this node belongs to (a ``Tenant`` row)."""
+        return self.tenant_context._tenant
+
+
+def object_id(key):
+    """Turn a path segment into a row id, or raise ``KeyError`` (404)."""
+    if not key.isdigit() or len(key) > 18:
+        raise KeyError(key)
+    return int(key)
+
+
+def suspension_acl(tenant):
+    """A suspended tenant denies everything but ``view`` to its owners. Every
+    context below a tenant starts its ACL with this, because a child's own
+    grants are read before its parent's."""
+    if tenant.is_active:
+        return None
+    return [(Allow, owner(tenant.id), Permission.VIEW), DENY_ALL]

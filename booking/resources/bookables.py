@@ -1,0 +1,92 @@
+"""Bookable resources (courts, rooms, classes). The module is not called
+``resources.py`` to keep "traversal resource" and "bookable resource" apart."""
+
+from pyramid.authorization import Allow, Deny, Everyone
+from sqlalchemy import select
+
+from ..models import Resource
+from ..security import Permission, manager, owner, staff, venue_staff
+from .base import Node, object_id, suspension_acl
+from .tenants import STAFF_GRANTS
+
+P = Permission
+
+
+class ResourceCollection(Node):
+    """``/t/{slug}/venues/{id}/resources``: the venue's resources."""
+
+    __acl__ = []
+
+    @property
+    def venue(self):
+        return self.__parent__.venue
+
+    def __getitem__(self, key):
+        resource = self.dbsession.scalar(
+            select(Resource).where(
+                Resource.id == object_id(key),
+                Resource.venue_id == self.venue.id,
+                Resource.tenant_id == self.tenant.id,
+            )
+        )
+        if resource is None:
+            raise KeyError(key)
+        return ResourceContext(self, key, self.request, resource)
+
+    def resources(self, include_inactive=False):
+        query = select(Resource).where(
+            Resource.venue_id == self.venue.id, Resource.tenant_id == self.tenant.id
+        )
+        if not include_inactive:
+            query = query.where(Resource.active.is_(True))
+        return self.dbsession.scalars(query.order_by(Resource.name, Resource.id)).all()
+
+
+class ResourceContext(Node):
+    """``…/resources/{id}``. An inactive resource is visible to its staff
+    only, and bookable by nobody."""
+
+    def __init__(self, parent, name, request, resource):
+        super().__init__(parent, name, request)
+        self.resource = resource
+
+    @property
+    def venue(self):
+        return self.resource.venue
+
+    def __acl__(self):
+        suspended = suspension_acl(self.tenant)
+        if suspended:
+            return suspended
+        acl = [(Allow, manager(self.tenant.id), P.ADMIN)]
+        if not self.resource.active:
+            staff_only = (P.VIEW, P.MANAGE)
+            acl += [
+                (Allow, owner(self.tenant.id), staff_only),
+                (Allow, manager(self.tenant.id), staff_only),
+                (Allow, staff(self.tenant.id), staff_only),
+                (Allow, venue_staff(self.venue.id), staff_only),
+                (Deny, Everyone, (P.VIEW, P.BOOK, P.CANCEL, P.MANAGE)),
+            ]
+        else:
+            acl.append((Allow, venue_staff(self.venue.id), STAFF_GRANTS))
+        return acl
+
+
+def resource_context(tenant_context, resource_id):
+    """The context of resource ``resource_id`` of the tenant, placed in the
+    tree as traversal would place it (so its ACL is the same), or ``None``."""
+    from .venues import VenueCollection, VenueContext
+
+    request = tenant_context.request
+    resource = request.dbsession.scalar(
+        select(Resource).where(
+            Resource.id == resource_id, Resource.tenant_id == tenant_context.tenant.id
+        )
+    )
+    if resource is None:
+        return None
+    venues = VenueCollection(tenant_context, "venues", request)
+    venue = VenueContext(venues, str(resource.venue_id), request, resource.venue)
+    resources = ResourceCollection(venue, "resources", request)
+    return ResourceContext(resources, str(resource.id), request, resource)

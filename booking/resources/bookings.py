@@ -1,0 +1,60 @@
+from pyramid.authorization import DENY_ALL, Allow, Authenticated
+
+from ..models import Booking
+from ..services.policy import customer_may_change
+from ..security import Permission, manager, owner, staff, user_principal, venue_staff
+from .base import Node, object_id, suspension_acl
+
+P = Permission
+BOOKING_STAFF_GRANTS = (P.VIEW, P.CANCEL, P.MANAGE)
+
+
+class BookingCollection(Node):
+    """``/t/{slug}/bookings``: signed-in users list (their own, or for staff
+    their scope) and create bookings here."""
+
+    #: Anonymous visitors are asked to sign in rather than told "not found".
+    requires_sign_in = True
+
+    def __acl__(self):
+        return suspension_acl(self.tenant) or [(Allow, Authenticated, (P.VIEW, P.BOOK)), DENY_ALL]
+
+    def __getitem__(self, key):
+        booking = self.dbsession.get(Booking, object_id(key))
+        if booking is None or booking.tenant_id != self.tenant.id:
+            raise KeyError(key)
+        return BookingContext(self, key, self.request, booking)
+
+
+class BookingContext(Node):
+    """``/t/{slug}/bookings/{id}``. Its customer sees it, and may cancel or
+    reschedule it while the tenant's cancellation window is open; the staff
+    of its venue act on it at any time. Nobody else reaches it."""
+
+    requires_sign_in = True
+
+    def __init__(self, parent, name, request, booking):
+        super().__init__(parent, name, request)
+        self.booking = booking
+
+    @property
+    def resource(self):
+        return self.booking.resource
+
+    def __acl__(self):
+        suspended = suspension_acl(self.tenant)
+        if suspended:
+            return suspended
+        booking, tenant = self.booking, self.tenant
+        customer = user_principal(booking.customer_id)
+        acl = [(Allow, customer, P.VIEW)]
+        if customer_may_change(booking, tenant, self.request.now):
+            acl.append((Allow, customer, P.CANCEL))
+        acl += [
+            (Allow, owner(tenant.id), BOOKING_STAFF_GRANTS + (P.ADMIN,)),
+            (Allow, manager(tenant.id), BOOKING_STAFF_GRANTS),
+            (Allow, staff(tenant.id), BOOKING_STAFF_GRANTS),
+            (Allow, venue_staff(booking.resource.venue_id), BOOKING_STAFF_GRANTS),
+            DENY_ALL,
+        ]
+        return acl

@@ -1,0 +1,48 @@
+from pyramid.authorization import Allow
+from sqlalchemy import select
+
+from ..models import Venue
+from ..security import Permission, manager, venue_staff
+from .base import Node, object_id, suspension_acl
+from .tenants import STAFF_GRANTS
+
+
+class VenueCollection(Node):
+    """``/t/{slug}/venues``: the tenant's venues."""
+
+    __acl__ = []
+
+    def __getitem__(self, key):
+        venue = self.dbsession.scalar(
+            select(Venue).where(Venue.id == object_id(key), Venue.tenant_id == self.tenant.id)
+        )
+        if venue is None:
+            raise KeyError(key)
+        return VenueContext(self, key, self.request, venue)
+
+    def venues(self):
+        return self.dbsession.scalars(
+            select(Venue).where(Venue.tenant_id == self.tenant.id).order_by(Venue.name, Venue.id)
+        ).all()
+
+
+class VenueContext(Node):
+    """``/t/{slug}/venues/{id}``. Staff scoped to this venue act here (a
+    local role); managers may change its configuration."""
+
+    def __init__(self, parent, name, request, venue):
+        super().__init__(parent, name, request)
+        self.venue = venue
+
+    def __acl__(self):
+        return suspension_acl(self.tenant) or [
+            (Allow, venue_staff(self.venue.id), STAFF_GRANTS),
+            (Allow, manager(self.tenant.id), Permission.ADMIN),
+        ]
+
+    def __getitem__(self, key):
+        from .bookables import ResourceCollection
+
+        if key == "resources":
+            return ResourceCollection(self, key, self.request)
+        raise KeyError(key)

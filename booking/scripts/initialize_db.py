@@ -1,0 +1,63 @@
+"""``booking-initdb <ini> [--demo]``: migrate the database to the newest
+schema (safe to run again) and, with ``--demo``, load the demo tenants."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from pyramid.paster import bootstrap, get_appsettings, setup_logging
+from sqlalchemy.engine import make_url
+
+from ..models import get_tm_session
+from ..settings import SettingsError, parse_settings
+from .load_demo import load_demo
+
+
+def ini_path(config_uri):
+    return config_uri.split("#", 1)[0]
+
+
+def migrate(config_uri, settings):
+    """``alembic upgrade head`` with the app's own INI file."""
+    url = make_url(settings["sqlalchemy.url"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    alembic_config = Config(ini_path(config_uri))
+    alembic_config.attributes["configure_logging"] = False
+    command.upgrade(alembic_config, "head")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="booking-initdb",
+        description="Migrate the database to the newest schema; optionally load demo data.",
+    )
+    parser.add_argument("config_uri", help="the INI file, e.g. development.ini")
+    parser.add_argument("--demo", action="store_true",
+                        help="load the demo tenants 'demo' and 'harbor' (skipped if present)")
+    return parser.parse_args(argv[1:])
+
+
+def main(argv=sys.argv):
+    args = parse_args(argv)
+    setup_logging(args.config_uri)
+    try:
+        settings = parse_settings(get_appsettings(args.config_uri))
+    except SettingsError as exc:
+        raise SystemExit(f"booking-initdb: configuration error: {exc}") from None
+    migrate(args.config_uri, settings)
+    print("database migrated to the newest schema")
+    if args.demo:
+        with bootstrap(args.config_uri) as env:
+            request = env["request"]
+            with request.tm:
+                dbsession = get_tm_session(
+                    env["registry"]["dbsession_factory"], request.tm, write=True
+                )
+                loaded = load_demo(dbsession, request.now)
+        for slug in loaded:
+            print(f"demo tenant '{slug}' loaded")
+        if not loaded:
+            print("demo tenants already present: nothing loaded")

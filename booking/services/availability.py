@@ -1,0 +1,211 @@
+"""Free slots of a resource.
+
+Opening hours are local wall times in the venue's IANA zone; they are
+expanded day by day into instants with ``zoneinfo``. A wall time that does
+not exist (the spring DST gap) yields no slot; a wall time that exists twice
+(the autumn overlap) yields one slot, at its first occurrence. Closures,
+minimum notice, maximum advance and the seats of active bookings (buffers
+included) are then taken away.
+"""
+
+import bisect
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import or_, select, text
+
+from ..models import Booking, BookingStatus, Closure, OpeningHours
+from ..models.booking import ACTIVE_STATUS_SQL
+from ..models.resource import MAX_BLOCK_MINUTES
+
+MAX_BLOCK = timedelta(minutes=MAX_BLOCK_MINUTES)
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    start: datetime
+    end: datetime
+    seats_left: int
+
+
+def zone_of(resource):
+    """The IANA zone a resource's opening hours are written in."""
+    venue = resource.venue
+    return ZoneInfo(venue.time_zone or venue.tenant.time_zone)
+
+
+def valid_time_zone(name):
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return False
+    return True
+
+
+def local_instant(day, minute, zone):
+    """The instant of wall time ``minute`` after midnight on ``day`` in
+    ``zone``, or ``None`` if the clocks skip it (DST gap). For a wall time
+    that happens twice, the first occurrence."""
+    wall = datetime.combine(day, time(minute // 60, minute % 60))
+    instant = wall.replace(tzinfo=zone).astimezone(UTC)
+    if instant.astimezone(zone).replace(tzinfo=None) != wall:
+        return None
+    return instant
+
+
+def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after=0):
+    """Candidate ``(start, end)`` instants, sorted, from weekly ``hours``
+    (``{weekday: [(opens_minute, closes_minute), ...]}``) for the local days
+    ``first_day`` to ``last_day`` inclusive.
+
+    Each slot's blocked span (``before`` minutes of set-up, the slot,
+    ``after`` minutes of turnover) lies within an opening range, and the
+    spans follow each other back to back from the opening time."""
+    length = timedelta(minutes=slot_minutes)
+    step = before + slot_minutes + after
+    seen = set()
+    slots = []
+    day = first_day
+    while day <= last_day:
+        for opens, closes in hours.get(day.weekday(), ()):
+            for minute in range(opens + before, closes - slot_minutes - after + 1, step):
+                start = local_instant(day, minute, zone)
+                if start is None or start in seen:
+                    continue
+                seen.add(start)
+                slots.append((start, start + length))
+        day += timedelta(days=1)
+    slots.sort()
+    return slots
+
+
+class Occupancy:
+    """Seats taken by active bookings, answered per period by bisecting the
+    bookings sorted by the start of their blocked span."""
+
+    def __init__(self, rows):
+        rows = sorted(rows)
+        self._starts = [row[0] for row in rows]
+        self._rows = rows
+
+    def seats(self, block_start, block_end):
+        low = bisect.bisect_left(self._starts, block_start - MAX_BLOCK)
+        high = bisect.bisect_left(self._starts, block_end)
+        return sum(
+            seats for start, end, seats in self._rows[low:high] if end > block_start
+        )
+
+
+class AvailabilityService:
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+
+    def weekly_hours(self, resource):
+        """``{weekday: [(opens_minute, closes_minute), ...]}`` for
+        ``resource``: its own rows if it has any, else its venue's."""
+        rows = self.dbsession.execute(
+            select(
+                OpeningHours.resource_id,
+                OpeningHours.weekday,
+                OpeningHours.opens_minute,
+                OpeningHours.closes_minute,
+            ).where(
+                OpeningHours.venue_id == resource.venue_id,
+                OpeningHours.tenant_id == resource.tenant_id,
+                or_(OpeningHours.resource_id.is_(None), OpeningHours.resource_id == resource.id),
+            )
+        ).all()
+        own = [row for row in rows if row.resource_id is not None]
+        hours = defaultdict(list)
+        for row in own or rows:
+            hours[row.weekday].append((row.opens_minute, row.closes_minute))
+        for ranges in hours.values():
+            ranges.sort()
+        return hours
+
+    def closures(self, resource, start, end):
+        """Closure periods of the resource or its venue overlapping [start, end)."""
+        return self.dbsession.execute(
+            select(Closure.starts_at, Closure.ends_at).where(
+                Closure.venue_id == resource.venue_id,
+                Closure.tenant_id == resource.tenant_id,
+                or_(Closure.resource_id.is_(None), Closure.resource_id == resource.id),
+                Closure.starts_at < end,
+                Closure.ends_at > start,
+            )
+        ).all()
+
+    def occupancy(self, resource, start, end, exclude_booking_id=None):
+        """Active bookings whose blocked span overlaps [start, end)."""
+        query = select(
+            Booking.block_start, Booking.block_end, Booking.seats, Booking.status,
+            Booking.hold_expires_at,
+        ).where(
+            Booking.resource_id == resource.id,
+            text(ACTIVE_STATUS_SQL),
+            Booking.block_start < end,
+            Booking.block_start > start - MAX_BLOCK,
+            Booking.block_end > start,
+        )
+        if exclude_booking_id is not None:
+            query = query.where(Booking.id != exclude_booking_id)
+        now = self.now
+        return Occupancy(
+            (row.block_start, row.block_end, row.seats)
+            for row in self.dbsession.execute(query)
+            if row.status != BookingStatus.HELD or row.hold_expires_at > now
+        )
+
+    def candidates(self, resource, zone, first_day, last_day):
+        return expand_slots(
+            self.weekly_hours(resource), zone, resource.slot_minutes, first_day, last_day,
+            resource.buffer_before_minutes, resource.buffer_after_minutes,
+        )
+
+    def bookable_window(self, resource):
+        """The first and last instants a slot of ``resource`` may start at now."""
+        earliest = self.now + timedelta(minutes=resource.min_notice_minutes)
+        latest = self.now + timedelta(days=resource.max_advance_days)
+        return earliest, latest
+
+    def slots(self, resource, first_day, last_day, exclude_booking_id=None):
+        """Every slot of the local days ``first_day``..``last_day`` that is
+        open, bookable now and not closed, with its seats left (possibly 0)."""
+        zone = zone_of(resource)
+        candidates = self.candidates(resource, zone, first_day, last_day)
+        earliest, latest = self.bookable_window(resource)
+        candidates = [(s, e) for s, e in candidates if earliest <= s <= latest]
+        if not candidates:
+            return []
+        before = timedelta(minutes=resource.buffer_before_minutes)
+        after = timedelta(minutes=resource.buffer_after_minutes)
+        span_start, span_end = candidates[0][0], candidates[-1][1]
+        closed = self.closures(resource, span_start, span_end)
+        taken = self.occupancy(resource, span_start - before, span_end + after, exclude_booking_id)
+        slots = []
+        for start, end in candidates:
+            if any(c_start < end and c_end > start for c_start, c_end in closed):
+                continue
+            seats_left = resource.capacity - taken.seats(start - before, end + after)
+            slots.append(Slot(start, end, max(seats_left, 0)))
+        return slots
+
+    def free_slots(self, resource, first_day, last_day):
+        return [
+            slot for slot in self.slots(resource, first_day, last_day) if slot.seats_left > 0
+        ]
+
+    def is_on_grid(self, resource, start):
+        """Whether ``start`` (an aware instant) begins a slot of the
+        resource's opening hours, ignoring notice, closures and bookings."""
+        zone = zone_of(resource)
+        day = start.astimezone(zone).date()
+        # The local day of a slot's start is unambiguous, but look at the
+        # neighbours too so that a DST edge never hides a real slot.
+        candidates = self.candidates(
+            resource, zone, day - timedelta(days=1), day + timedelta(days=1)
+        )
+        return any(slot_start == start for slot_start, _ in candidates)

@@ -1,0 +1,290 @@
+"""Booking, cancelling and rescheduling: the double-booking guard.
+
+Every change runs inside the caller's transaction and, before it counts
+seats, serialises with every other change to the same resource: on
+PostgreSQL by locking the resource row (``SELECT … FOR UPDATE``), on SQLite
+because a writing transaction started with ``BEGIN IMMEDIATE`` already holds
+the database's only write lock. Stale holds of the resource are expired in
+the same transaction, so they never block a slot. On PostgreSQL the
+exclusion constraint on ``bookings`` enforces the same invariant for
+exclusive resources in the schema itself; its violation is a ``Conflict``.
+"""
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..models import AuditLog, Booking, BookingStatus, PaymentStatus, Resource, is_exclusion_violation
+from .availability import AvailabilityService, zone_of
+from .errors import Conflict, PolicyViolation, ValidationError
+from .policy import cancellation_deadline
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 8
+
+
+def new_reference():
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def local_text(instant, zone):
+    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+class BookingService:
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+        self.availability = AvailabilityService(dbsession, now)
+
+    # -- the guard -----------------------------------------------------------
+
+    def lock_resources(self, *resource_ids):
+        """Serialise with every other change to these resources until the
+        transaction ends. Locks are taken in id order (no deadlocks)."""
+        connection = self.dbsession.connection()
+        if connection.dialect.name == "sqlite":
+            if connection.get_execution_options().get("sqlite_begin") != "immediate":
+                raise RuntimeError(
+                    "booking changes on SQLite need a write transaction (BEGIN IMMEDIATE): "
+                    "open the session with get_tm_session(..., write=True)"
+                )
+            return
+        self.dbsession.execute(
+            select(Resource.id)
+            .where(Resource.id.in_(sorted(set(resource_ids))))
+            .order_by(Resource.id)
+            .with_for_update()
+        ).all()
+
+    def expire_holds(self, resource_id, actor_id=None):
+        """Release the holds of ``resource_id`` whose time ran out."""
+        expired = self.dbsession.execute(
+            update(Booking)
+            .where(
+                Booking.resource_id == resource_id,
+                Booking.status == BookingStatus.HELD,
+                Booking.hold_expires_at <= self.now,
+            )
+            .values(status=BookingStatus.EXPIRED, updated_at=self.now)
+            .returning(Booking.id, Booking.tenant_id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        for booking_id, tenant_id in expired:
+            self.audit(tenant_id, actor_id, "booking.expired", booking_id)
+        return len(expired)
+
+    def check_slot(self, resource, start, seats, exclude_booking_id=None):
+        """Raise unless ``seats`` more fit in the slot of ``resource`` that
+        starts at ``start``. Call with the resource locked."""
+        zone = zone_of(resource)
+        if not resource.active:
+            raise Conflict("this resource is not taking bookings", field="resource_id")
+        if not 1 <= seats <= resource.capacity:
+            raise ValidationError(
+                f"must be between 1 and {resource.capacity} (the resource's capacity)",
+                field="seats",
+            )
+        earliest, latest = self.availability.bookable_window(resource)
+        if start < self.now:
+            raise ValidationError("is in the past", field="start")
+        if not self.availability.is_on_grid(resource, start):
+            raise ValidationError(
+                f"{local_text(start, zone)} is not a slot of this resource: slots of "
+                f"{resource.slot_minutes} minutes start at its opening times",
+                field="start",
+            )
+        if start < earliest:
+            raise ValidationError(
+                f"is too soon: book at least {resource.min_notice_minutes} minutes ahead",
+                field="start",
+            )
+        if start > latest:
+            raise ValidationError(
+                f"is too far ahead: bookings open {resource.max_advance_days} days in advance",
+                field="start",
+            )
+        end = start + timedelta(minutes=resource.slot_minutes)
+        if self.availability.closures(resource, start, end):
+            raise Conflict(f"the venue is closed at {local_text(start, zone)}", field="start")
+        block_start, block_end = self.block(resource, start, end)
+        taken = self.availability.occupancy(
+            resource, block_start, block_end, exclude_booking_id
+        ).seats(block_start, block_end)
+        if taken + seats > resource.capacity:
+            left = max(resource.capacity - taken, 0)
+            detail = "is already booked" if left == 0 else f"has only {left} seat(s) left"
+            raise Conflict(f"the slot at {local_text(start, zone)} {detail}", field="start")
+        return end, block_start, block_end
+
+    @staticmethod
+    def block(resource, start, end):
+        return (
+            start - timedelta(minutes=resource.buffer_before_minutes),
+            end + timedelta(minutes=resource.buffer_after_minutes),
+        )
+
+    def flush(self):
+        """Flush, turning PostgreSQL's exclusion violation into a Conflict."""
+        try:
+            self.dbsession.flush()
+        except IntegrityError as exc:
+            if is_exclusion_violation(exc):
+                raise Conflict("the slot is already booked", field="start") from exc
+            raise
+
+    def audit(self, tenant_id, actor_id, action, booking_id, **details):
+        self.dbsession.add(
+            AuditLog(
+                tenant_id=tenant_id,
+                actor_id=actor_id,
+                action=action,
+                target_type="booking",
+                target_id=booking_id,
+                at=self.now,
+                details=details,
+            )
+        )
+
+    # -- the operations ------------------------------------------------------
+
+    def book(self, tenant, resource, customer, start, seats=1, *, actor_id=None, note="",
+             idempotency_key=None, hold=False):
+        """Book ``seats`` on the slot of ``resource`` at ``start`` for
+        ``customer``. Returns ``(booking, created)``; ``created`` is False
+        when ``idempotency_key`` names a booking this customer already made."""
+        self.lock_resources(resource.id)
+        if idempotency_key is not None:
+            existing = self.dbsession.scalar(
+                select(Booking).where(
+                    Booking.tenant_id == tenant.id,
+                    Booking.customer_id == customer.id,
+                    Booking.idempotency_key == idempotency_key,
+                )
+            )
+            if existing is not None:
+                if (existing.resource_id, existing.starts_at, existing.seats) != (
+                    resource.id, start, seats,
+                ):
+                    raise Conflict(
+                        "this Idempotency-Key was already used for a different booking",
+                        field="idempotency_key",
+                    )
+                return existing, False
+        self.expire_holds(resource.id, actor_id)
+        end, block_start, block_end = self.check_slot(resource, start, seats)
+        price = resource.price * seats
+        booking = Booking(
+            tenant_id=tenant.id,
+            reference=new_reference(),
+            resource_id=resource.id,
+            customer_id=customer.id,
+            starts_at=start,
+            ends_at=end,
+            block_start=block_start,
+            block_end=block_end,
+            seats=seats,
+            exclusive=resource.is_exclusive,
+            status=BookingStatus.HELD if hold else BookingStatus.CONFIRMED,
+            hold_expires_at=self.now + timedelta(minutes=tenant.hold_minutes) if hold else None,
+            price=price,
+            currency=tenant.currency,
+            payment_status=PaymentStatus.DUE_AT_VENUE if price else PaymentStatus.NOT_REQUIRED,
+            idempotency_key=idempotency_key,
+            note=note,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+        self.dbsession.add(booking)
+        self.flush()
+        self.audit(
+            tenant.id, actor_id, "booking.created", booking.id,
+            resource_id=resource.id, start=start.isoformat(), seats=seats, status=booking.status,
+        )
+        return booking, True
+
+    def cancel(self, tenant, booking, *, actor_id=None, reason="", by_staff=False):
+        """Cancel ``booking``. Customers may only inside the tenant's
+        cancellation window; staff at any time."""
+        self.lock_resources(booking.resource_id)
+        self.dbsession.refresh(booking)
+        if not booking.is_active:
+            raise Conflict(f"the booking is already {booking.status}", field="status")
+        if not by_staff and self.now > cancellation_deadline(booking, tenant):
+            raise PolicyViolation(
+                "the cancellation window has closed: this booking could be changed until "
+                f"{local_text(cancellation_deadline(booking, tenant), zone_of(booking.resource))}"
+            )
+        booking.status = BookingStatus.CANCELLED
+        booking.cancel_reason = reason
+        booking.updated_at = self.now
+        self.flush()
+        self.audit(tenant.id, actor_id, "booking.cancelled", booking.id, reason=reason,
+                   by_staff=by_staff)
+        return booking
+
+    def reschedule(self, tenant, booking, new_resource, new_start, *, actor_id=None,
+                   by_staff=False):
+        """Move ``booking`` to ``new_start`` (on ``new_resource``) in one
+        step: the new slot is guarded like a new booking; on conflict
+        nothing changes and the booking keeps its old slot."""
+        self.lock_resources(booking.resource_id, new_resource.id)
+        self.dbsession.refresh(booking)
+        if not booking.is_active:
+            raise Conflict(f"the booking is {booking.status} and cannot be moved", field="status")
+        if not by_staff and self.now > cancellation_deadline(booking, tenant):
+            raise PolicyViolation("the window for changing this booking has closed")
+        if new_resource.venue.tenant_id != tenant.id:
+            raise ValidationError("is not a resource of this business", field="resource_id")
+        if new_resource.id == booking.resource_id and new_start == booking.starts_at:
+            raise ValidationError("is the booking's current time", field="start")
+        self.expire_holds(new_resource.id, actor_id)
+        end, block_start, block_end = self.check_slot(
+            new_resource, new_start, booking.seats, exclude_booking_id=booking.id
+        )
+        old = {"resource_id": booking.resource_id, "start": booking.starts_at.isoformat()}
+        booking.resource_id = new_resource.id
+        booking.resource = new_resource
+        booking.starts_at, booking.ends_at = new_start, end
+        booking.block_start, booking.block_end = block_start, block_end
+        booking.exclusive = new_resource.is_exclusive
+        booking.sequence += 1
+        booking.updated_at = self.now
+        self.flush()
+        self.audit(
+            tenant.id, actor_id, "booking.rescheduled", booking.id,
+            old=old, new={"resource_id": new_resource.id, "start": new_start.isoformat()},
+            by_staff=by_staff,
+        )
+        return booking
+
+
+def visible_bookings(dbsession, tenant, user, memberships, *, status=None, starts_from=None,
+                     starts_before=None, limit=50, offset=0):
+    """The bookings of ``tenant`` that ``user`` may see: their own, and for
+    staff those of their scope (the whole tenant, or their venue)."""
+    mine = [m for m in memberships if m.tenant_id == tenant.id]
+    query = select(Booking).where(Booking.tenant_id == tenant.id)
+    if not any(m.venue_id is None for m in mine):
+        venue_ids = [m.venue_id for m in mine]
+        visible = Booking.customer_id == user.id
+        if venue_ids:
+            visible = or_(
+                visible,
+                Booking.resource_id.in_(
+                    select(Resource.id).where(
+                        Resource.tenant_id == tenant.id, Resource.venue_id.in_(venue_ids)
+                    )
+                ),
+            )
+        query = query.where(visible)
+    if status is not None:
+        query = query.where(Booking.status == status)
+    if starts_from is not None:
+        query = query.where(Booking.starts_at >= starts_from)
+    if starts_before is not None:
+        query = query.where(Booking.starts_at < starts_before)
+    query = query.order_by(Booking.starts_at, Booking.id).limit(limit).offset(offset)
+    return dbsession.scalars(query).all()

@@ -1,0 +1,35 @@
+"""Domain errors. Services raise them; ``booking.views.errors`` turns them
+into a 4xx (a JSON error for the API, a page for the site)."""
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message, field=None, **extra):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra
+
+
+class ValidationError(DomainError):
+    """Input that cannot be right whatever the state of the world."""
+
+    status = 400
+    code = "invalid"
+
+
+class Conflict(DomainError):
+    """The request is valid but the state of the world refuses it: the slot
+    is taken, the booking was already cancelled."""
+
+    status = 409
+    code = "conflict"
+
+
+class PolicyViolation(DomainError):
+    """A rule of the tenant forbids it (e.g. the cancellation window closed)."""
+
+    status = 403
+    code = "forbidden"

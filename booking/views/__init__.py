@@ -1,0 +1,1 @@
+"""HTML views (public, account) and the JSON API (``api/``). Scanned by ``main``."""

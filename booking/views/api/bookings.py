@@ -1,0 +1,141 @@
+"""Create, list, read, cancel and reschedule bookings."""
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pyramid.view import view_config, view_defaults
+
+from ...models import BookingStatus
+from ...resources import BookingCollection, BookingContext
+from ...resources.bookables import resource_context
+from ...security import Permission
+from ...services import BookingService
+from ...services.booking import visible_bookings
+from ...services.errors import Conflict, ValidationError
+from ..forms import Field, day, instant, integer, json_body, optional, parse, query, string
+from .serialize import booking_json
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def idempotency_key(request):
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise ValidationError(
+            f"must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters", field="Idempotency-Key"
+        )
+    return key
+
+
+def bookable_resource(request, tenant_context, resource_id):
+    """The resource the body names, if the caller may book it."""
+    context = resource_context(tenant_context, resource_id)
+    if context is None or not request.has_permission(Permission.VIEW, context):
+        raise ValidationError("does not name a resource of this business", field="resource_id")
+    if not request.has_permission(Permission.BOOK, context):
+        raise Conflict("this resource is not taking bookings", field="resource_id")
+    return context.resource
+
+
+@view_defaults(context=BookingCollection, route_name="api", renderer="json")
+class BookingCollectionApi:
+    def __init__(self, context, request):
+        self.context = context
+        self.request = request
+
+    @view_config(request_method="POST", permission=Permission.BOOK)
+    def create(self):
+        request = self.request
+        data = parse(json_body(request), {
+            "resource_id": Field(integer(minimum=1)),
+            "start": Field(instant),
+            "seats": optional(integer(minimum=1, maximum=10_000), default=1),
+            "note": optional(string(1000), default=""),
+        })
+        key = idempotency_key(request)
+        resource = bookable_resource(request, self.context.tenant_context, data["resource_id"])
+        user = request.identity.user
+        booking, created = request.find_service(BookingService).book(
+            self.context.tenant, resource, user, data["start"], data["seats"],
+            actor_id=user.id, note=data["note"], idempotency_key=key,
+        )
+        request.response.status_int = 201
+        if not created:
+            request.response.headers["Idempotent-Replayed"] = "true"
+        return booking_json(booking)
+
+    @view_config(request_method="GET", permission=Permission.VIEW)
+    def list(self):
+        request = self.request
+        params = query(request, {
+            "status": optional(string(16)),
+            "from": optional(day),
+            "to": optional(day),
+            "limit": optional(integer(1, 200, from_text=True), default=50),
+            "offset": optional(integer(0, 100_000, from_text=True), default=0),
+        })
+        if params["status"] is not None and params["status"] not in set(BookingStatus):
+            raise ValidationError(
+                f"must be one of {', '.join(BookingStatus)}", field="status"
+            )
+        tenant = self.context.tenant
+        zone = ZoneInfo(tenant.time_zone)
+        identity = request.identity
+        bookings = visible_bookings(
+            request.dbsession, tenant, identity.user, identity.memberships,
+            status=params["status"],
+            starts_from=_local_midnight(params["from"], zone),
+            starts_before=_local_midnight(params["to"] and params["to"] + timedelta(days=1), zone),
+            limit=params["limit"], offset=params["offset"],
+        )
+        return {"bookings": [booking_json(booking) for booking in bookings]}
+
+
+def _local_midnight(day_value, zone):
+    if day_value is None:
+        return None
+    return datetime.combine(day_value, time(0), tzinfo=zone)
+
+
+@view_defaults(context=BookingContext, route_name="api", renderer="json")
+class BookingApi:
+    def __init__(self, context, request):
+        self.context = context
+        self.request = request
+
+    @view_config(request_method="GET", permission=Permission.VIEW)
+    def show(self):
+        return booking_json(self.context.booking)
+
+    @view_config(name="cancel", request_method="POST", permission=Permission.CANCEL)
+    def cancel(self):
+        request = self.request
+        data = parse(json_body(request, allow_empty=True), {
+            "reason": optional(string(1000), default=""),
+        })
+        booking = request.find_service(BookingService).cancel(
+            self.context.tenant, self.context.booking,
+            actor_id=request.identity.user.id, reason=data["reason"],
+            by_staff=request.has_permission(Permission.MANAGE, self.context),
+        )
+        return booking_json(booking)
+
+    @view_config(name="reschedule", request_method="POST", permission=Permission.CANCEL)
+    def reschedule(self):
+        request = self.request
+        data = parse(json_body(request), {
+            "start": Field(instant),
+            "resource_id": optional(integer(minimum=1)),
+        })
+        booking = self.context.booking
+        resource_id = data["resource_id"] or booking.resource_id
+        resource = bookable_resource(request, self.context.tenant_context, resource_id)
+        booking = request.find_service(BookingService).reschedule(
+            self.context.tenant, booking, resource, data["start"],
+            actor_id=request.identity.user.id,
+            by_staff=request.has_permission(Permission.MANAGE, self.context),
+        )
+        return booking_json(booking)

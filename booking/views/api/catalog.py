@@ -1,0 +1,89 @@
+"""What a tenant offers: the tenant, its venues, resources and free slots."""
+
+from datetime import timedelta
+
+from pyramid.view import view_config
+
+from ...resources import (
+    ResourceCollection,
+    ResourceContext,
+    TenantContext,
+    VenueCollection,
+    VenueContext,
+)
+from ...security import Permission
+from ...services import AvailabilityService
+from ...services.availability import zone_of
+from ...services.errors import ValidationError
+from ..forms import day, optional, query, time_zone
+from .serialize import resource_json, tenant_json, venue_json
+
+MAX_RANGE_DAYS = 62
+#: How far from today a query may look, back and ahead.
+MAX_DAYS_BACK, MAX_DAYS_AHEAD = 366, 2 * 366
+
+api_view = dict(route_name="api", renderer="json", request_method="GET", permission=Permission.VIEW)
+
+
+@view_config(context=TenantContext, **api_view)
+def tenant(context, request):
+    return tenant_json(context.tenant)
+
+
+@view_config(context=VenueCollection, **api_view)
+def venues(context, request):
+    return {"venues": [venue_json(venue) for venue in context.venues()]}
+
+
+@view_config(context=VenueContext, **api_view)
+def venue(context, request):
+    return venue_json(context.venue)
+
+
+@view_config(context=ResourceCollection, **api_view)
+def resources(context, request):
+    return {"resources": [resource_json(resource) for resource in context.resources()]}
+
+
+@view_config(context=ResourceContext, **api_view)
+def resource(context, request):
+    return resource_json(context.resource)
+
+
+def availability_range(request, zone):
+    """``from``/``to`` (local dates, inclusive) from the query string;
+    by default the seven days from today."""
+    params = query(request, {"from": optional(day), "to": optional(day), "tz": optional(time_zone)})
+    today = request.now.astimezone(zone).date()
+    first = params["from"] or today
+    last = params["to"] or first + timedelta(days=6)
+    if last < first:
+        raise ValidationError("must not be before 'from'", field="to")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise ValidationError(f"the range may cover at most {MAX_RANGE_DAYS} days", field="to")
+    if first < today - timedelta(days=MAX_DAYS_BACK):
+        raise ValidationError(f"is more than {MAX_DAYS_BACK} days in the past", field="from")
+    if last > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise ValidationError(f"is more than {MAX_DAYS_AHEAD} days ahead", field="to")
+    return first, last, params["tz"]
+
+
+@view_config(context=ResourceContext, name="availability", **api_view)
+def availability(context, request):
+    resource = context.resource
+    zone = zone_of(resource)
+    first, last, shown_zone = availability_range(request, zone)
+    shown_zone = shown_zone or zone
+    slots = request.find_service(AvailabilityService).free_slots(resource, first, last)
+    return {
+        "resource_id": resource.id,
+        "time_zone": str(shown_zone),
+        "slots": [
+            {
+                "start": slot.start.astimezone(shown_zone).isoformat(),
+                "end": slot.end.astimezone(shown_zone).isoformat(),
+                "seats_left": slot.seats_left,
+            }
+            for slot in slots
+        ],
+    }

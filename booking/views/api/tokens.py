@@ -1,0 +1,48 @@
+"""Bearer tokens: sign in with email and password, revoke the token in use."""
+
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+from sqlalchemy import select, update
+
+from ...models import ApiToken, User, normalize_email
+from ...passwords import burn_verification, verify_password
+from ...resources import TokenCollection
+from ...security import new_api_token
+from ..errors import error_response
+from ..forms import Field, json_body, parse, string
+
+
+@view_config(context=TokenCollection, route_name="api", request_method="POST", renderer="json",
+             permission=NO_PERMISSION_REQUIRED, require_csrf=False)
+def create_token(context, request):
+    data = parse(json_body(request), {
+        "email": Field(string(254, min_length=1)),
+        "password": Field(string(1024, min_length=1, strip=False)),
+    })
+    user = request.dbsession.scalar(select(User).where(User.email == normalize_email(data["email"])))
+    if user is None:
+        burn_verification(data["password"])
+        ok = False
+    else:
+        ok, new_hash = verify_password(data["password"], user.password_hash)
+        if ok and new_hash:
+            user.password_hash = new_hash
+    if not ok:
+        return error_response(request, 401, "invalid_credentials", "The email or the password is wrong.")
+    token = new_api_token(request.dbsession, user, request.now)
+    request.response.status_int = 201
+    return {"token": token}
+
+
+@view_config(context=TokenCollection, name="current", route_name="api", request_method="DELETE",
+             permission=NO_PERMISSION_REQUIRED)
+def revoke_token(context, request):
+    identity = request.identity
+    if identity is None or identity.method != "token":
+        return error_response(request, 401, "unauthorized",
+                              "Send the token to revoke as 'Authorization: Bearer <token>'.")
+    request.dbsession.execute(
+        update(ApiToken).where(ApiToken.id == identity.token_id).values(revoked_at=request.now)
+    )
+    request.response.status_int = 204
+    return request.response

@@ -1,0 +1,112 @@
+"""Every error, in the shape its client expects: ``{"error": {"code",
+"message", "field"?}}`` under ``/api/``, a page elsewhere."""
+
+import logging
+
+from pyramid.csrf import get_csrf_token
+from pyramid.exceptions import BadCSRFToken
+from pyramid.httpexceptions import HTTPException, HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.response import Response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid_retry import mark_error_retryable
+from sqlalchemy.exc import DBAPIError
+
+from ..models import is_transient_error
+from ..security import Permission
+from ..services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def is_api(request):
+    return request.path_info.startswith("/api/")
+
+
+def error_response(request, status, code, message, field=None, **extra):
+    if is_api(request):
+        error = {"code": code, "message": message}
+        if field is not None:
+            error["field"] = field
+        error.update(extra)
+        return Response(json_body={"error": error}, status=status, charset="utf-8",
+                        content_type="application/json")
+    response = render_to_response(
+        "errors/error.jinja2",
+        {"status": status, "code": code, "message": message, "field": field},
+        request=request,
+    )
+    response.status_int = status
+    return response
+
+
+@notfound_view_config()
+def not_found(exc, request):
+    return error_response(request, 404, "not_found", "Nothing here: the address names nothing you can see.")
+
+
+@forbidden_view_config()
+def forbidden(exc, request):
+    """Anonymous visitors are asked to sign in; a signed-in user who may not
+    even *see* the thing is told it is not found, so that ids of other
+    people's bookings reveal nothing; otherwise 403 with the reason."""
+    context = request.context
+    signed_in = request.authenticated_userid is not None
+    if not request.has_permission(Permission.VIEW, context) and (
+        signed_in or not getattr(context, "requires_sign_in", False)
+    ):
+        return not_found(exc, request)
+    if not signed_in:
+        if is_api(request):
+            response = error_response(
+                request, 401, "unauthorized",
+                "Sign in first: send 'Authorization: Bearer <token>' (POST /api/v1/tokens).",
+            )
+            response.headers["WWW-Authenticate"] = 'Bearer realm="booking"'
+            return response
+        return HTTPSeeOther(request.resource_url(request.root, "login",
+                                                 query={"next": request.path_qs}))
+    explain = getattr(context, "denial_reason", None)
+    reason = explain(request) if explain else None
+    return error_response(request, 403, "forbidden", reason or "You may not do that here.")
+
+
+@exception_view_config(BadCSRFToken)
+def bad_csrf(exc, request):
+    # A new token, so that the page the user goes back to works.
+    get_csrf_token(request)
+    return error_response(
+        request, 400, "csrf",
+        "The form was stale or did not come from this site (CSRF check failed): reload and try again.",
+    )
+
+
+@exception_view_config(DomainError)
+def domain_error(exc, request):
+    return error_response(request, exc.status, exc.code, exc.message, exc.field, **exc.extra)
+
+
+@exception_view_config(DBAPIError)
+def database_error(exc, request):
+    """Transient errors (lock timeouts, deadlocks, a busy SQLite) are marked
+    retryable: pyramid_retry replays the request and this response is thrown
+    away. When the attempts are spent the client gets a clear 503."""
+    if not is_transient_error(exc):
+        raise exc
+    mark_error_retryable(exc)
+    log.warning("transient database error (attempt %s): %s",
+                request.environ.get("retry.attempt"), exc.orig)
+    response = error_response(
+        request, 503, "unavailable",
+        "The service is busy right now and nothing was saved: please try again in a moment.",
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+@exception_view_config(HTTPException)
+def http_exception(exc, request):
+    if exc.status_int < 400:
+        return exc
+    return error_response(request, exc.status_int, exc.title.lower().replace(" ", "_"),
+                          exc.detail or exc.explanation)

@@ -1,0 +1,57 @@
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+requires = [
+    "alembic>=1.13",
+    "argon2-cffi>=23.1",
+    "libpass>=1.9",  # maintained fork of passlib, same `passlib` import
+    "plaster_pastedeploy",
+    "psycopg[binary]>=3.1",
+    "pyramid>=2.0",
+    "pyramid_jinja2>=2.10",
+    "pyramid_retry>=2.1",
+    "pyramid_services>=2.2",
+    "pyramid_tm>=2.5",
+    "requests>=2.31",
+    "SQLAlchemy>=2.0.30",
+    "transaction>=4.0",
+    "tzdata",
+    "waitress>=3.0",
+    "zope.sqlalchemy>=3.1",
+]
+
+tests_require = [
+    "build>=1.0",
+    "pytest>=8.0",
+    "pytest-timeout>=2.3",
+    "WebTest>=3.0",
+]
+
+setup(
+    name="booking",
+    version="0.1.0",
+    description="Multi-tenant online booking for venues: rooms, courts, tables, classes.",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Framework :: Pyramid",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
+    ],
+    license="MIT",
+    python_requires=">=3.11",
+    packages=find_packages(exclude=["tests", "tests.*"]),
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=requires,
+    extras_require={"testing": tests_require},
+    entry_points={
+        "paste.app_factory": ["main = booking:main"],
+        "console_scripts": [
+            "booking-initdb = booking.scripts.initialize_db:main",
+        ],
+    },
+)
