@@ -1,7 +1,8 @@
 from pyramid.authorization import DENY_ALL, Allow, Authenticated
 
 from ..models import Booking
-from ..services.policy import customer_may_change
+from ..services.availability import zone_of
+from ..services.policy import cancellation_deadline, customer_may_change
 from ..security import Permission, manager, owner, staff, user_principal, venue_staff
 from .base import Node, object_id, suspension_acl
 
@@ -40,6 +41,20 @@ class BookingContext(Node):
     @property
     def resource(self):
         return self.booking.resource
+
+    def denial_reason(self, permission):
+        """Why ``permission`` is denied, in words for the customer."""
+        booking = self.booking
+        if permission != P.CANCEL:
+            return None
+        if not booking.is_active:
+            return f"The booking is {booking.status.replace('_', ' ')}: it can no longer be changed."
+        deadline = cancellation_deadline(booking, self.tenant)
+        zone = zone_of(booking.resource)
+        return (
+            "The cancellation window has closed: this booking could be cancelled or moved "
+            f"until {deadline.astimezone(zone).strftime('%Y-%m-%d %H:%M %Z')}."
+        )
 
     def __acl__(self):
         suspended = suspension_acl(self.tenant)

@@ -45,18 +45,25 @@ def not_found(exc, request):
     return error_response(request, 404, "not_found", "Nothing here: the address names nothing you can see.")
 
 
-@forbidden_view_config()
-def forbidden(exc, request):
-    """Anonymous visitors are asked to sign in; a signed-in user who may not
-    even *see* the thing is told it is not found, so that ids of other
-    people's bookings reveal nothing; otherwise 403 with the reason."""
-    context = request.context
+def denial_status(request, context):
+    """How a denied request is answered: a user who may not even *see* the
+    context is told it is not found (404), so that ids of other people's
+    bookings reveal nothing; an anonymous visitor of something that needs a
+    sign-in is asked to sign in (401); otherwise 403."""
     signed_in = request.authenticated_userid is not None
     if not request.has_permission(Permission.VIEW, context) and (
         signed_in or not getattr(context, "requires_sign_in", False)
     ):
+        return 404
+    return 403 if signed_in else 401
+
+
+@forbidden_view_config()
+def forbidden(exc, request):
+    status = denial_status(request, request.context)
+    if status == 404:
         return not_found(exc, request)
-    if not signed_in:
+    if status == 401:
         if is_api(request):
             response = error_response(
                 request, 401, "unauthorized",
@@ -66,8 +73,8 @@ def forbidden(exc, request):
             return response
         return HTTPSeeOther(request.resource_url(request.root, "login",
                                                  query={"next": request.path_qs}))
-    explain = getattr(context, "denial_reason", None)
-    reason = explain(request) if explain else None
+    explain = getattr(request.context, "denial_reason", None)
+    reason = explain(getattr(exc.result, "permission", None)) if explain else None
     return error_response(request, 403, "forbidden", reason or "You may not do that here.")
 
 
