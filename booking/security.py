@@ -110,9 +110,9 @@ class SecurityPolicy:
         self._identity = RequestLocalCache(self._load_identity)
 
     def _load_identity(self, request):
-        dbsession = request.dbsession
         token = bearer_token(request)
         if token is not None:
+            dbsession = request.dbsession
             row = dbsession.execute(
                 select(User, ApiToken.id)
                 .join(ApiToken, ApiToken.user_id == User.id)
@@ -126,6 +126,7 @@ class SecurityPolicy:
             user_id = request.session.get("user_id")
             if user_id is None:
                 return None
+            dbsession = request.dbsession
             user, token_id, method = dbsession.get(User, user_id), None, "session"
             if user is None:
                 return None

@@ -1,5 +1,6 @@
 """Bearer tokens: sign in with email and password, revoke the token in use."""
 
+from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import select, update
@@ -44,5 +45,4 @@ def revoke_token(context, request):
     request.dbsession.execute(
         update(ApiToken).where(ApiToken.id == identity.token_id).values(revoked_at=request.now)
     )
-    request.response.status_int = 204
-    return request.response
+    return HTTPNoContent()
