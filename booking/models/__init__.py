@@ -111,6 +111,9 @@ def includeme(config):
     # The transaction is begun explicitly by pyramid_tm for each request;
     # pyramid_retry must come first so that it wraps the whole attempt.
     settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+    # pyramid_tm would resolve the user before the view (outside the
+    # exception views, so a busy database there would be a bare 500).
+    settings["tm.annotate_user"] = False
     config.include("pyramid_retry")
     config.include("pyramid_tm")
 

@@ -1,0 +1,108 @@
+"""PostgreSQL enforces the invariant for exclusive resources in the schema
+itself, whatever code path writes."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, StatementError
+
+from booking.models import Booking, Tenant, User, is_exclusion_violation
+from booking.models.types import NaiveDatetimeError
+from booking.services.booking import BookingService
+from booking.services.errors import Conflict
+
+from .. import builders as b
+from ..conftest import NOW
+from ..functional.api import IN_A_WEEK, at
+
+INSERT = text("""
+    INSERT INTO bookings (tenant_id, reference, resource_id, customer_id, starts_at, ends_at,
+        block_start, block_end, seats, exclusive, status, price, currency, payment_status,
+        note, cancel_reason, sequence, created_at, updated_at)
+    VALUES (:tenant, :reference, :resource, :customer, :start, :end, :start, :end, 1,
+        :exclusive, :status, 0, 'EUR', 'not_required', '', '', 0, now(), now())
+""")
+
+
+@pytest.fixture
+def pg(postgresql_db):
+    yield postgresql_db
+    postgresql_db.clean()
+
+
+@pytest.fixture
+def court(pg):
+    with pg.session() as s:
+        tenant = b.tenant(s)
+        venue = b.venue(s, tenant)
+        resource = b.resource(s, venue, capacity=1)
+        return {"tenant": tenant.id, "resource": resource.id, "customer": b.user(s).id}
+
+
+def insert(pg, court, start, minutes=60, status="confirmed", exclusive=True, reference=None):
+    start = datetime.fromisoformat(start)
+    with pg.engine.begin() as connection:
+        connection.execute(INSERT, {
+            "tenant": court["tenant"], "resource": court["resource"], "customer": court["customer"],
+            "reference": reference or f"R{start:%H%M}{status[:3]}{minutes}",
+            "start": start, "end": start + timedelta(minutes=minutes),
+            "exclusive": exclusive, "status": status,
+        })
+
+
+def test_overlapping_insert_refused_by_exclusion_constraint(pg, court):
+    insert(pg, court, at(IN_A_WEEK, 10))
+    with pytest.raises(IntegrityError) as error:
+        insert(pg, court, at(IN_A_WEEK, 10, 30))
+    assert is_exclusion_violation(error.value)
+    assert "ex_bookings_exclusive_no_overlap" in str(error.value)
+
+
+def test_adjacent_insert_accepted(pg, court):
+    insert(pg, court, at(IN_A_WEEK, 10))
+    insert(pg, court, at(IN_A_WEEK, 11))
+
+
+def test_cancelled_rows_do_not_count(pg, court):
+    insert(pg, court, at(IN_A_WEEK, 10), status="cancelled")
+    insert(pg, court, at(IN_A_WEEK, 10))
+
+
+def test_non_exclusive_rows_are_left_to_the_service(pg, court):
+    insert(pg, court, at(IN_A_WEEK, 10), exclusive=False)
+    insert(pg, court, at(IN_A_WEEK, 10), exclusive=False, reference="OTHER")
+
+
+def test_exclusion_violation_becomes_conflict(pg, court):
+    """If a row slips past the service's count (say, written by another
+    program), the constraint's violation still reaches the client as 409."""
+    insert(pg, court, at(IN_A_WEEK, 10))
+    start = datetime.fromisoformat(at(IN_A_WEEK, 10, 30))
+    with pg.session() as s:
+        s.add(Booking(
+            tenant_id=court["tenant"], reference="SLIPPED", resource_id=court["resource"],
+            customer_id=court["customer"], starts_at=start, ends_at=start + timedelta(hours=1),
+            block_start=start, block_end=start + timedelta(hours=1), exclusive=True,
+            status="confirmed", currency="EUR", created_at=NOW, updated_at=NOW,
+        ))
+        with pytest.raises(Conflict, match="already booked"):
+            BookingService(s, NOW).flush()
+        s.rollback()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_naive_datetime_refused_before_the_database(request, backend):
+    database = request.getfixturevalue(f"{backend}_db")
+    with pytest.raises(StatementError) as error:
+        with database.session() as s:
+            s.add(Tenant(slug="naive", name="Naive", time_zone="UTC", currency="EUR",
+                         created_at=datetime(2026, 1, 1)))
+            s.flush()
+    assert isinstance(error.value.orig, NaiveDatetimeError)
+
+
+def test_user_email_stored_lowercase(pg):
+    with pg.session() as s:
+        user = b.user(s, email="Someone@Example.TEST")
+        assert s.get(User, user.id).email == "someone@example.test"

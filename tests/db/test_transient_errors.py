@@ -1,0 +1,75 @@
+"""Transient database errors are replayed by pyramid_retry; when the
+attempts are spent the client gets a clear 503 and nothing is written."""
+
+import threading
+import time
+
+import pytest
+import webtest
+from sqlalchemy import func, select, text
+
+from booking import main
+from booking.models import Booking
+
+from ..conftest import app_settings
+from ..functional.api import IN_A_WEEK, at, book
+
+LOCK_WAIT_MS = 200
+
+
+@pytest.fixture
+def impatient_testapp(db, clock):
+    app = main({}, **app_settings(db, **{
+        "booking.pg_lock_timeout_ms": str(LOCK_WAIT_MS),
+        "booking.sqlite_busy_timeout_ms": str(LOCK_WAIT_MS),
+    }))
+    yield webtest.TestApp(app)
+    app.app.registry["dbsession_factory"].kw["bind"].dispose()
+
+
+def hold_lock(db, world, seconds):
+    """Lock what a booking needs, from another connection, for ``seconds``."""
+    ready = threading.Event()
+
+    def holder():
+        with db.engine.connect() as connection:
+            if db.backend == "postgresql":
+                connection.execute(text("SELECT 1 FROM resources WHERE id = :id FOR UPDATE"),
+                                   {"id": world.court_id})
+            else:
+                connection.execution_options(sqlite_begin="immediate")
+                connection.exec_driver_sql("UPDATE tenants SET name = name WHERE 0")
+            ready.set()
+            time.sleep(seconds)
+            connection.rollback()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    ready.wait(10)
+    return thread
+
+
+def bookings(world):
+    with world.db.session() as s:
+        return s.scalar(select(func.count()).select_from(Booking))
+
+
+def test_lock_held_too_long_is_503_and_nothing_written(impatient_testapp, world):
+    thread = hold_lock(world.db, world, seconds=3 * LOCK_WAIT_MS / 1000 + 1.5)
+    try:
+        response = book(impatient_testapp, world, start=at(IN_A_WEEK, 10), status=503)
+    finally:
+        thread.join()
+    assert response.json["error"]["code"] == "unavailable"
+    assert "nothing was saved" in response.json["error"]["message"]
+    assert response.headers["Retry-After"] == "1"
+    assert bookings(world) == 0
+
+
+def test_lock_released_during_retries_succeeds(impatient_testapp, world):
+    thread = hold_lock(world.db, world, seconds=LOCK_WAIT_MS * 1.5 / 1000)
+    try:
+        book(impatient_testapp, world, start=at(IN_A_WEEK, 10), status=201)
+    finally:
+        thread.join()
+    assert bookings(world) == 1
