@@ -1,0 +1,160 @@
+"""Set-up: the INI files, the console scripts, the sdist."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from sqlalchemy import create_engine, func, select
+
+from booking.models import Booking, Tenant, User
+from booking.settings import DEVELOPMENT_SECRET
+
+from .database import postgresql_available, postgresql_database
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+GOOD_SECRET = "s" * 48
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def production_ini(directory, port):
+    """production.ini, serving on ``port`` instead of 6543."""
+    text = (ROOT / "production.ini").read_text()
+    ini = directory / "production.ini"
+    ini.write_text(text.replace("listen = 127.0.0.1:6543", f"listen = 127.0.0.1:{port}"))
+    shutil.copytree(ROOT / "alembic", directory / "alembic", dirs_exist_ok=True)
+    return ini
+
+
+def pserve(ini, env):
+    return subprocess.Popen(
+        [str(BIN / "pserve"), str(ini)], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def clean_env(**extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKING_")}
+    env.update(extra)
+    return env
+
+
+@pytest.mark.parametrize("secret, words", [
+    (None, "BOOKING_SECRET"),
+    ("", "BOOKING_SECRET"),
+    (DEVELOPMENT_SECRET, "default development secret"),
+    ("short", "too short"),
+])
+def test_production_ini_refuses_to_start_without_a_real_secret(tmp_path, secret, words):
+    env = clean_env(BOOKING_DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite")
+    if secret is not None:
+        env["BOOKING_SECRET"] = secret
+    process = pserve(production_ini(tmp_path, free_port()), env)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert words in stderr
+    assert "Traceback" not in stderr
+
+
+def test_production_ini_refuses_to_start_without_database_url():
+    process = pserve(ROOT / "production.ini", clean_env(BOOKING_SECRET=GOOD_SECRET))
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0 and "BOOKING_DATABASE_URL" in stderr
+
+
+def test_production_ini_serves_with_secret_and_url(tmp_path):
+    url = f"sqlite:///{tmp_path}/prod.sqlite"
+    env = clean_env(BOOKING_DATABASE_URL=url, BOOKING_SECRET=GOOD_SECRET)
+    port = free_port()
+    ini = production_ini(tmp_path, port)
+    subprocess.run([str(BIN / "booking-initdb"), str(ini)], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    process = pserve(ini, env)
+    try:
+        response = wait_for(f"http://127.0.0.1:{port}/login")
+        cookie = response.headers["Set-Cookie"].lower()
+        assert "; secure" in cookie and "; httponly" in cookie and "samesite=lax" in cookie
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def wait_for(url, seconds=30):
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return requests.get(url, timeout=2)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def initdb(ini, env, *args):
+    return subprocess.run([str(BIN / "booking-initdb"), str(ini), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True)
+
+
+def test_initdb_with_demo_is_idempotent(tmp_path):
+    ini = tmp_path / "test.ini"
+    shutil.copy(ROOT / "development.ini", ini)
+    shutil.copytree(ROOT / "alembic", tmp_path / "alembic")
+    first = initdb(ini, clean_env(), "--demo")
+    assert first.returncode == 0, first.stderr
+    assert "demo tenant 'demo' loaded" in first.stdout
+    second = initdb(ini, clean_env(), "--demo")
+    assert second.returncode == 0, second.stderr
+    assert "nothing loaded" in second.stdout
+    engine = create_engine(f"sqlite:///{tmp_path}/var/booking.sqlite")
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(Tenant)) == 2
+        assert connection.scalar(select(func.count()).select_from(User)) == 8
+        assert connection.scalar(select(func.count()).select_from(Booking)) >= 4
+    engine.dispose()
+
+
+def test_initdb_on_postgresql(tmp_path):
+    if not postgresql_available():
+        pytest.skip("PostgreSQL is not reachable")
+    with postgresql_database() as database:
+        database.clean()
+        env = clean_env(BOOKING_DATABASE_URL=database.url)
+        for _ in range(2):
+            result = initdb(ROOT / "development.ini", env, "--demo")
+            assert result.returncode == 0, result.stderr
+        with database.session() as s:
+            assert sorted(s.scalars(select(Tenant.slug))) == ["demo", "harbor"]
+
+
+def test_initdb_reports_bad_settings_clearly():
+    result = initdb(ROOT / "production.ini", clean_env())
+    assert result.returncode != 0
+    assert "configuration error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sdist_contains_templates_static_migrations_and_ini(tmp_path):
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation",
+                    "--outdir", str(tmp_path)], cwd=ROOT, check=True, capture_output=True)
+    (archive,) = tmp_path.glob("booking-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    expected = {
+        "development.ini", "production.ini", "MANIFEST.in", "README.md",
+        "alembic/env.py", "alembic/script.py.mako",
+        "booking/templates/layout.jinja2", "booking/static/css/site.css",
+    }
+    assert expected <= names
+    assert any(name.startswith("alembic/versions/") and name.endswith(".py") for name in names)
+    assert not any("__pycache__" in name or name.endswith(".sqlite") for name in names)
