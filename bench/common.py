@@ -1,0 +1,116 @@
+"""Databases and data for the benchmarks. Each run makes its own SQLite file
+and its own PostgreSQL database (dropped afterwards); traffic stays on
+127.0.0.1."""
+
+import contextlib
+import random
+import statistics
+import tempfile
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+
+from booking.models import Booking, OpeningHours, Resource, Role, Tenant, User, Venue, Membership
+from booking.passwords import hash_password
+from booking.security import new_api_token
+from tests.database import postgresql_available, postgresql_database, sqlite_database
+
+ZONE = ZoneInfo("Europe/Paris")
+#: The instant every benchmark treats as "now" (a Monday, 10:00 in Paris).
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def database(backend):
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as directory, sqlite_database(directory) as db:
+            yield db
+    else:
+        if not postgresql_available():
+            raise SystemExit("PostgreSQL is not reachable at 127.0.0.1:5432")
+        with postgresql_database() as db:
+            yield db
+
+
+def median_ms(samples):
+    return statistics.median(samples) * 1000
+
+
+def percentile_ms(samples, fraction):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
+
+
+def seed(db, resources=100, bookings=100_000, customers=16, seed_value=7):
+    """One tenant, one venue open 08:00-20:00 every day, ``resources``
+    exclusive resources, ``bookings`` bookings spread over the weeks around
+    NOW, and ``customers`` customers with API tokens."""
+    rng = random.Random(seed_value)
+    with db.session() as s:
+        tenant = Tenant(slug="bench", name="Bench Club", time_zone="Europe/Paris",
+                        currency="EUR", created_at=NOW)
+        s.add(tenant)
+        s.flush()
+        venue = Venue(tenant_id=tenant.id, name="Bench venue", created_at=NOW)
+        s.add(venue)
+        s.flush()
+        s.add_all(OpeningHours(tenant_id=tenant.id, venue_id=venue.id, weekday=d,
+                               opens_minute=8 * 60, closes_minute=20 * 60) for d in range(7))
+        rows = [Resource(tenant_id=tenant.id, venue_id=venue.id, name=f"Court {i}",
+                         capacity=1, min_notice_minutes=0, max_advance_days=365)
+                for i in range(resources)]
+        s.add_all(rows)
+        s.flush()
+        resource_ids = [r.id for r in rows]
+        password = hash_password("bench-password-1")
+        users = [User(email=f"c{i}@bench.test", password_hash=password, created_at=NOW)
+                 for i in range(customers)]
+        s.add_all(users)
+        owner = User(email="owner@bench.test", password_hash=password, created_at=NOW)
+        s.add(owner)
+        s.flush()
+        s.add(Membership(tenant_id=tenant.id, user_id=owner.id, role=Role.OWNER))
+        tokens = [new_api_token(s, user, NOW) for user in users]
+        tenant_id, venue_id = tenant.id, venue.id
+        customer_ids = [u.id for u in users]
+
+    # Past and future bookings, 12 hourly slots a day, per resource.
+    per_resource = max(1, bookings // resources)
+    days_back = per_resource // 12 // 2
+    first_day = NOW.astimezone(ZONE).date() - timedelta(days=days_back)
+    batch = []
+    made = 0
+    for index, resource_id in enumerate(resource_ids):
+        for n in range(per_resource):
+            if made >= bookings:
+                break
+            day = first_day + timedelta(days=n // 12)
+            start = datetime.combine(day, time(8 + n % 12), tzinfo=ZONE).astimezone(UTC)
+            end = start + timedelta(hours=1)
+            status = "cancelled" if rng.random() < 0.1 else "confirmed"
+            batch.append({
+                "tenant_id": tenant_id, "reference": f"B{index:03d}{n:05d}",
+                "resource_id": resource_id, "customer_id": rng.choice(customer_ids),
+                "starts_at": start, "ends_at": end, "block_start": start, "block_end": end,
+                "seats": 1, "exclusive": True, "status": status, "price": 0,
+                "currency": "EUR", "payment_status": "not_required", "note": "",
+                "cancel_reason": "", "sequence": 0, "created_at": NOW, "updated_at": NOW,
+            })
+            made += 1
+            if len(batch) >= 5000:
+                _flush(db, batch)
+    _flush(db, batch)
+    if db.backend == "postgresql":
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE")
+            connection.commit()
+    return {"tenant_id": tenant_id, "venue_id": venue_id, "resource_ids": resource_ids,
+            "tokens": tokens, "bookings": made}
+
+
+def _flush(db, batch):
+    if batch:
+        with db.engine.begin() as connection:
+            connection.execute(insert(Booking.__table__), batch)
+        batch.clear()
