@@ -17,6 +17,7 @@ from .booking import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus  # n
 from .meta import Base  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401
 from .tenant import Tenant, TenantStatus  # noqa: F401
+from .throttle import LoginFailure  # noqa: F401
 from .user import ApiToken, Membership, Role, User, normalize_email  # noqa: F401
 from .venue import Closure, OpeningHours, Venue  # noqa: F401
 
@@ -28,6 +29,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: failure, deadlock, lock timeout.
 TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 EXCLUSION_VIOLATION = "23P01"
+UNIQUE_VIOLATION = "23505"
+#: Two requests with one Idempotency-Key for different resources lock
+#: different rows and may both insert; the loser's replay finds the winner.
+IDEMPOTENCY_CONSTRAINT = "uq_bookings_tenant_id_customer_id_idempotency_key"
 
 
 def _configure_sqlite(engine, busy_timeout_ms):
@@ -94,8 +99,11 @@ def is_transient_error(exc):
     if not isinstance(exc, DBAPIError):
         return False
     orig = exc.orig
-    if getattr(orig, "sqlstate", None) in TRANSIENT_SQLSTATES:
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate in TRANSIENT_SQLSTATES:
         return True
+    if sqlstate == UNIQUE_VIOLATION:
+        return getattr(orig.diag, "constraint_name", None) == IDEMPOTENCY_CONSTRAINT
     if isinstance(orig, sqlite3.OperationalError):
         message = str(orig).lower()
         return "database is locked" in message or "database is busy" in message

@@ -63,6 +63,7 @@ class Booking(TenantScoped, Base):
             name="status",
         ),
         CheckConstraint("price >= 0", name="price"),
+        CheckConstraint("status <> 'held' OR hold_expires_at IS NOT NULL", name="hold_expiry"),
         UniqueConstraint("tenant_id", "reference"),
         UniqueConstraint("tenant_id", "customer_id", "idempotency_key"),
         Index(
@@ -111,6 +112,15 @@ class Booking(TenantScoped, Base):
     resource = relationship("Resource", lazy="joined", innerjoin=True)
     customer = relationship("User")
 
-    @property
-    def is_active(self):
-        return self.status in ACTIVE_STATUSES
+    def holds_seats(self, now):
+        """Whether the booking occupies its seats at ``now``: confirmed, or
+        held with time left on the hold."""
+        if self.status == BookingStatus.HELD:
+            return self.hold_expires_at is not None and self.hold_expires_at > now
+        return self.status == BookingStatus.CONFIRMED
+
+    def status_at(self, now):
+        """The status, with a hold whose time ran out shown as expired."""
+        if self.status == BookingStatus.HELD and not self.holds_seats(now):
+            return BookingStatus.EXPIRED
+        return self.status

@@ -39,7 +39,7 @@ class Node:
 
 def object_id(key):
     """Turn a path segment into a row id, or raise ``KeyError`` (404)."""
-    if not key.isdigit() or len(key) > 18:
+    if not (key.isascii() and key.isdigit()) or len(key) > 9:
         raise KeyError(key)
     return int(key)
 

@@ -1,4 +1,5 @@
 from pyramid.authorization import DENY_ALL, Allow, Authenticated
+from sqlalchemy import select
 
 from ..models import Booking
 from ..services.availability import zone_of
@@ -21,8 +22,10 @@ class BookingCollection(Node):
         return suspension_acl(self.tenant) or [(Allow, Authenticated, (P.VIEW, P.BOOK)), DENY_ALL]
 
     def __getitem__(self, key):
-        booking = self.dbsession.get(Booking, object_id(key))
-        if booking is None or booking.tenant_id != self.tenant.id:
+        booking = self.dbsession.scalar(
+            select(Booking).where(Booking.id == object_id(key), Booking.tenant_id == self.tenant.id)
+        )
+        if booking is None:
             raise KeyError(key)
         return BookingContext(self, key, self.request, booking)
 
@@ -47,8 +50,10 @@ class BookingContext(Node):
         booking = self.booking
         if permission != P.CANCEL:
             return None
-        if not booking.is_active:
-            return f"The booking is {booking.status.replace('_', ' ')}: it can no longer be changed."
+        now = self.request.now
+        if not booking.holds_seats(now):
+            status = booking.status_at(now).replace("_", " ")
+            return f"The booking is {status}: it can no longer be changed."
         deadline = cancellation_deadline(booking, self.tenant)
         zone = zone_of(booking.resource)
         return (

@@ -39,7 +39,7 @@ def zone_of(resource):
 def valid_time_zone(name):
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         return False
     return True
 
@@ -53,6 +53,15 @@ def local_instant(day, minute, zone):
     if instant.astimezone(zone).replace(tzinfo=None) != wall:
         return None
     return instant
+
+
+def wall_instant(day, minute, zone):
+    """The instant of wall time ``minute`` (up to 1440) on ``day``; a
+    wall time in a DST gap resolves to the instant after the gap."""
+    day += timedelta(days=minute // (24 * 60))
+    minute %= 24 * 60
+    wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+    return wall.astimezone(UTC)
 
 
 def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after=0):
@@ -70,10 +79,13 @@ def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after
     day = first_day
     while day <= last_day:
         for opens, closes in hours.get(day.weekday(), ()):
+            closing = wall_instant(day, closes, zone)
             for minute in range(opens + before, closes - slot_minutes - after + 1, step):
                 start = local_instant(day, minute, zone)
                 if start is None or start in seen:
                     continue
+                if start + length + timedelta(minutes=after) > closing:
+                    continue  # a DST change made the day shorter than its wall times
                 seen.add(start)
                 slots.append((start, start + length))
         day += timedelta(days=1)

@@ -29,6 +29,16 @@ def new_reference():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
+def price_of(resource, seats):
+    """The price of ``seats`` on one slot of ``resource``, in minor units."""
+    return resource.price * seats
+
+
+def payment_status_for(price):
+    """Pay at the venue (the embedded default) unless it is free."""
+    return PaymentStatus.DUE_AT_VENUE if price else PaymentStatus.NOT_REQUIRED
+
+
 def local_text(instant, zone):
     return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
@@ -175,7 +185,7 @@ class BookingService:
                 return existing, False
         self.expire_holds(resource.id, actor_id)
         end, block_start, block_end = self.check_slot(resource, start, seats)
-        price = resource.price * seats
+        price = price_of(resource, seats)
         booking = Booking(
             tenant_id=tenant.id,
             reference=new_reference(),
@@ -191,7 +201,7 @@ class BookingService:
             hold_expires_at=self.now + timedelta(minutes=tenant.hold_minutes) if hold else None,
             price=price,
             currency=tenant.currency,
-            payment_status=PaymentStatus.DUE_AT_VENUE if price else PaymentStatus.NOT_REQUIRED,
+            payment_status=payment_status_for(price),
             idempotency_key=idempotency_key,
             note=note,
             created_at=self.now,
@@ -210,8 +220,8 @@ class BookingService:
         cancellation window; staff at any time."""
         self.lock_resources(booking.resource_id)
         self.dbsession.refresh(booking)
-        if not booking.is_active:
-            raise Conflict(f"the booking is already {booking.status}", field="status")
+        if not booking.holds_seats(self.now):
+            raise Conflict(f"the booking is already {booking.status_at(self.now)}", field="status")
         if not by_staff and self.now > cancellation_deadline(booking, tenant):
             raise PolicyViolation(
                 "the cancellation window has closed: this booking could be changed until "
@@ -232,8 +242,9 @@ class BookingService:
         nothing changes and the booking keeps its old slot."""
         self.lock_resources(booking.resource_id, new_resource.id)
         self.dbsession.refresh(booking)
-        if not booking.is_active:
-            raise Conflict(f"the booking is {booking.status} and cannot be moved", field="status")
+        if not booking.holds_seats(self.now):
+            raise Conflict(f"the booking is {booking.status_at(self.now)} and cannot be moved",
+                           field="status")
         if not by_staff and self.now > cancellation_deadline(booking, tenant):
             raise PolicyViolation("the window for changing this booking has closed")
         if new_resource.venue.tenant_id != tenant.id:
@@ -244,7 +255,14 @@ class BookingService:
         end, block_start, block_end = self.check_slot(
             new_resource, new_start, booking.seats, exclude_booking_id=booking.id
         )
+        new_price = price_of(new_resource, booking.seats)
+        if booking.payment_status == PaymentStatus.PAID and new_price != booking.price:
+            raise Conflict("a paid booking can only move to a resource of the same price",
+                           field="resource_id")
         old = {"resource_id": booking.resource_id, "start": booking.starts_at.isoformat()}
+        if booking.payment_status != PaymentStatus.PAID:
+            booking.price = new_price
+            booking.payment_status = payment_status_for(new_price)
         booking.resource_id = new_resource.id
         booking.resource = new_resource
         booking.starts_at, booking.ends_at = new_start, end

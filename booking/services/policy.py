@@ -10,4 +10,4 @@ def cancellation_deadline(booking, tenant):
 
 
 def customer_may_change(booking, tenant, now):
-    return booking.is_active and now <= cancellation_deadline(booking, tenant)
+    return booking.holds_seats(now) and now <= cancellation_deadline(booking, tenant)

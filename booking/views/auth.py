@@ -3,18 +3,32 @@
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
-from sqlalchemy import select
 
-from ..models import User, normalize_email
-from ..passwords import burn_verification, verify_password
 from ..resources import Root
+from ..services.accounts import authenticate
+from ..services.errors import ValidationError
+from ..services.throttle import TooManyAttempts
 
 
 def safe_next(request, value):
-    """Only redirect within this site."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    """Only redirect within this site, to a path without control characters."""
+    if (
+        isinstance(value, str)
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and value.isprintable()
+    ):
         return value
     return request.resource_url(request.root)
+
+
+def form_text(request, name, limit):
+    """A text field of the posted form ('' when absent); a file is refused."""
+    value = request.POST.get(name, "")
+    if not isinstance(value, str):
+        raise ValidationError("must be text", field=name)
+    return value[:limit]
 
 
 @view_config(context=Root, name="login", renderer="account/login.jinja2",
@@ -24,21 +38,20 @@ def login(context, request):
     email = ""
     error = None
     if request.method == "POST":
-        email = request.POST.get("email", "")[:254]
-        password = request.POST.get("password", "")[:1024]
-        user = request.dbsession.scalar(select(User).where(User.email == normalize_email(email)))
-        if user is None:
-            burn_verification(password)
-            ok = False
+        email = form_text(request, "email", 254)
+        password = form_text(request, "password", 1024)
+        try:
+            user = authenticate(request.dbsession, request.now, email, password,
+                                request.client_addr)
+        except TooManyAttempts as exc:
+            user, error = None, exc.message
+            request.response.status_int = 429
+            request.response.headers["Retry-After"] = str(exc.extra["retry_after"])
         else:
-            ok, new_hash = verify_password(password, user.password_hash)
-            if ok and new_hash:
-                user.password_hash = new_hash
-        if ok:
-            headers = remember(request, user.id)
-            return HTTPSeeOther(next_url, headers=headers)
-        error = "The email or the password is wrong."
-        request.response.status_int = 400
+            if user is not None:
+                return HTTPSeeOther(next_url, headers=remember(request, user.id))
+            error = "The email or the password is wrong."
+            request.response.status_int = 400
     return {"next": next_url, "email": email, "error": error}
 
 

@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def is_api(request):
-    return request.path_info.startswith("/api/")
+    # The raw WSGI path: it need not be valid UTF-8 (see not_utf8).
+    return request.environ.get("PATH_INFO", "").startswith("/api/")
 
 
 def error_response(request, status, code, message, field=None, **extra):
@@ -88,9 +89,21 @@ def bad_csrf(exc, request):
     )
 
 
+@exception_view_config(UnicodeDecodeError)
+def not_utf8(exc, request):
+    """Pyramid decodes paths and query strings as UTF-8 on demand."""
+    return error_response(request, 400, "invalid",
+                          "The address or its query string is not valid UTF-8.")
+
+
 @exception_view_config(DomainError)
 def domain_error(exc, request):
-    return error_response(request, exc.status, exc.code, exc.message, exc.field, **exc.extra)
+    extra = dict(exc.extra)
+    retry_after = extra.pop("retry_after", None)
+    response = error_response(request, exc.status, exc.code, exc.message, exc.field, **extra)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @exception_view_config(DBAPIError)

@@ -32,12 +32,18 @@ def optional(parser, default=None):
     return Field(parser, required=False, default=default)
 
 
-def integer(minimum=None, maximum=None, from_text=False):
+#: The largest value an integer column holds on every database we support.
+MAX_INT = 2**31 - 1
+
+
+def integer(minimum=None, maximum=MAX_INT, from_text=False):
     """An integer; ``from_text`` accepts its decimal text (query strings)."""
 
     def parse_integer(value):
-        if from_text and isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value) if len(value) < 19 else value
+        if from_text and isinstance(value, str):
+            digits = value.strip().removeprefix("-")
+            if digits.isascii() and digits.isdigit() and len(digits) < 19:
+                value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError("must be an integer")
         if minimum is not None and value < minimum:
@@ -62,6 +68,10 @@ def string(max_length, min_length=0, strip=True):
             raise ValueError(f"must be at most {max_length} characters long")
         if "\x00" in value:
             raise ValueError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text") from None
         return value
 
     return parse_string

@@ -106,3 +106,41 @@ def test_user_email_stored_lowercase(pg):
     with pg.session() as s:
         user = b.user(s, email="Someone@Example.TEST")
         assert s.get(User, user.id).email == "someone@example.test"
+
+
+def test_hold_without_expiry_refused_by_schema(db):
+    with db.session() as s:
+        tenant = b.tenant(s)
+        resource = b.resource(s, b.venue(s, tenant))
+        customer = b.user(s)
+        ids = (tenant.id, resource.id, customer.id)
+    start = datetime.fromisoformat(at(IN_A_WEEK, 10))
+    with pytest.raises(IntegrityError):
+        with db.session() as s:
+            s.add(Booking(tenant_id=ids[0], reference="NOEXPIRY", resource_id=ids[1],
+                          customer_id=ids[2], starts_at=start, ends_at=start + timedelta(hours=1),
+                          block_start=start, block_end=start + timedelta(hours=1),
+                          status="held", currency="EUR", created_at=NOW, updated_at=NOW))
+            s.flush()
+
+
+def test_same_idempotency_key_race_is_transient_on_postgresql(pg, court):
+    """Two requests with one key for different resources lock different rows;
+    the loser's unique violation is replayed, and the replay finds the winner."""
+    from booking.models import is_transient_error
+
+    def add(s, reference, hour):
+        start = datetime.fromisoformat(at(IN_A_WEEK, hour))
+        s.add(Booking(tenant_id=court["tenant"], reference=reference, resource_id=court["resource"],
+                      customer_id=court["customer"], starts_at=start,
+                      ends_at=start + timedelta(hours=1), block_start=start,
+                      block_end=start + timedelta(hours=1), status="confirmed", currency="EUR",
+                      idempotency_key="same", created_at=NOW, updated_at=NOW))
+
+    with pg.session() as s:
+        add(s, "FIRST", 10)
+    with pytest.raises(IntegrityError) as error:
+        with pg.session() as s:
+            add(s, "SECOND", 12)
+            s.flush()
+    assert is_transient_error(error.value)

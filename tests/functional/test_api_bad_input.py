@@ -127,3 +127,59 @@ def test_reschedule_with_bad_start_is_400_and_keeps_booking(testapp, world):
                             json.dumps({"start": "soon"}), status=400,
                             headers={"Content-Type": "application/json", **bearer(world, "customer")})
     assert response.json["error"]["field"] == "start"
+
+
+@pytest.mark.parametrize("changes, field", [
+    ({"resource_id": 10**30}, "resource_id"),
+    ({"resource_id": 2**40}, "resource_id"),
+    ({"note": "\ud800"}, "note"),
+])
+def test_values_the_database_cannot_hold_are_400(testapp, world, changes, field):
+    error = send(testapp, world, body(world, **changes), 400).json["error"]
+    assert error["field"] == field
+    assert_nothing_written(world)
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/t/club/bookings/%C2%B2",
+    "/api/v1/t/club/venues/%D9%A3",
+])
+def test_non_ascii_digits_in_ids_are_404(testapp, world, path):
+    testapp.get(path, headers=bearer(world, "customer"), status=404)
+
+
+@pytest.mark.parametrize("url", ["/t/%ff/", "/api/v1/t/%ff"])
+def test_path_not_utf8_is_400(testapp, world, url):
+    testapp.get(url, status=400)
+
+
+def test_query_not_utf8_is_400(testapp, world):
+    url = f"/api/v1/t/{world.slug}/venues/{world.venue_id}/resources/{world.court_id}/availability"
+    testapp.get(url + "?from=%ff", status=400)
+
+
+def test_time_zone_that_is_a_directory_is_400(testapp, world):
+    error = availability(testapp, world, tz="America").json["error"]
+    assert error["field"] == "tz"
+
+
+def test_error_messages_do_not_echo_python_internals(testapp, world):
+    url = f"/api/v1/t/{world.slug}/bookings"
+    error = testapp.get(url, {"limit": "²"}, headers=bearer(world, "customer"), status=400).json["error"]
+    assert error["message"] == "must be an integer"
+
+
+def test_login_with_file_upload_is_400(testapp, world):
+    form = testapp.get("/login").forms[0]
+    testapp.post("/login", {"csrf_token": form["csrf_token"].value, "password": "x"},
+                 upload_files=[("email", "a.txt", b"x")], status=400)
+
+
+def test_login_next_with_newline_stays_on_site(testapp, world):
+    from .. import builders as b
+
+    form = testapp.get("/login", {"next": "/t/club/\r\nSet-Cookie: x=1"}).forms[0]
+    form["email"] = world.emails["customer"]
+    form["password"] = b.PASSWORD
+    response = form.submit(status=303)
+    assert "\n" not in response.location and response.location.endswith("booking.test/")

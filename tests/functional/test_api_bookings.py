@@ -199,3 +199,20 @@ def test_every_change_writes_the_audit_log(testapp, world):
         actions = s.scalars(select(AuditLog.action).where(AuditLog.target_id == booking_id)
                             .order_by(AuditLog.id)).all()
     assert actions == ["booking.created", "booking.rescheduled", "booking.cancelled"]
+
+
+def test_venue_staff_cannot_move_booking_out_of_their_venue(testapp, world):
+    booking_id = book(testapp, world, start=at(IN_A_WEEK, 10)).json["id"]
+    response = post_json(testapp, f"/api/v1/t/{world.slug}/bookings/{booking_id}/reschedule",
+                         {"start": at(IN_A_WEEK, 10), "resource_id": world.annexe_room_id},
+                         "staff", world, 400)
+    assert response.json["error"]["field"] == "resource_id"
+    body = testapp.get(f"/api/v1/t/{world.slug}/bookings/{booking_id}", headers=bearer(world, "customer")).json
+    assert body["resource_id"] == world.court_id
+
+
+def test_reschedule_to_other_resource_reprices(testapp, world):
+    booking_id = book(testapp, world, start=at(IN_A_WEEK, 10)).json["id"]
+    body = post_json(testapp, f"/api/v1/t/{world.slug}/bookings/{booking_id}/reschedule",
+                     {"start": at(IN_A_WEEK, 10), "resource_id": world.yoga_id}, "customer", world).json
+    assert body["price"] == 1000

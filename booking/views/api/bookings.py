@@ -30,11 +30,14 @@ def idempotency_key(request):
     return key
 
 
-def bookable_resource(request, tenant_context, resource_id):
-    """The resource the body names, if the caller may book it."""
+def bookable_resource(request, tenant_context, resource_id, as_staff=False):
+    """The resource the body names, if the caller may book it (and, acting
+    as staff, if it is within the venues they manage)."""
     context = resource_context(tenant_context, resource_id)
     if context is None or not request.has_permission(Permission.VIEW, context):
         raise ValidationError("does not name a resource of this business", field="resource_id")
+    if as_staff and not request.has_permission(Permission.MANAGE, context):
+        raise ValidationError("is outside the venues you manage", field="resource_id")
     if not request.has_permission(Permission.BOOK, context):
         raise Conflict("this resource is not taking bookings", field="resource_id")
     return context.resource
@@ -119,7 +122,7 @@ class BookingApi:
         booking = request.find_service(BookingService).cancel(
             self.context.tenant, self.context.booking,
             actor_id=request.identity.user.id, reason=data["reason"],
-            by_staff=request.has_permission(Permission.MANAGE, self.context),
+            by_staff=bool(request.has_permission(Permission.MANAGE, self.context)),
         )
         return booking_json(booking)
 
@@ -131,11 +134,12 @@ class BookingApi:
             "resource_id": optional(integer(minimum=1)),
         })
         booking = self.context.booking
+        by_staff = bool(request.has_permission(Permission.MANAGE, self.context))
         resource_id = data["resource_id"] or booking.resource_id
-        resource = bookable_resource(request, self.context.tenant_context, resource_id)
+        resource = bookable_resource(request, self.context.tenant_context, resource_id,
+                                     as_staff=by_staff)
         booking = request.find_service(BookingService).reschedule(
             self.context.tenant, booking, resource, data["start"],
-            actor_id=request.identity.user.id,
-            by_staff=request.has_permission(Permission.MANAGE, self.context),
+            actor_id=request.identity.user.id, by_staff=by_staff,
         )
         return booking_json(booking)

@@ -3,10 +3,10 @@
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from ...models import ApiToken, User, normalize_email
-from ...passwords import burn_verification, verify_password
+from ...models import ApiToken
+from ...services.accounts import authenticate
 from ...resources import TokenCollection
 from ...security import new_api_token
 from ..errors import error_response
@@ -20,15 +20,9 @@ def create_token(context, request):
         "email": Field(string(254, min_length=1)),
         "password": Field(string(1024, min_length=1, strip=False)),
     })
-    user = request.dbsession.scalar(select(User).where(User.email == normalize_email(data["email"])))
+    user = authenticate(request.dbsession, request.now, data["email"], data["password"],
+                        request.client_addr)
     if user is None:
-        burn_verification(data["password"])
-        ok = False
-    else:
-        ok, new_hash = verify_password(data["password"], user.password_hash)
-        if ok and new_hash:
-            user.password_hash = new_hash
-    if not ok:
         return error_response(request, 401, "invalid_credentials", "The email or the password is wrong.")
     token = new_api_token(request.dbsession, user, request.now)
     request.response.status_int = 201

@@ -151,3 +151,15 @@ class TestOccupancy:
     def test_long_block_found_from_any_overlap(self, hour, expected):
         rows = [(utc(2026, 6, 1, 9), utc(2026, 6, 1, 13), 1)]
         assert Occupancy(rows).seats(utc(2026, 6, 1, hour), utc(2026, 6, 1, hour, 59)) == expected
+
+
+class TestClosingAcrossDst:
+    def test_slot_never_ends_after_closing_on_spring_day(self):
+        hours = {6: [(0, 3 * 60)]}  # Sunday 00:00-03:00
+        slots = expand_slots(hours, PARIS, 90, date(2026, 3, 29), date(2026, 3, 29))
+        assert walls(slots, PARIS) == ["00:00"]
+
+    def test_slot_ending_at_closing_on_autumn_day_is_kept(self):
+        hours = {6: [(0, 3 * 60)]}
+        slots = expand_slots(hours, PARIS, 60, date(2026, 10, 25), date(2026, 10, 25))
+        assert walls(slots, PARIS) == ["00:00", "01:00", "02:00"]
