@@ -18,7 +18,9 @@ def main(global_config, **settings):
         config.include(".clock")  # request.now, read by ACLs and services
         # Sessions, the security policy, CSRF by default, default permission.
         config.include(".security")
+        config.include(".i18n")  # before templates: they translate
         config.include(".templating")
+        config.include(".headers")  # security headers on every response
         # pyramid_retry, then pyramid_tm, then request.dbsession.
         config.include(".models")
         config.include(".services")

@@ -9,6 +9,8 @@ import functools
 
 from passlib.context import CryptContext
 
+from .i18n import _
+
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
 
@@ -25,11 +27,13 @@ password_context = CryptContext(
 def password_problem(password):
     """Why ``password`` is not acceptable, or ``None``."""
     if not isinstance(password, str):
-        return "must be a string"
+        return _("must be a string")
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters long"
+        return _("must be at least ${min_length} characters long",
+                 mapping={"min_length": MIN_PASSWORD_LENGTH})
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"must be at most {MAX_PASSWORD_LENGTH} characters long"
+        return _("must be at most ${max_length} characters long",
+                 mapping={"max_length": MAX_PASSWORD_LENGTH})
     return None
 
 

@@ -128,7 +128,7 @@ class SecurityPolicy:
                 return None
             dbsession = request.dbsession
             user, token_id, method = dbsession.get(User, user_id), None, "session"
-            if user is None:
+            if user is None or request.session.get("epoch") != user.session_epoch:
                 return None
         memberships = tuple(
             dbsession.scalars(select(Membership).where(Membership.user_id == user.id))
@@ -155,10 +155,13 @@ class SecurityPolicy:
     def permits(self, request, context, permission):
         return self.helper.permits(context, self.effective_principals(request), permission)
 
-    def remember(self, request, userid, **kw):
-        # A fresh session (and CSRF token) at sign-in: no fixation.
+    def remember(self, request, userid, epoch=0, **kw):
+        """Sign in: a fresh session (and CSRF token), so no fixation.
+        ``epoch`` is the user's ``session_epoch``: a password change bumps
+        it and so ends every other session."""
         request.session.invalidate()
         request.session["user_id"] = userid
+        request.session["epoch"] = epoch
         request.session.new_csrf_token()
         self._identity.clear(request)
         return []

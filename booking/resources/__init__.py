@@ -2,12 +2,16 @@
 Resource`` and ``Tenant → bookings → Booking``. The JSON API mounts the same
 tree under ``/api/v1`` (route ``api``), with ``tokens`` beside ``t``."""
 
+from pyramid.authorization import DENY_ALL, Allow, Authenticated
+
+from ..security import Permission
 from .bookables import ResourceCollection, ResourceContext
 from .bookings import BookingCollection, BookingContext
 from .tenants import TenantCollection, TenantContext
 from .venues import VenueCollection, VenueContext
 
 __all__ = [
+    "AccountContext",
     "ApiRoot",
     "BookingCollection",
     "BookingContext",
@@ -22,6 +26,20 @@ __all__ = [
 ]
 
 
+class AccountContext:
+    """``/account``: the signed-in user's own profile and password."""
+
+    requires_sign_in = True
+
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+
+    @property
+    def __acl__(self):
+        return [(Allow, Authenticated, Permission.VIEW), DENY_ALL]
+
+
 class Root:
     __name__ = ""
     __parent__ = None
@@ -33,6 +51,8 @@ class Root:
     def __getitem__(self, key):
         if key == "t":
             return TenantCollection(self, key, self.request)
+        if key == "account":
+            return AccountContext(self, key)
         raise KeyError(key)
 
 

@@ -1,6 +1,7 @@
 from pyramid.authorization import DENY_ALL, Allow, Authenticated
 from sqlalchemy import select
 
+from ..i18n import _
 from ..models import Booking
 from ..services.availability import zone_of
 from ..services.policy import cancellation_deadline, customer_may_change
@@ -53,12 +54,14 @@ class BookingContext(Node):
         now = self.request.now
         if not booking.holds_seats(now):
             status = booking.status_at(now).replace("_", " ")
-            return f"The booking is {status}: it can no longer be changed."
+            return _("The booking is ${status}: it can no longer be changed.",
+                     mapping={"status": status})
         deadline = cancellation_deadline(booking, self.tenant)
         zone = zone_of(booking.resource)
-        return (
+        return _(
             "The cancellation window has closed: this booking could be cancelled or moved "
-            f"until {deadline.astimezone(zone).strftime('%Y-%m-%d %H:%M %Z')}."
+            "until ${time}.",
+            mapping={"time": deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")},
         )
 
     def __acl__(self):

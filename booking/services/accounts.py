@@ -1,10 +1,15 @@
-"""Signing in: one path for the site and the API."""
+"""Accounts: signing in and registering, one path for the site and the API."""
+
+import re
 
 from sqlalchemy import select
 
+from ..i18n import _
 from ..models import User, normalize_email
-from ..passwords import burn_verification, verify_password
+from ..passwords import burn_verification, hash_password, password_problem, verify_password
 from .throttle import LoginThrottle
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
 def authenticate(dbsession, now, email, password, address):
@@ -26,4 +31,32 @@ def authenticate(dbsession, now, email, password, address):
         throttle.record_failure(email, address)
         return None
     throttle.record_success(email)
+    return user
+
+
+def registration_problems(dbsession, name, email, password):
+    """``{field: message}`` for a new account; empty when all is well."""
+    problems = {}
+    if not name or not name.strip():
+        problems["name"] = _("is required")
+    elif len(name) > 200:
+        problems["name"] = _("must be at most ${max_length} characters long",
+                             mapping={"max_length": 200})
+    email = normalize_email(email or "")
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        problems["email"] = _("is not an email address")
+    elif dbsession.scalar(select(User.id).where(User.email == email)) is not None:
+        problems["email"] = _("already has an account: sign in instead")
+    problem = password_problem(password or "")
+    if problem:
+        problems["password"] = problem
+    return problems
+
+
+def register(dbsession, now, name, email, password, phone=""):
+    """Create the account (the caller checked :func:`registration_problems`)."""
+    user = User(email=email, name=name.strip(), phone=(phone or "").strip(),
+                password_hash=hash_password(password), created_at=now)
+    dbsession.add(user)
+    dbsession.flush()
     return user

@@ -141,7 +141,7 @@ class AvailabilityService:
     def closures(self, resource, start, end):
         """Closure periods of the resource or its venue overlapping [start, end)."""
         return self.dbsession.execute(
-            select(Closure.starts_at, Closure.ends_at).where(
+            select(Closure.starts_at, Closure.ends_at, Closure.reason).where(
                 Closure.venue_id == resource.venue_id,
                 Closure.tenant_id == resource.tenant_id,
                 or_(Closure.resource_id.is_(None), Closure.resource_id == resource.id),
@@ -199,7 +199,7 @@ class AvailabilityService:
         taken = self.occupancy(resource, span_start - before, span_end + after, exclude_booking_id)
         slots = []
         for start, end in candidates:
-            if any(c_start < end and c_end > start for c_start, c_end in closed):
+            if any(c_start < end and c_end > start for c_start, c_end, _ in closed):
                 continue
             seats_left = resource.capacity - taken.seats(start - before, end + after)
             slots.append(Slot(start, end, max(seats_left, 0)))
@@ -209,6 +209,45 @@ class AvailabilityService:
         return [
             slot for slot in self.slots(resource, first_day, last_day) if slot.seats_left > 0
         ]
+
+    def closed_days(self, resource, first_day, last_day):
+        """``{day: reason}`` for the local days on which the resource does
+        not open at all: no opening hours that weekday (reason ``""``), or
+        every slot of the day inside a closure (its reason)."""
+        zone = zone_of(resource)
+        hours = self.weekly_hours(resource)
+        by_day = defaultdict(list)
+        for start, end in self.candidates(resource, zone, first_day, last_day):
+            by_day[start.astimezone(zone).date()].append((start, end))
+        closures = []
+        if by_day:
+            first_start = min(s for slots in by_day.values() for s, _ in slots)
+            last_end = max(e for slots in by_day.values() for _, e in slots)
+            closures = self.closures(resource, first_start, last_end)
+        closed = {}
+        day = first_day
+        while day <= last_day:
+            slots = by_day.get(day, [])
+            if not hours.get(day.weekday()) or not slots:
+                closed[day] = ""
+            else:
+                covering = [
+                    reason for c_start, c_end, reason in closures
+                    if any(c_start < end and c_end > start for start, end in slots)
+                ]
+                if all(any(c_start < end and c_end > start for c_start, c_end, _ in closures)
+                       for start, end in slots):
+                    closed[day] = covering[0] if covering else ""
+            day += timedelta(days=1)
+        return closed
+
+    def nearest_free(self, resource, around, count=5):
+        """Up to ``count`` free slots closest in time to ``around``."""
+        zone = zone_of(resource)
+        day = around.astimezone(zone).date()
+        slots = self.free_slots(resource, day - timedelta(days=7), day + timedelta(days=14))
+        slots = [slot for slot in slots if slot.start != around]
+        return sorted(slots, key=lambda slot: abs(slot.start - around))[:count]
 
     def is_on_grid(self, resource, start):
         """Whether ``start`` (an aware instant) begins a slot of the

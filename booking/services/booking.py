@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..models import AuditLog, Booking, BookingStatus, PaymentStatus, Resource, is_exclusion_violation
 from .availability import AvailabilityService, zone_of
+from ..i18n import _
 from .errors import Conflict, PolicyViolation, ValidationError
 from .policy import cancellation_deadline
 
@@ -91,42 +92,49 @@ class BookingService:
         starts at ``start``. Call with the resource locked."""
         zone = zone_of(resource)
         if not resource.active:
-            raise Conflict("this resource is not taking bookings", field="resource_id")
+            raise Conflict(_("this resource is not taking bookings"), field="resource_id")
         if not 1 <= seats <= resource.capacity:
             raise ValidationError(
-                f"must be between 1 and {resource.capacity} (the resource's capacity)",
+                _("must be between 1 and ${capacity} (the resource's capacity)",
+                  mapping={"capacity": resource.capacity}),
                 field="seats",
             )
         earliest, latest = self.availability.bookable_window(resource)
         if start < self.now:
-            raise ValidationError("is in the past", field="start")
+            raise ValidationError(_("is in the past"), field="start")
         if not self.availability.is_on_grid(resource, start):
             raise ValidationError(
-                f"{local_text(start, zone)} is not a slot of this resource: slots of "
-                f"{resource.slot_minutes} minutes start at its opening times",
+                _("${time} is not a slot of this resource: slots of ${minutes} minutes "
+                  "start at its opening times",
+                  mapping={"time": local_text(start, zone), "minutes": resource.slot_minutes}),
                 field="start",
             )
         if start < earliest:
             raise ValidationError(
-                f"is too soon: book at least {resource.min_notice_minutes} minutes ahead",
+                _("is too soon: book at least ${minutes} minutes ahead",
+                  mapping={"minutes": resource.min_notice_minutes}),
                 field="start",
             )
         if start > latest:
             raise ValidationError(
-                f"is too far ahead: bookings open {resource.max_advance_days} days in advance",
+                _("is too far ahead: bookings open ${days} days in advance",
+                  mapping={"days": resource.max_advance_days}),
                 field="start",
             )
         end = start + timedelta(minutes=resource.slot_minutes)
-        if self.availability.closures(resource, start, end):
-            raise Conflict(f"the venue is closed at {local_text(start, zone)}", field="start")
+        if self.availability.closures(resource, start, end):  # closed then
+            raise Conflict(_("the venue is closed at ${time}",
+                             mapping={"time": local_text(start, zone)}), field="start")
         block_start, block_end = self.block(resource, start, end)
         taken = self.availability.occupancy(
             resource, block_start, block_end, exclude_booking_id
         ).seats(block_start, block_end)
         if taken + seats > resource.capacity:
             left = max(resource.capacity - taken, 0)
-            detail = "is already booked" if left == 0 else f"has only {left} seat(s) left"
-            raise Conflict(f"the slot at {local_text(start, zone)} {detail}", field="start")
+            mapping = {"time": local_text(start, zone), "left": left}
+            message = (_("the slot at ${time} is already booked", mapping=mapping) if left == 0
+                       else _("the slot at ${time} has only ${left} seat(s) left", mapping=mapping))
+            raise Conflict(message, field="start")
         return end, block_start, block_end
 
     @staticmethod
@@ -142,7 +150,7 @@ class BookingService:
             self.dbsession.flush()
         except IntegrityError as exc:
             if is_exclusion_violation(exc):
-                raise Conflict("the slot is already booked", field="start") from exc
+                raise Conflict(_("the slot is already booked"), field="start") from exc
             raise
 
     def audit(self, tenant_id, actor_id, action, booking_id, **details):
@@ -179,7 +187,7 @@ class BookingService:
                     resource.id, start, seats,
                 ):
                     raise Conflict(
-                        "this Idempotency-Key was already used for a different booking",
+                        _("this Idempotency-Key was already used for a different booking"),
                         field="idempotency_key",
                     )
                 return existing, False
@@ -221,12 +229,14 @@ class BookingService:
         self.lock_resources(booking.resource_id)
         self.dbsession.refresh(booking)
         if not booking.holds_seats(self.now):
-            raise Conflict(f"the booking is already {booking.status_at(self.now)}", field="status")
+            raise Conflict(_("the booking is already ${status}",
+                             mapping={"status": booking.status_at(self.now)}), field="status")
         if not by_staff and self.now > cancellation_deadline(booking, tenant):
-            raise PolicyViolation(
-                "the cancellation window has closed: this booking could be changed until "
-                f"{local_text(cancellation_deadline(booking, tenant), zone_of(booking.resource))}"
-            )
+            deadline = cancellation_deadline(booking, tenant)
+            raise PolicyViolation(_(
+                "the cancellation window has closed: this booking could be changed until ${time}",
+                mapping={"time": local_text(deadline, zone_of(booking.resource))},
+            ))
         booking.status = BookingStatus.CANCELLED
         booking.cancel_reason = reason
         booking.updated_at = self.now
@@ -243,21 +253,21 @@ class BookingService:
         self.lock_resources(booking.resource_id, new_resource.id)
         self.dbsession.refresh(booking)
         if not booking.holds_seats(self.now):
-            raise Conflict(f"the booking is {booking.status_at(self.now)} and cannot be moved",
-                           field="status")
+            raise Conflict(_("the booking is ${status} and cannot be moved",
+                             mapping={"status": booking.status_at(self.now)}), field="status")
         if not by_staff and self.now > cancellation_deadline(booking, tenant):
-            raise PolicyViolation("the window for changing this booking has closed")
+            raise PolicyViolation(_("the window for changing this booking has closed"))
         if new_resource.venue.tenant_id != tenant.id:
-            raise ValidationError("is not a resource of this business", field="resource_id")
+            raise ValidationError(_("is not a resource of this business"), field="resource_id")
         if new_resource.id == booking.resource_id and new_start == booking.starts_at:
-            raise ValidationError("is the booking's current time", field="start")
+            raise ValidationError(_("is the booking's current time"), field="start")
         self.expire_holds(new_resource.id, actor_id)
         end, block_start, block_end = self.check_slot(
             new_resource, new_start, booking.seats, exclude_booking_id=booking.id
         )
         new_price = price_of(new_resource, booking.seats)
         if booking.payment_status == PaymentStatus.PAID and new_price != booking.price:
-            raise Conflict("a paid booking can only move to a resource of the same price",
+            raise Conflict(_("a paid booking can only move to a resource of the same price"),
                            field="resource_id")
         old = {"resource_id": booking.resource_id, "start": booking.starts_at.isoformat()}
         if booking.payment_status != PaymentStatus.PAID:

@@ -12,6 +12,11 @@ class DomainError(Exception):
         self.field = field
         self.extra = extra
 
+    def __str__(self):
+        # A TranslationString shows its English text with the values filled in.
+        interpolate = getattr(self.message, "interpolate", None)
+        return interpolate() if interpolate else str(self.message)
+
 
 class ValidationError(DomainError):
     """Input that cannot be right whatever the state of the world."""

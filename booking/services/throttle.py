@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 
 from ..models import LoginFailure
+from ..i18n import _
 from .errors import DomainError
 
 WINDOW = timedelta(minutes=15)
@@ -39,9 +40,15 @@ class LoginThrottle:
             ).one()
             if count >= limit:
                 wait = max(1, int((oldest + WINDOW - self.now).total_seconds() // 60) + 1)
-                who = "this account" if key.startswith("account:") else "your address"
+                message = (
+                    _("Too many failed sign-ins for this account: try again in ${minutes} "
+                      "minute(s).", mapping={"minutes": wait})
+                    if key.startswith("account:") else
+                    _("Too many failed sign-ins from your address: try again in ${minutes} "
+                      "minute(s).", mapping={"minutes": wait})
+                )
                 raise TooManyAttempts(
-                    f"Too many failed sign-ins for {who}: try again in {wait} minute(s).",
+                    message,
                     retry_after=wait * 60,
                 )
 

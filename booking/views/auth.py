@@ -4,6 +4,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import view_config
 
+from ..i18n import _
 from ..resources import Root
 from ..services.accounts import authenticate
 from ..services.errors import ValidationError
@@ -27,8 +28,12 @@ def form_text(request, name, limit):
     """A text field of the posted form ('' when absent); a file is refused."""
     value = request.POST.get(name, "")
     if not isinstance(value, str):
-        raise ValidationError("must be text", field=name)
+        raise ValidationError(_("must be text"), field=name)
     return value[:limit]
+
+
+def sign_in(request, user):
+    return remember(request, user.id, epoch=user.session_epoch)
 
 
 @view_config(context=Root, name="login", renderer="account/login.jinja2",
@@ -49,8 +54,8 @@ def login(context, request):
             request.response.headers["Retry-After"] = str(exc.extra["retry_after"])
         else:
             if user is not None:
-                return HTTPSeeOther(next_url, headers=remember(request, user.id))
-            error = "The email or the password is wrong."
+                return HTTPSeeOther(next_url, headers=sign_in(request, user))
+            error = _("The email or the password is wrong.")
             request.response.status_int = 400
     return {"next": next_url, "email": email, "error": error}
 

@@ -12,6 +12,7 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from pyramid_retry import mark_error_retryable
 from sqlalchemy.exc import DBAPIError
 
+from ..i18n import _
 from ..models import is_transient_error
 from ..security import Permission
 from ..services.errors import DomainError
@@ -25,6 +26,7 @@ def is_api(request):
 
 
 def error_response(request, status, code, message, field=None, **extra):
+    message = request.localizer.translate(message)
     if is_api(request):
         error = {"code": code, "message": message}
         if field is not None:
@@ -43,7 +45,7 @@ def error_response(request, status, code, message, field=None, **extra):
 
 @notfound_view_config()
 def not_found(exc, request):
-    return error_response(request, 404, "not_found", "Nothing here: the address names nothing you can see.")
+    return error_response(request, 404, "not_found", _("Nothing here: the address names nothing you can see."))
 
 
 def denial_status(request, context):
@@ -68,7 +70,7 @@ def forbidden(exc, request):
         if is_api(request):
             response = error_response(
                 request, 401, "unauthorized",
-                "Sign in first: send 'Authorization: Bearer <token>' (POST /api/v1/tokens).",
+                _("Sign in first: send 'Authorization: Bearer <token>' (POST /api/v1/tokens)."),
             )
             response.headers["WWW-Authenticate"] = 'Bearer realm="booking"'
             return response
@@ -76,7 +78,7 @@ def forbidden(exc, request):
                                                  query={"next": request.path_qs}))
     explain = getattr(request.context, "denial_reason", None)
     reason = explain(getattr(exc.result, "permission", None)) if explain else None
-    return error_response(request, 403, "forbidden", reason or "You may not do that here.")
+    return error_response(request, 403, "forbidden", reason or _("You may not do that here."))
 
 
 @exception_view_config(BadCSRFToken)
@@ -85,7 +87,8 @@ def bad_csrf(exc, request):
     get_csrf_token(request)
     return error_response(
         request, 400, "csrf",
-        "The form was stale or did not come from this site (CSRF check failed): reload and try again.",
+        _("The form was stale or did not come from this site (CSRF check failed): reload and "
+          "try again."),
     )
 
 
@@ -93,7 +96,7 @@ def bad_csrf(exc, request):
 def not_utf8(exc, request):
     """Pyramid decodes paths and query strings as UTF-8 on demand."""
     return error_response(request, 400, "invalid",
-                          "The address or its query string is not valid UTF-8.")
+                          _("The address or its query string is not valid UTF-8."))
 
 
 @exception_view_config(DomainError)
@@ -118,7 +121,7 @@ def database_error(exc, request):
                 request.environ.get("retry.attempt"), exc.orig)
     response = error_response(
         request, 503, "unavailable",
-        "The service is busy right now and nothing was saved: please try again in a moment.",
+        _("The service is busy right now and nothing was saved: please try again in a moment."),
     )
     response.headers["Retry-After"] = "1"
     return response
@@ -129,4 +132,4 @@ def http_exception(exc, request):
     if exc.status_int < 400:
         return exc
     return error_response(request, exc.status_int, exc.title.lower().replace(" ", "_"),
-                          exc.detail or exc.explanation)
+                          exc.detail or _(exc.explanation))

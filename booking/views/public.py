@@ -1,18 +1,16 @@
 """The public face of tenants: their venues, resources and free slots."""
 
-from datetime import timedelta
+from collections import defaultdict
 
+from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import select
 
-from ..models import Resource, Tenant, TenantStatus, Venue
-from ..resources import ResourceContext, Root, TenantContext
+from ..models import OpeningHours, Resource, Tenant, TenantStatus, Venue
+from ..resources import ResourceContext, Root, TenantContext, VenueContext
 from ..security import Permission
-from ..services import AvailabilityService
-from ..services.availability import zone_of
-from ..services.errors import ValidationError
-from .forms import day, optional, query
+from .calendar import week_of
 
 
 @view_config(context=Root, renderer="public/home.jinja2", permission=NO_PERMISSION_REQUIRED)
@@ -21,6 +19,22 @@ def home(context, request):
         select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)
     ).all()
     return {"tenants": tenants}
+
+
+def opening_hours_by_venue(dbsession, tenant_id):
+    """``{venue_id: [(weekday, [(opens, closes), ...]), ...]}``, Monday first."""
+    rows = dbsession.execute(
+        select(OpeningHours.venue_id, OpeningHours.weekday, OpeningHours.opens_minute,
+               OpeningHours.closes_minute)
+        .where(OpeningHours.tenant_id == tenant_id, OpeningHours.resource_id.is_(None))
+        .order_by(OpeningHours.weekday, OpeningHours.opens_minute)
+    ).all()
+    hours = defaultdict(lambda: defaultdict(list))
+    for venue_id, weekday, opens, closes in rows:
+        hours[venue_id][weekday].append((f"{opens // 60:02d}:{opens % 60:02d}",
+                                         f"{closes // 60:02d}:{closes % 60:02d}"))
+    return {venue_id: [(day, days.get(day, [])) for day in range(7)]
+            for venue_id, days in hours.items()}
 
 
 @view_config(context=TenantContext, renderer="public/tenant.jinja2", permission=Permission.VIEW)
@@ -37,32 +51,28 @@ def tenant_home(context, request):
     by_venue = {venue.id: [] for venue in venues}
     for resource in resources:
         by_venue[resource.venue_id].append(resource)
-    return {"tenant": tenant, "venues": venues, "resources_by_venue": by_venue}
+    return {
+        "tenant": tenant,
+        "venues": venues,
+        "resources_by_venue": by_venue,
+        "hours_by_venue": opening_hours_by_venue(request.dbsession, tenant.id),
+    }
+
+
+@view_config(context=VenueContext, permission=Permission.VIEW)
+def venue_page(context, request):
+    """A venue is shown on its tenant's page."""
+    url = request.resource_url(context.tenant_context, anchor=f"venue-{context.venue.id}")
+    return HTTPSeeOther(url)
 
 
 @view_config(context=ResourceContext, renderer="public/resource.jinja2",
              permission=Permission.VIEW)
 def resource_page(context, request):
     resource = context.resource
-    zone = zone_of(resource)
-    today = request.now.astimezone(zone).date()
-    params = query(request, {"from": optional(day)})
-    first = params["from"] or today
-    if not today - timedelta(days=366) <= first <= today + timedelta(days=732):
-        raise ValidationError("is too far from today", field="from")
-    last = first + timedelta(days=6)
-    slots = request.find_service(AvailabilityService).free_slots(resource, first, last)
-    days = [first + timedelta(days=offset) for offset in range(7)]
-    by_day = {d: [] for d in days}
-    for slot in slots:
-        by_day[slot.start.astimezone(zone).date()].append(slot)
     return {
         "tenant": context.tenant,
         "resource": resource,
         "venue": resource.venue,
-        "zone": str(zone),
-        "days": days,
-        "slots_by_day": by_day,
-        "previous_week": first - timedelta(days=7),
-        "next_week": first + timedelta(days=7),
+        "week": week_of(request, resource),
     }

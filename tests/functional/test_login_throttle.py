@@ -49,10 +49,10 @@ def test_address_throttled_across_accounts(testapp, world):
 def test_html_login_throttled_with_clear_message(testapp, world):
     email = world.emails["owner"]
     for _ in range(MAX_FAILURES_PER_ACCOUNT):
-        form = testapp.get("/login").forms[0]
+        form = testapp.get("/login").forms["login-form"]
         form["email"], form["password"] = email, "wrong-password-1"
         form.submit(status=400)
-    form = testapp.get("/login").forms[0]
+    form = testapp.get("/login").forms["login-form"]
     form["email"], form["password"] = email, b.PASSWORD
     response = form.submit(status=429)
     assert "Too many failed sign-ins for this account" in response.text

@@ -41,7 +41,7 @@ def test_login_form_without_csrf_token_is_refused(testapp, world):
 
 
 def sign_in(testapp, email):
-    form = testapp.get("/login").forms[0]
+    form = testapp.get("/login").forms["login-form"]
     form["email"] = email
     form["password"] = b.PASSWORD
     return form.submit(status=303)
@@ -54,14 +54,14 @@ def test_login_sets_httponly_lax_cookie(testapp, world):
 
 
 def test_login_rotates_csrf_token(testapp, world):
-    before = testapp.get("/login").forms[0]["csrf_token"].value
+    before = testapp.get("/login").forms["login-form"]["csrf_token"].value
     sign_in(testapp, world.emails["customer"])
-    after = testapp.get("/login").forms[0]["csrf_token"].value
+    after = testapp.get("/login").forms["login-form"]["csrf_token"].value
     assert before != after
 
 
 def test_login_with_wrong_password_says_so(testapp, world):
-    form = testapp.get("/login").forms[0]
+    form = testapp.get("/login").forms["login-form"]
     form["email"] = world.emails["customer"]
     form["password"] = "not-the-password"
     response = form.submit(status=400)
@@ -69,7 +69,7 @@ def test_login_with_wrong_password_says_so(testapp, world):
 
 
 def test_login_redirect_stays_on_site(testapp, world):
-    form = testapp.get("/login", {"next": "//evil.example/"}).forms[0]
+    form = testapp.get("/login", {"next": "//evil.example/"}).forms["login-form"]
     form["email"] = world.emails["customer"]
     form["password"] = b.PASSWORD
     assert form.submit(status=303).location.endswith("booking.test/")

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from pyramid.view import view_config, view_defaults
 
+from ...i18n import _
 from ...models import BookingStatus
 from ...resources import BookingCollection, BookingContext
 from ...resources.bookables import resource_context
@@ -25,7 +26,9 @@ def idempotency_key(request):
     key = key.strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
         raise ValidationError(
-            f"must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters", field="Idempotency-Key"
+            _("must be 1 to ${length} printable characters",
+              mapping={"length": MAX_IDEMPOTENCY_KEY}),
+            field="Idempotency-Key",
         )
     return key
 
@@ -35,11 +38,11 @@ def bookable_resource(request, tenant_context, resource_id, as_staff=False):
     as staff, if it is within the venues they manage)."""
     context = resource_context(tenant_context, resource_id)
     if context is None or not request.has_permission(Permission.VIEW, context):
-        raise ValidationError("does not name a resource of this business", field="resource_id")
+        raise ValidationError(_("does not name a resource of this business"), field="resource_id")
     if as_staff and not request.has_permission(Permission.MANAGE, context):
-        raise ValidationError("is outside the venues you manage", field="resource_id")
+        raise ValidationError(_("is outside the venues you manage"), field="resource_id")
     if not request.has_permission(Permission.BOOK, context):
-        raise Conflict("this resource is not taking bookings", field="resource_id")
+        raise Conflict(_("this resource is not taking bookings"), field="resource_id")
     return context.resource
 
 
@@ -82,7 +85,8 @@ class BookingCollectionApi:
         })
         if params["status"] is not None and params["status"] not in set(BookingStatus):
             raise ValidationError(
-                f"must be one of {', '.join(BookingStatus)}", field="status"
+                _("must be one of ${statuses}", mapping={"statuses": ", ".join(BookingStatus)}),
+                field="status",
             )
         tenant = self.context.tenant
         zone = ZoneInfo(tenant.time_zone)

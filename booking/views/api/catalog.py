@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from pyramid.view import view_config
 
+from ...i18n import _
 from ...resources import (
     ResourceCollection,
     ResourceContext,
@@ -58,13 +59,16 @@ def availability_range(request, zone):
     first = params["from"] or today
     last = params["to"] or first + timedelta(days=6)
     if last < first:
-        raise ValidationError("must not be before 'from'", field="to")
+        raise ValidationError(_("must not be before 'from'"), field="to")
     if (last - first).days >= MAX_RANGE_DAYS:
-        raise ValidationError(f"the range may cover at most {MAX_RANGE_DAYS} days", field="to")
+        raise ValidationError(_("the range may cover at most ${days} days",
+                                mapping={"days": MAX_RANGE_DAYS}), field="to")
     if first < today - timedelta(days=MAX_DAYS_BACK):
-        raise ValidationError(f"is more than {MAX_DAYS_BACK} days in the past", field="from")
+        raise ValidationError(_("is more than ${days} days in the past",
+                                mapping={"days": MAX_DAYS_BACK}), field="from")
     if last > today + timedelta(days=MAX_DAYS_AHEAD):
-        raise ValidationError(f"is more than {MAX_DAYS_AHEAD} days ahead", field="to")
+        raise ValidationError(_("is more than ${days} days ahead",
+                                mapping={"days": MAX_DAYS_AHEAD}), field="to")
     return first, last, params["tz"]
 
 

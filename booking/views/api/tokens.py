@@ -5,6 +5,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import update
 
+from ...i18n import _
 from ...models import ApiToken
 from ...services.accounts import authenticate
 from ...resources import TokenCollection
@@ -23,7 +24,7 @@ def create_token(context, request):
     user = authenticate(request.dbsession, request.now, data["email"], data["password"],
                         request.client_addr)
     if user is None:
-        return error_response(request, 401, "invalid_credentials", "The email or the password is wrong.")
+        return error_response(request, 401, "invalid_credentials", _("The email or the password is wrong."))
     token = new_api_token(request.dbsession, user, request.now)
     request.response.status_int = 201
     return {"token": token}
@@ -35,7 +36,7 @@ def revoke_token(context, request):
     identity = request.identity
     if identity is None or identity.method != "token":
         return error_response(request, 401, "unauthorized",
-                              "Send the token to revoke as 'Authorization: Bearer <token>'.")
+                              _("Send the token to revoke as 'Authorization: Bearer <token>'."))
     request.dbsession.execute(
         update(ApiToken).where(ApiToken.id == identity.token_id).values(revoked_at=request.now)
     )

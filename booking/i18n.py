@@ -1,0 +1,105 @@
+"""Languages: English and French, through Pyramid's translation machinery.
+
+The catalogs are ``booking/locale/<lang>/LC_MESSAGES/booking.po``; they are
+compiled with Babel when the app starts into a directory of its own (no
+compiled file is kept in the source tree). The language is the visitor's
+choice (a cookie set by the switcher), else the best match of the
+browser's ``Accept-Language``, else English. Dates and prices are
+formatted for that language with Babel.
+"""
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_time, get_day_names
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from pyramid.i18n import TranslationStringFactory
+
+DOMAIN = "booking"
+LANGUAGES = {"en": "English", "fr": "Français"}
+DEFAULT_LANGUAGE = "en"
+LOCALE_COOKIE = "booking_locale"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+_ = TranslationStringFactory(DOMAIN)
+
+
+def negotiate_locale(request):
+    """The switcher's cookie, else ``Accept-Language``, else English."""
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    match = request.accept_language.lookup(list(LANGUAGES), default=DEFAULT_LANGUAGE)
+    return match if match in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def compile_catalogs(source=LOCALE_DIR):
+    """Compile every ``.po`` under ``source`` into a fresh directory; return it."""
+    target = Path(tempfile.mkdtemp(prefix="booking-locale-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=po_path.parent.parent.name)
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with mo_path.open("wb") as handle:
+            write_mo(handle, catalog)
+    return target
+
+
+class Formatter:
+    """Dates, times and money in the request's language."""
+
+    def __init__(self, locale_name):
+        self.locale = Locale.parse(locale_name)
+
+    def date(self, value, format="full"):
+        return format_date(value, format=format, locale=self.locale)
+
+    def day(self, value):
+        """Short day heading: "Tue 3 Mar" / "mar. 3 mars"."""
+        return format_date(value, format="EEE d MMM", locale=self.locale)
+
+    def weekday(self, number):
+        """The name of weekday ``number`` (Monday is 0)."""
+        return get_day_names("wide", locale=self.locale)[number]
+
+    def time(self, instant, zone):
+        return format_time(instant, format="short", tzinfo=zone, locale=self.locale)
+
+    def datetime(self, instant, zone, format="medium"):
+        """The local date (``format``: short, medium, long, full) and time,
+        without seconds, in ``zone``."""
+        local = instant.astimezone(zone)
+        return (f"{format_date(local.date(), format=format, locale=self.locale)}, "
+                f"{format_time(local, format='short', locale=self.locale)}")
+
+    def money(self, minor_units, currency):
+        return format_currency(minor_units / 100, currency, locale=self.locale)
+
+
+def _formatter(request):
+    return Formatter(request.locale_name)
+
+
+def _translate(request):
+    """``request.translate(ts)``: a TranslationString in the request's language."""
+    return request.localizer.translate
+
+
+def includeme(config):
+    config.set_locale_negotiator(negotiate_locale)
+    config.add_translation_dirs(str(compile_catalogs()))
+    config.add_request_method(_formatter, "format", reify=True)
+    config.add_request_method(_translate, "translate", reify=True)
+
+
+#: Booking statuses as people read them (listed here so that they are
+#: extracted for translation; templates translate ``status`` at run time).
+STATUS_LABELS = (_("held"), _("confirmed"), _("cancelled"), _("completed"), _("no_show"),
+                 _("expired"))

@@ -1,0 +1,97 @@
+"""A visitor's account: register, profile, password, language."""
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from ..i18n import LANGUAGES, LOCALE_COOKIE, _
+from ..passwords import password_problem, verify_password, hash_password
+from ..resources import AccountContext, Root
+from ..security import Permission
+from ..services.accounts import register, registration_problems
+from .auth import form_text, safe_next, sign_in
+
+PROFILE_LIMITS = {"name": 200, "phone": 40}
+
+
+@view_config(context=Root, name="register", renderer="account/register.jinja2",
+             permission=NO_PERMISSION_REQUIRED)
+def register_view(context, request):
+    next_url = safe_next(request, request.params.get("next"))
+    values = {"name": "", "email": "", "phone": ""}
+    errors = {}
+    if request.method == "POST":
+        values = {"name": form_text(request, "name", 200), "email": form_text(request, "email", 254),
+                  "phone": form_text(request, "phone", 40)}
+        password = form_text(request, "password", 1024)
+        errors = registration_problems(request.dbsession, values["name"], values["email"],
+                                       password)
+        if not errors:
+            user = register(request.dbsession, request.now, values["name"], values["email"],
+                            password, values["phone"])
+            sign_in(request, user)
+            request.session.flash(request.translate(_("Welcome! Your account is ready.")))
+            return HTTPSeeOther(next_url)
+        request.response.status_int = 400
+    return {"values": values, "errors": errors, "next": next_url}
+
+
+@view_config(context=AccountContext, renderer="account/profile.jinja2",
+             permission=Permission.VIEW)
+def profile(context, request):
+    user = request.identity.user
+    values = {"name": user.name, "phone": user.phone}
+    errors = {}
+    if request.method == "POST":
+        values = {key: form_text(request, key, 1000).strip() for key in PROFILE_LIMITS}
+        for key, limit in PROFILE_LIMITS.items():
+            if len(values[key]) > limit:
+                errors[key] = _("must be at most ${max_length} characters long",
+                                mapping={"max_length": limit})
+        if not values["name"]:
+            errors["name"] = _("is required")
+        if not errors:
+            user.name, user.phone = values["name"], values["phone"]
+            request.session.flash(request.translate(_("Your details are saved.")))
+            return HTTPSeeOther(request.resource_url(context))
+        request.response.status_int = 400
+    return {"user": user, "values": values, "errors": errors}
+
+
+@view_config(context=AccountContext, name="password", renderer="account/password.jinja2",
+             permission=Permission.VIEW)
+def change_password(context, request):
+    errors = {}
+    if request.method == "POST":
+        user = request.identity.user
+        current = form_text(request, "current", 1024)
+        new = form_text(request, "new", 1024)
+        confirm = form_text(request, "confirm", 1024)
+        ok, _unused = verify_password(current, user.password_hash)
+        if not ok:
+            errors["current"] = _("is not your current password")
+        problem = password_problem(new)
+        if problem:
+            errors["new"] = problem
+        elif new != confirm:
+            errors["confirm"] = _("does not match the new password")
+        if not errors:
+            user.password_hash = hash_password(new)
+            user.session_epoch += 1  # every other session ends
+            sign_in(request, user)
+            request.session.flash(request.translate(_("Your password is changed.")))
+            return HTTPSeeOther(request.resource_url(context))
+        request.response.status_int = 400
+    return {"errors": errors}
+
+
+@view_config(context=Root, name="language", request_method="POST",
+             permission=NO_PERMISSION_REQUIRED)
+def choose_language(context, request):
+    language = request.POST.get("language")
+    response = HTTPSeeOther(safe_next(request, request.POST.get("next")))
+    if language in LANGUAGES:
+        response.set_cookie(LOCALE_COOKIE, language, max_age=365 * 24 * 3600,
+                            samesite="Lax", httponly=True,
+                            secure=request.registry.settings["booking.secure_cookies"])
+    return response

@@ -1,0 +1,187 @@
+"""Booking a slot on the site: choose a slot → seats and a note → sign in or
+create an account (inline) → review → confirm → the booking's page.
+
+The review is shown after a redirect (the choice waits in the session), and
+the confirm form carries an idempotency key, so a double submit makes one
+booking. A slot taken meanwhile is said plainly, with the nearest free ones.
+"""
+
+import uuid
+from datetime import timedelta
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.view import view_config, view_defaults
+
+from ..i18n import _
+from ..resources import ResourceContext
+from ..security import Permission
+from ..services import AvailabilityService, BookingService
+from ..services.accounts import authenticate, register, registration_problems
+from ..services.availability import zone_of
+from ..services.errors import Conflict, ValidationError
+from ..services.throttle import TooManyAttempts
+from .auth import sign_in
+from .forms import Field, instant, integer, optional, parse_form, string
+
+PENDING = "pending_booking"
+
+
+def choice_fields(resource):
+    return {
+        "start": Field(instant),
+        "seats": optional(integer(1, resource.capacity, from_text=True), default=1),
+        "note": optional(string(1000), default=""),
+    }
+
+
+def free_slot(request, resource, start):
+    """The slot of ``resource`` starting at ``start`` if it has a seat left."""
+    zone = zone_of(resource)
+    day = start.astimezone(zone).date()
+    for slot in request.find_service(AvailabilityService).slots(resource, day, day):
+        if slot.start == start and slot.seats_left > 0:
+            return slot
+    return None
+
+
+def slot_taken(request, context, start, message, status=409):
+    """The plain answer to a slot that is gone, with the nearest free ones."""
+    resource = context.resource
+    nearest = request.find_service(AvailabilityService).nearest_free(resource, start)
+    response = render_to_response("booking/slot_taken.jinja2", {
+        "tenant": context.tenant, "resource": resource, "venue": resource.venue,
+        "zone": zone_of(resource), "message": message, "nearest": nearest,
+    }, request=request)
+    response.status_int = status
+    return response
+
+
+@view_defaults(context=ResourceContext)
+class BookingFlow:
+    def __init__(self, context, request):
+        self.context = context
+        self.request = request
+        self.resource = context.resource
+
+    def details_page(self, slot, values, errors=(), status=200):
+        request = self.request
+        response = render_to_response("booking/details.jinja2", {
+            "tenant": self.context.tenant, "resource": self.resource,
+            "venue": self.resource.venue, "zone": zone_of(self.resource), "slot": slot,
+            "values": values, "errors": dict(errors),
+        }, request=request)
+        response.status_int = status
+        return response
+
+    @view_config(name="book", request_method="GET", permission=Permission.VIEW)
+    def details(self):
+        clean, errors = parse_form(self.request.GET, choice_fields(self.resource))
+        if "start" in errors:
+            raise ValidationError(errors["start"], field="start")
+        slot = free_slot(self.request, self.resource, clean["start"])
+        if slot is None:
+            return slot_taken(self.request, self.context, clean["start"],
+                              _("This slot is no longer free."))
+        values = {"seats": clean["seats"] or 1, "note": clean["note"] or "",
+                  "account": "signin", "email": "", "name": "", "phone": ""}
+        return self.details_page(slot, values)
+
+    @view_config(name="book", request_method="POST", permission=Permission.VIEW)
+    def choose(self):
+        request = self.request
+        post = request.POST
+        clean, errors = parse_form(post, choice_fields(self.resource))
+        if "start" in errors:
+            raise ValidationError(errors["start"], field="start")
+        slot = free_slot(request, self.resource, clean["start"])
+        if slot is None:
+            return slot_taken(request, self.context, clean["start"],
+                              _("This slot is no longer free."))
+        if not errors and clean["seats"] > slot.seats_left:
+            errors["seats"] = _("only ${left} place(s) left at this time",
+                                mapping={"left": slot.seats_left})
+        values = {key: post.get(key, "") if isinstance(post.get(key, ""), str) else ""
+                  for key in ("seats", "note", "account", "email", "name", "phone")}
+        values["account"] = values["account"] or "signin"
+        status = 400
+        if not errors and request.identity is None:
+            try:
+                user = self.account(values, post.get("password", ""), errors)
+            except TooManyAttempts as exc:
+                errors["email"], status = exc.message, 429
+                user = None
+            if user is not None:
+                sign_in(request, user)
+        if errors:
+            return self.details_page(slot, values, errors, status=status)
+        request.session[PENDING] = {
+            "resource_id": self.resource.id, "start": clean["start"].isoformat(),
+            "seats": clean["seats"], "note": clean["note"],
+        }
+        return HTTPSeeOther(request.resource_url(self.context, "review"))
+
+    def account(self, values, password, errors):
+        """Sign in or register inline; record problems in ``errors``."""
+        request = self.request
+        if not isinstance(password, str):
+            errors["password"] = _("must be text")
+            return None
+        if values["account"] == "register":
+            problems = registration_problems(request.dbsession, values["name"],
+                                             values["email"], password)
+            if problems:
+                errors.update(problems)
+                return None
+            return register(request.dbsession, request.now, values["name"], values["email"],
+                            password, values["phone"])
+        user = authenticate(request.dbsession, request.now, values["email"], password,
+                            request.client_addr)
+        if user is None:
+            errors["password"] = _("The email or the password is wrong.")
+        return user
+
+    def review_data(self, pending):
+        resource, tenant = self.resource, self.context.tenant
+        seats = pending["seats"]
+        start = instant(pending["start"])
+        end = start + timedelta(minutes=resource.slot_minutes)
+        deadline = start - timedelta(minutes=tenant.cancellation_window_minutes)
+        return {
+            "tenant": tenant, "resource": resource, "venue": resource.venue,
+            "zone": zone_of(resource), "start": start, "end": end, "seats": seats,
+            "note": pending["note"], "price": resource.price * seats,
+            "deadline": deadline, "key": uuid.uuid4().hex,
+        }
+
+    @view_config(name="review", request_method="GET", permission=Permission.BOOK,
+                 renderer="booking/review.jinja2")
+    def review(self):
+        pending = self.request.session.get(PENDING)
+        if not pending or pending.get("resource_id") != self.resource.id:
+            return HTTPSeeOther(self.request.resource_url(self.context))
+        return self.review_data(pending)
+
+    @view_config(name="confirm", request_method="POST", permission=Permission.BOOK)
+    def confirm(self):
+        request = self.request
+        fields = {**choice_fields(self.resource), "key": Field(string(32, min_length=32))}
+        clean, errors = parse_form(request.POST, fields)
+        if errors:
+            field, message = next(iter(errors.items()))
+            raise ValidationError(message, field=field)
+        try:
+            booking, _created = request.find_service(BookingService).book(
+                self.context.tenant, self.resource, request.identity.user, clean["start"],
+                clean["seats"], actor_id=request.identity.user.id, note=clean["note"],
+                idempotency_key=clean["key"],
+            )
+        except Conflict as exc:
+            request.tm.doom()  # nothing of this attempt is kept
+            return slot_taken(request, self.context, clean["start"], exc.message)
+        request.session.pop(PENDING, None)
+        request.session.flash(request.translate(_(
+            "Booked! Your reference is ${reference}.", mapping={"reference": booking.reference}
+        )))
+        bookings = self.context.tenant_context["bookings"]
+        return HTTPSeeOther(request.resource_url(bookings, str(booking.id), ""))

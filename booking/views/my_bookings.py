@@ -1,0 +1,138 @@
+"""A customer's own bookings: the list, one booking, cancel, reschedule and
+the "add to calendar" file. The buttons follow the ACL: outside the
+cancellation window they are gone, and the server refuses too."""
+
+from datetime import UTC, datetime
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.response import Response
+from pyramid.view import view_config, view_defaults
+from sqlalchemy import select
+
+from .. import ics
+from ..i18n import _
+from ..models import Booking
+from ..resources import BookingCollection, BookingContext
+from ..resources.bookables import resource_context
+from ..security import Permission
+from ..services import BookingService
+from ..services.availability import zone_of
+from ..services.errors import Conflict, ValidationError
+from ..services.policy import cancellation_deadline
+from .calendar import first_day, week_of
+from .forms import Field, instant, optional, parse_form, string
+
+
+@view_config(context=BookingCollection, renderer="booking/list.jinja2",
+             permission=Permission.VIEW)
+def my_bookings(context, request):
+    now = request.now
+    bookings = request.dbsession.scalars(
+        select(Booking)
+        .where(Booking.tenant_id == context.tenant.id,
+               Booking.customer_id == request.identity.user.id)
+        .order_by(Booking.starts_at.desc(), Booking.id.desc())
+        .limit(500)
+    ).all()
+    upcoming = [b for b in reversed(bookings) if b.ends_at > now and b.holds_seats(now)]
+    past = [b for b in bookings if b not in upcoming]
+    return {"tenant": context.tenant, "upcoming": upcoming, "past": past}
+
+
+def summary(booking, tenant):
+    return f"{booking.resource.name} · {tenant.name}"
+
+
+def location(booking):
+    venue = booking.resource.venue
+    return ", ".join(part for part in (venue.name, venue.address) if part)
+
+
+@view_defaults(context=BookingContext)
+class BookingPages:
+    def __init__(self, context, request):
+        self.context = context
+        self.request = request
+        self.booking = context.booking
+        self.tenant = context.tenant
+
+    def page(self, template, status=200, **extra):
+        booking = self.booking
+        data = {
+            "tenant": self.tenant, "booking": booking, "resource": booking.resource,
+            "venue": booking.resource.venue, "zone": zone_of(booking.resource),
+            "deadline": cancellation_deadline(booking, self.tenant),
+            "can_change": self.request.has_permission(Permission.CANCEL, self.context),
+            "status": booking.status_at(self.request.now), **extra,
+        }
+        response = render_to_response(template, data, request=self.request)
+        response.status_int = status
+        return response
+
+    @view_config(request_method="GET", permission=Permission.VIEW)
+    def show(self):
+        return self.page("booking/show.jinja2")
+
+    @view_config(name="booking.ics", request_method="GET", permission=Permission.VIEW)
+    def calendar_file(self):
+        booking, tenant = self.booking, self.tenant
+        body = ics.calendar([ics.booking_event(
+            booking, tenant, datetime.now(UTC), summary(booking, tenant), location(booking),
+            self.request.translate(_("Booking reference ${reference}",
+                                     mapping={"reference": booking.reference})),
+        )])
+        response = Response(body=body.encode("utf-8"), content_type="text/calendar",
+                            charset="utf-8")
+        response.content_disposition = f'attachment; filename="booking-{booking.reference}.ics"'
+        return response
+
+    @view_config(name="cancel", request_method="POST", permission=Permission.CANCEL)
+    def cancel(self):
+        request = self.request
+        clean, errors = parse_form(request.POST, {"reason": optional(string(1000), default="")})
+        if errors:
+            return self.page("booking/show.jinja2", status=400, errors=errors)
+        try:
+            request.find_service(BookingService).cancel(
+                self.tenant, self.booking, actor_id=request.identity.user.id,
+                reason=clean["reason"] or "",
+                by_staff=bool(request.has_permission(Permission.MANAGE, self.context)),
+            )
+        except Conflict as exc:
+            request.tm.doom()  # nothing of this attempt is kept
+            return self.page("booking/show.jinja2", status=409, message=exc.message)
+        request.session.flash(request.translate(_("Your booking is cancelled.")))
+        return HTTPSeeOther(request.resource_url(self.context))
+
+    def reschedule_page(self, status=200, message=None):
+        resource = self.booking.resource
+        first = first_day(self.request, zone_of(resource))
+        week = week_of(self.request, resource, first, exclude_booking_id=self.booking.id)
+        return self.page("booking/reschedule.jinja2", status=status, week=week, message=message)
+
+    @view_config(name="reschedule", request_method="GET", permission=Permission.CANCEL)
+    def choose_new_slot(self):
+        return self.reschedule_page()
+
+    @view_config(name="reschedule", request_method="POST", permission=Permission.CANCEL)
+    def reschedule(self):
+        request = self.request
+        clean, errors = parse_form(request.POST, {"start": Field(instant)})
+        if errors:
+            raise ValidationError(errors["start"], field="start")
+        target = resource_context(self.context.tenant_context, self.booking.resource_id)
+        if target is None or not request.has_permission(Permission.BOOK, target):
+            return self.reschedule_page(409, _("This resource is not taking bookings."))
+        try:
+            request.find_service(BookingService).reschedule(
+                self.tenant, self.booking, target.resource, clean["start"],
+                actor_id=request.identity.user.id,
+                by_staff=bool(request.has_permission(Permission.MANAGE, self.context)),
+            )
+        except (Conflict, ValidationError) as exc:
+            request.tm.doom()  # nothing of this attempt is kept
+            status = 409 if isinstance(exc, Conflict) else 400
+            return self.reschedule_page(status, exc.message)
+        request.session.flash(request.translate(_("Your booking has moved.")))
+        return HTTPSeeOther(request.resource_url(self.context))
