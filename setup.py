@@ -7,6 +7,7 @@ HERE = Path(__file__).parent
 requires = [
     "alembic>=1.13",
     "argon2-cffi>=23.1",
+    "Babel>=2.14",
     "libpass>=1.9",  # maintained fork of passlib, same `passlib` import
     "plaster_pastedeploy",
     "psycopg[binary]>=3.1",
@@ -24,7 +25,10 @@ requires = [
 ]
 
 tests_require = [
+    "axe-playwright-python>=0.1.8",  # ships axe-core, run in the browser tests
     "build>=1.0",
+    "icalendar>=5.0",
+    "playwright>=1.45",
     "pytest>=8.0",
     "pytest-timeout>=2.3",
     "WebTest>=3.0",
