@@ -12,9 +12,10 @@ import atexit
 import shutil
 import tempfile
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time, get_day_names
+from babel.dates import format_date, format_skeleton, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -52,8 +53,13 @@ def compile_catalogs(source=LOCALE_DIR):
     return target
 
 
+def as_zone(zone):
+    return ZoneInfo(zone) if isinstance(zone, str) else zone
+
+
 class Formatter:
-    """Dates, times and money in the request's language."""
+    """Dates, times and money in the request's language; zones may be given
+    as ``ZoneInfo`` or by name."""
 
     def __init__(self, locale_name):
         self.locale = Locale.parse(locale_name)
@@ -62,20 +68,20 @@ class Formatter:
         return format_date(value, format=format, locale=self.locale)
 
     def day(self, value):
-        """Short day heading: "Tue 3 Mar" / "mar. 3 mars"."""
-        return format_date(value, format="EEE d MMM", locale=self.locale)
+        """Short day heading: "Tue, Mar 3" / "mar. 3 mars"."""
+        return format_skeleton("MMMEd", value, locale=self.locale)
 
     def weekday(self, number):
         """The name of weekday ``number`` (Monday is 0)."""
         return get_day_names("wide", locale=self.locale)[number]
 
     def time(self, instant, zone):
-        return format_time(instant, format="short", tzinfo=zone, locale=self.locale)
+        return format_time(instant, format="short", tzinfo=as_zone(zone), locale=self.locale)
 
     def datetime(self, instant, zone, format="medium"):
         """The local date (``format``: short, medium, long, full) and time,
         without seconds, in ``zone``."""
-        local = instant.astimezone(zone)
+        local = instant.astimezone(as_zone(zone))
         return (f"{format_date(local.date(), format=format, locale=self.locale)}, "
                 f"{format_time(local, format='short', locale=self.locale)}")
 

@@ -1,15 +1,15 @@
 """Jinja2 templates (autoescaped) and static files."""
 
-from zoneinfo import ZoneInfo
+from jinja2 import pass_context
 
 
-def localtime(instant, zone_name, pattern="%a %d %b %Y, %H:%M"):
-    """Format an aware instant in the wall time of ``zone_name``."""
-    return instant.astimezone(ZoneInfo(zone_name)).strftime(pattern)
-
-
-def money(minor_units, currency):
-    return f"{minor_units / 100:,.2f} {currency}"
+@pass_context
+def translate(context, message):
+    """``{{ message|t }}``: a message built in Python (a TranslationString
+    with its values) in the request's language."""
+    if message is None:
+        return ""
+    return context["request"].localizer.translate(message)
 
 
 def here(request):
@@ -27,7 +27,7 @@ def includeme(config):
     settings.setdefault("jinja2.newstyle", "true")  # _("… %(name)s", name=…), escaped
     settings.setdefault(
         "jinja2.filters",
-        {"localtime": "booking.templating:localtime", "money": "booking.templating:money"},
+        {"t": "booking.templating:translate"},
     )
     config.include("pyramid_jinja2")
     config.add_jinja2_search_path("booking:templates", name=".jinja2")

@@ -1,0 +1,147 @@
+"""Booking on the site: slot → details → account → review → confirm."""
+
+import icalendar
+from sqlalchemy import func, select
+
+from booking.models import Booking, User
+
+from .. import builders as b
+from .api import TOMORROW, at, book
+from .site import form_by_action, resource_url, sign_in, slot_links, start_of
+
+
+def count(world, model=Booking):
+    with world.db.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def details_for(testapp, world, index=3, resource="court"):
+    link = slot_links(testapp.get(resource_url(world, resource), {"from": TOMORROW.isoformat()}))[index]
+    return testapp.get(link), start_of(link)
+
+
+def test_new_customer_registers_inline_and_books(testapp, world):
+    details, start = details_for(testapp, world)
+    form = form_by_action(details, "/book")
+    form["account"] = "register"
+    form["name"], form["email"], form["password"] = "Ada Lovelace", "ada@example.test", "analytical-engine"
+    review = form.submit(status=303).follow()
+    text = review.html.select_one("main").get_text(" ", strip=True)
+    assert "Review your booking" in text and "€20.00" in text and "paid at the venue" in text
+    assert "You can cancel or move this booking until" in text
+    page = form_by_action(review, "/confirm").submit(status=303).follow()
+    booking_heading = page.html.select_one("h1").get_text()
+    assert booking_heading.startswith("Booking ")
+    assert "Booked! Your reference is" in page.text
+    with world.db.session() as s:
+        booking = s.scalar(select(Booking))
+        assert booking.starts_at == start
+        assert s.get(User, booking.customer_id).email == "ada@example.test"
+
+
+def test_existing_customer_signs_in_inline(testapp, world):
+    details, _ = details_for(testapp, world)
+    form = form_by_action(details, "/book")
+    form["email"], form["password"] = world.emails["customer"], b.PASSWORD
+    review = form.submit(status=303).follow()
+    form_by_action(review, "/confirm").submit(status=303)
+    assert count(world) == 1
+
+
+def test_wrong_password_inline_keeps_input(testapp, world):
+    details, _ = details_for(testapp, world, resource="yoga")
+    form = form_by_action(details, "/book")
+    form["seats"], form["note"] = "2", "Window seat please"
+    form["email"], form["password"] = world.emails["customer"], "not-the-password"
+    page = form.submit(status=400)
+    assert "The email or the password is wrong." in page.text
+    again = form_by_action(page, "/book")
+    assert (again["seats"].value, again["note"].value, again["email"].value) == (
+        "2", "Window seat please", world.emails["customer"])
+    assert count(world) == 0
+
+
+def test_registration_password_rule_is_explained(testapp, world):
+    details, _ = details_for(testapp, world)
+    form = form_by_action(details, "/book")
+    form["account"], form["name"], form["email"], form["password"] = "register", "Bo", "bo@example.test", "short"
+    page = form.submit(status=400)
+    assert "must be at least 12 characters long" in page.text
+    assert count(world, User) == 7
+
+
+def test_signed_in_customer_goes_straight_to_review(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    details, _ = details_for(testapp, world)
+    assert "email" not in form_by_action(details, "/book").fields
+    form_by_action(details, "/book").submit(status=303)
+
+
+def test_double_submitted_confirm_makes_one_booking(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    details, _ = details_for(testapp, world)
+    review = form_by_action(details, "/book").submit().follow()
+    confirm = form_by_action(review, "/confirm")
+    first = confirm.submit(status=303)
+    second = confirm.submit(status=303)
+    assert first.location == second.location
+    assert count(world) == 1
+
+
+def test_slot_taken_meanwhile_is_told_plainly_with_nearest_slots(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    details, start = details_for(testapp, world)
+    review = form_by_action(details, "/book").submit().follow()
+    book(testapp, world, who="other_customer", start=start.isoformat())
+    page = form_by_action(review, "/confirm").submit(status=409)
+    assert "Sorry, this slot is taken" in page.text
+    assert "Nothing was booked" in page.text
+    assert len(page.html.select("ul.slots a.slot")) == 5
+    assert count(world) == 1
+
+
+def test_opening_a_taken_slot_offers_alternatives(testapp, world):
+    book(testapp, world, start=at(TOMORROW, 10))
+    page = testapp.get(resource_url(world) + "book", {"start": at(TOMORROW, 10)}, status=409)
+    assert "This slot is no longer free." in page.text
+
+
+def test_more_seats_than_left_is_refused(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    book(testapp, world, who="other_customer", resource="yoga", start=at(TOMORROW, 10), seats=9)
+    page = testapp.get(resource_url(world, "yoga") + "book", {"start": at(TOMORROW, 10)})
+    form = form_by_action(page, "/book")
+    form["seats"] = "2"
+    page = form.submit(status=400)
+    assert "only 1 place(s) left at this time" in page.text
+
+
+def test_confirm_without_csrf_is_refused(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    testapp.post(resource_url(world) + "confirm",
+                 {"start": at(TOMORROW, 10), "seats": "1", "key": "k" * 32}, status=400)
+    assert count(world) == 0
+
+
+def test_confirm_requires_sign_in(testapp, world):
+    page = testapp.get("/login")
+    token = page.forms["login-form"]["csrf_token"].value
+    response = testapp.post(resource_url(world) + "confirm",
+                            {"csrf_token": token, "start": at(TOMORROW, 10), "seats": "1",
+                             "key": "k" * 32}, status=303)
+    assert "/login?next=" in response.location
+
+
+def test_add_to_calendar_is_valid_icalendar(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    details, start = details_for(testapp, world)
+    review = form_by_action(details, "/book").submit().follow()
+    booking_url = form_by_action(review, "/confirm").submit().location
+    response = testapp.get(booking_url + "booking.ics")
+    assert response.content_type == "text/calendar"
+    assert "attachment" in response.headers["Content-Disposition"]
+    calendar = icalendar.Calendar.from_ical(response.body)
+    event = next(component for component in calendar.walk("VEVENT"))
+    assert event.decoded("dtstart") == start
+    assert str(event["summary"]).startswith("Court · ")
+    assert str(event["location"]) == "Centre"
