@@ -68,7 +68,9 @@ def first_day(request, zone):
     return day
 
 
-def week_of(request, resource, first=None, exclude_booking_id=None):
+def week_of(request, resource, first=None, exclude_booking=None):
+    """The week from ``first``; ``exclude_booking`` (when moving it) does not
+    count against the free seats, and its own slot is not offered."""
     service = request.find_service(AvailabilityService)
     zone = zone_of(resource)
     first = first or first_day(request, zone)
@@ -82,8 +84,11 @@ def week_of(request, resource, first=None, exclude_booking_id=None):
             for n in range(DAYS_SHOWN)}
     for day, reason in service.closed_days(resource, first, last).items():
         days[day].closed, days[day].reason = True, reason
-    for slot in service.slots(resource, first, last, exclude_booking_id=exclude_booking_id):
+    exclude_id = exclude_booking.id if exclude_booking is not None else None
+    for slot in service.slots(resource, first, last, exclude_booking_id=exclude_id):
         if slot.seats_left <= 0:
+            continue
+        if exclude_booking is not None and slot.start == exclude_booking.starts_at:
             continue
         day = days.get(slot.start.astimezone(zone).date())
         if day is None:

@@ -108,7 +108,7 @@ class BookingPages:
     def reschedule_page(self, status=200, message=None):
         resource = self.booking.resource
         first = first_day(self.request, zone_of(resource))
-        week = week_of(self.request, resource, first, exclude_booking_id=self.booking.id)
+        week = week_of(self.request, resource, first, exclude_booking=self.booking)
         return self.page("booking/reschedule.jinja2", status=status, week=week, message=message)
 
     @view_config(name="reschedule", request_method="GET", permission=Permission.CANCEL)

@@ -6,8 +6,9 @@
   // shown in it too (the page works without it).
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && document.cookie.indexOf("booking_tz=") === -1) {
-      document.cookie = "booking_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    // IANA names need no escaping; anything else is not sent.
+    if (zone && /^[A-Za-z0-9_\/+-]+$/.test(zone) && document.cookie.indexOf("booking_tz=") === -1) {
+      document.cookie = "booking_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
     }
   } catch (e) { /* no Intl: nothing to tell */ }
 
