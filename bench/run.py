@@ -7,7 +7,7 @@ import os
 import platform
 import time
 
-from . import availability, booking_load
+from . import availability, booking_load, pages
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -31,10 +31,11 @@ def main():
 
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                           f"Python {platform.python_version()}",
-               "smoke": args.smoke, "availability": [], "booking_load": []}
+               "smoke": args.smoke, "availability": [], "booking_load": [], "pages": []}
     for backend in backends:
         results["availability"].append(availability.measure(backend, bookings, repeats))
         results["booking_load"].append(booking_load.measure(backend, clients, per_client))
+        results["pages"].append(pages.measure(backend, repeats))
 
     table("Availability: one resource, one week", results["availability"],
           ["backend", "bookings", "repeats", "free_slots", "service_median_ms",
@@ -42,6 +43,8 @@ def main():
     table("Booking POST through waitress (distinct slots)", results["booking_load"],
           ["backend", "clients", "requests", "created", "errors_5xx", "bookings_per_s",
            "p50_ms", "p95_ms", "capacity_violations"])
+    table("Pages through the WSGI app (demo data)", results["pages"],
+          ["backend", "page", "repeats", "median_ms", "p95_ms"])
     out = os.path.join(HERE, "results")
     os.makedirs(out, exist_ok=True)
     name = "smoke.json" if args.smoke else f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -21,6 +21,7 @@ def main(global_config, **settings):
         config.include(".i18n")  # before templates: they translate
         config.include(".templating")
         config.include(".headers")  # security headers on every response
+        config.include(".limits")  # unreadable form bodies are a 400
         # pyramid_retry, then pyramid_tm, then request.dbsession.
         config.include(".models")
         config.include(".services")

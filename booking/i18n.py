@@ -105,7 +105,8 @@ def includeme(config):
     config.add_request_method(_translate, "translate", reify=True)
 
 
-#: Booking statuses as people read them (listed here so that they are
-#: extracted for translation; templates translate ``status`` at run time).
-STATUS_LABELS = (_("held"), _("confirmed"), _("cancelled"), _("completed"), _("no_show"),
-                 _("expired"))
+#: Booking statuses as people read them.
+STATUS_LABELS = {
+    "held": _("held"), "confirmed": _("confirmed"), "cancelled": _("cancelled"),
+    "completed": _("completed"), "no_show": _("no-show"), "expired": _("expired"),
+}

@@ -1,6 +1,9 @@
-"""Refuse oversized request bodies before anything reads them."""
+"""Refuse request bodies that are too large or cannot be parsed, before
+anything else reads them."""
 
 import json
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 class BodySizeLimit:
@@ -37,3 +40,26 @@ class BodySizeLimit:
              ("Connection", "close")],
         )
         return [body]
+
+
+def form_body_tween_factory(handler, registry):
+    """A form body that cannot be parsed (say, multipart without a
+    boundary) is a 400, not an error deep inside the CSRF check."""
+    from .i18n import _
+    from .services.errors import ValidationError
+    from .views.errors import domain_error
+
+    def form_body_tween(request):
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            try:
+                request.POST
+            except ValueError:
+                return domain_error(
+                    ValidationError(_("the form could not be read"), field="body"), request)
+        return handler(request)
+
+    return form_body_tween
+
+
+def includeme(config):
+    config.add_tween("booking.limits.form_body_tween_factory")

@@ -2,6 +2,8 @@
 
 from jinja2 import pass_context
 
+from .i18n import STATUS_LABELS
+
 
 @pass_context
 def translate(context, message):
@@ -10,6 +12,12 @@ def translate(context, message):
     if message is None:
         return ""
     return context["request"].localizer.translate(message)
+
+
+@pass_context
+def status_label(context, status):
+    """``{{ status|status_label }}``: a booking status in words."""
+    return context["request"].localizer.translate(STATUS_LABELS.get(status, status))
 
 
 def here(request):
@@ -27,7 +35,8 @@ def includeme(config):
     settings.setdefault("jinja2.newstyle", "true")  # _("… %(name)s", name=…), escaped
     settings.setdefault(
         "jinja2.filters",
-        {"t": "booking.templating:translate"},
+        {"t": "booking.templating:translate",
+         "status_label": "booking.templating:status_label"},
     )
     config.include("pyramid_jinja2")
     config.add_jinja2_search_path("booking:templates", name=".jinja2")

@@ -16,6 +16,9 @@ from booking.models.meta import Base
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ALEMBIC_DIR = os.path.join(os.path.dirname(HERE), "alembic")
+#: Names of the databases the tests create begin with this (CI sets its own,
+#: to check afterwards that its run dropped every one).
+DB_PREFIX = os.environ.get("BOOKING_TEST_DB_PREFIX", "booking_test_")
 PG_ADMIN_URL = os.environ.get(
     "BOOKING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -91,7 +94,7 @@ def sqlite_database(directory):
 
 @contextlib.contextmanager
 def postgresql_database():
-    name = f"booking_test_{uuid.uuid4().hex[:10]}"
+    name = f"{DB_PREFIX}{uuid.uuid4().hex[:10]}"
     admin = _libpq(PG_ADMIN_URL)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')

@@ -34,7 +34,7 @@ def authenticate(dbsession, now, email, password, address):
     return user
 
 
-def registration_problems(dbsession, name, email, password):
+def registration_problems(dbsession, name, email, password, phone=""):
     """``{field: message}`` for a new account; empty when all is well."""
     problems = {}
     if not name or not name.strip():
@@ -50,6 +50,12 @@ def registration_problems(dbsession, name, email, password):
     problem = password_problem(password or "")
     if problem:
         problems["password"] = problem
+    if len(phone or "") > 40:
+        problems["phone"] = _("must be at most ${max_length} characters long",
+                              mapping={"max_length": 40})
+    for field, value in (("name", name), ("email", email), ("phone", phone)):
+        if value and "\x00" in value:
+            problems[field] = _("must not contain NUL characters")
     return problems
 
 

@@ -25,7 +25,7 @@ def register_view(context, request):
                   "phone": form_text(request, "phone", 40)}
         password = form_text(request, "password", 1024)
         errors = registration_problems(request.dbsession, values["name"], values["email"],
-                                       password)
+                                       password, values["phone"])
         if not errors:
             user = register(request.dbsession, request.now, values["name"], values["email"],
                             password, values["phone"])

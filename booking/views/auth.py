@@ -18,6 +18,7 @@ def safe_next(request, value):
         and value.startswith("/")
         and not value.startswith("//")
         and "\\" not in value
+        and value.isascii()
         and value.isprintable()
     ):
         return value
@@ -29,6 +30,8 @@ def form_text(request, name, limit):
     value = request.POST.get(name, "")
     if not isinstance(value, str):
         raise ValidationError(_("must be text"), field=name)
+    if "\x00" in value:
+        raise ValidationError(_("must not contain NUL characters"), field=name)
     return value[:limit]
 
 

@@ -83,7 +83,7 @@ class BookingFlow:
         if slot is None:
             return slot_taken(self.request, self.context, clean["start"],
                               _("This slot is no longer free."))
-        values = {"seats": clean["seats"] or 1, "note": clean["note"] or "",
+        values = {"seats": clean.get("seats") or 1, "note": clean.get("note") or "",
                   "account": "signin", "email": "", "name": "", "phone": ""}
         return self.details_page(slot, values)
 
@@ -118,6 +118,8 @@ class BookingFlow:
         request.session[PENDING] = {
             "resource_id": self.resource.id, "start": clean["start"].isoformat(),
             "seats": clean["seats"], "note": clean["note"],
+            # One key per choice: every review of it confirms one booking.
+            "key": uuid.uuid4().hex,
         }
         return HTTPSeeOther(request.resource_url(self.context, "review"))
 
@@ -129,7 +131,7 @@ class BookingFlow:
             return None
         if values["account"] == "register":
             problems = registration_problems(request.dbsession, values["name"],
-                                             values["email"], password)
+                                             values["email"], password, values["phone"])
             if problems:
                 errors.update(problems)
                 return None
@@ -151,7 +153,8 @@ class BookingFlow:
             "tenant": tenant, "resource": resource, "venue": resource.venue,
             "zone": zone_of(resource), "start": start, "end": end, "seats": seats,
             "note": pending["note"], "price": resource.price * seats,
-            "deadline": deadline, "key": uuid.uuid4().hex,
+            "deadline": deadline, "changeable": deadline >= self.request.now,
+            "key": pending["key"],
         }
 
     @view_config(name="review", request_method="GET", permission=Permission.BOOK,
@@ -171,7 +174,7 @@ class BookingFlow:
             field, message = next(iter(errors.items()))
             raise ValidationError(message, field=field)
         try:
-            booking, _created = request.find_service(BookingService).book(
+            booking, created = request.find_service(BookingService).book(
                 self.context.tenant, self.resource, request.identity.user, clean["start"],
                 clean["seats"], actor_id=request.identity.user.id, note=clean["note"],
                 idempotency_key=clean["key"],
@@ -180,8 +183,15 @@ class BookingFlow:
             request.tm.doom()  # nothing of this attempt is kept
             return slot_taken(request, self.context, clean["start"], exc.message)
         request.session.pop(PENDING, None)
-        request.session.flash(request.translate(_(
-            "Booked! Your reference is ${reference}.", mapping={"reference": booking.reference}
-        )))
+        mapping = {"reference": booking.reference}
+        if created:
+            message = _("Booked! Your reference is ${reference}.", mapping=mapping)
+        elif booking.holds_seats(request.now):
+            message = _("You had already booked this: your reference is ${reference}.",
+                        mapping=mapping)
+        else:
+            message = _("This booking (${reference}) was cancelled: choose a time again to book.",
+                        mapping=mapping)
+        request.session.flash(request.translate(message))
         bookings = self.context.tenant_context["bookings"]
         return HTTPSeeOther(request.resource_url(bookings, str(booking.id), ""))

@@ -96,6 +96,7 @@ def test_switcher_changes_language(live_url, world, new_context):
     page = new_context().new_page()
     page.goto(f"{live_url}/t/{world.slug}/")
     page.get_by_label("Language").select_option("fr")
+    page.get_by_role("button", name="Change language").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(page.get_by_role("link", name="Mes réservations")).to_be_visible()
 

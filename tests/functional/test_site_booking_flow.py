@@ -145,3 +145,65 @@ def test_add_to_calendar_is_valid_icalendar(testapp, world):
     assert event.decoded("dtstart") == start
     assert str(event["summary"]).startswith("Court · ")
     assert str(event["location"]) == "Centre"
+
+
+def test_bad_seats_or_note_in_link_fall_back_to_defaults(testapp, world):
+    link = slot_links(testapp.get(resource_url(world, "yoga"), {"from": TOMORROW.isoformat()}))[0]
+    for extra in ("&seats=abc", "&seats=0", "&note=" + "x" * 1001):
+        page = testapp.get(link + extra, status=200)
+        assert form_by_action(page, "/book")["seats"].value == "1"
+
+
+def test_inline_registration_refuses_long_phone_and_nul(testapp, world):
+    details, _ = details_for(testapp, world)
+    form = form_by_action(details, "/book")
+    form["account"], form["name"], form["email"] = "register", "Bo", "bo@example.test"
+    form["password"], form["phone"] = "a-long-enough-password", "1" * 500
+    assert "must be at most 40 characters long" in form.submit(status=400).text
+    assert count(world, User) == 7
+
+
+def test_nul_in_sign_in_email_is_refused(testapp, world):
+    page = testapp.get("/login")
+    token = page.forms["login-form"]["csrf_token"].value
+    testapp.post("/login", {"csrf_token": token, "email": "a\x00@b.c", "password": "x"}, status=400)
+
+
+def test_non_ascii_next_is_not_followed(testapp, world):
+    form = testapp.get("/login", {"next": "/☃"}).forms["login-form"]
+    form["email"], form["password"] = world.emails["customer"], b.PASSWORD
+    assert form.submit(status=303).location == "http://booking.test/"
+
+
+def test_multipart_without_boundary_is_400(testapp, world):
+    testapp.post("/login", b"x", headers={"Content-Type": "multipart/form-data"}, status=400)
+
+
+def test_resubmitting_confirm_after_cancel_does_not_say_booked(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    details, _ = details_for(testapp, world, index=30)
+    review = form_by_action(details, "/book").submit().follow()
+    confirm = form_by_action(review, "/confirm")
+    page = confirm.submit(status=303).follow()
+    form_by_action(page, "/cancel").submit(status=303)
+    again = confirm.submit(status=303).follow()
+    assert "Booked!" not in again.text
+    assert "was cancelled" in again.text
+    assert count(world) == 1
+
+
+def test_two_review_tabs_make_one_booking(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    details, _ = details_for(testapp, world, resource="yoga")
+    review_url = form_by_action(details, "/book").submit().location
+    first, second = testapp.get(review_url), testapp.get(review_url)
+    form_by_action(first, "/confirm").submit(status=303)
+    form_by_action(second, "/confirm").submit(status=303)
+    assert count(world) == 1
+
+
+def test_review_says_when_changes_are_no_longer_possible(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    details, _ = details_for(testapp, world, index=0)  # tomorrow 08:00: inside the 24 h window
+    review = form_by_action(details, "/book").submit().follow()
+    assert "cannot be cancelled or moved online" in review.text

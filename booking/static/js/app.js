@@ -12,12 +12,18 @@
     }
   } catch (e) { /* no Intl: nothing to tell */ }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    // The language menu switches at once; its button stays for keyboards without JS.
-    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
-    });
+  // Coming back with the Back button shows the page as it was left:
+  // buttons disabled on submit must work again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll("button[aria-busy=true]").forEach(function (button) {
+        button.disabled = false;
+        button.removeAttribute("aria-busy");
+      });
+    }
+  });
 
+  document.addEventListener("DOMContentLoaded", function () {
     // A form that must not be sent twice disables its buttons once sent.
     document.querySelectorAll("form[data-submit-once]").forEach(function (form) {
       form.addEventListener("submit", function () {

@@ -1,0 +1,31 @@
+"""The customer's calendar page (a week of one resource, HTML) on the demo
+data, rendered through the WSGI app."""
+
+import time
+
+import webtest
+
+from booking import main
+from booking.clock import FrozenClock
+from booking.scripts.load_demo import load_demo
+
+from .common import NOW, database, median_ms, percentile_ms
+
+
+def measure(backend, repeats):
+    with database(backend) as db:
+        with db.session() as s:
+            load_demo(s, NOW)
+        app = webtest.TestApp(main({}, **db.settings, **{
+            "booking.secret": "b" * 40, "booking.clock": FrozenClock(NOW)}))
+        url = "/t/demo/venues/1/resources/1/"
+        app.get(url)
+        samples = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            app.get(url)
+            samples.append(time.perf_counter() - started)
+        app.app.app.registry["dbsession_factory"].kw["bind"].dispose()
+        return {"backend": backend, "page": "calendar week (HTML)", "repeats": repeats,
+                "median_ms": round(median_ms(samples), 2),
+                "p95_ms": round(percentile_ms(samples, 0.95), 2)}
