@@ -14,11 +14,13 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 
 from .audit import AuditLog  # noqa: F401
 from .booking import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus  # noqa: F401
+from .feeds import CalendarFeed  # noqa: F401
 from .meta import Base  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401
 from .tenant import Tenant, TenantStatus  # noqa: F401
 from .throttle import LoginFailure  # noqa: F401
 from .user import ApiToken, Membership, Role, User, normalize_email  # noqa: F401
+from .user_token import TokenPurpose, UserToken  # noqa: F401
 from .venue import Closure, OpeningHours, Venue  # noqa: F401
 
 configure_mappers()

@@ -104,6 +104,8 @@ class Booking(TenantScoped, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     note: Mapped[str] = mapped_column(String(1000), default="")
     cancel_reason: Mapped[str] = mapped_column(String(1000), default="")
+    #: When staff checked the customer in (the booking stays ``confirmed``).
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Incremented on every change of time, for calendar (ICS) updates.
     sequence: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

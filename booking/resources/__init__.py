@@ -7,6 +7,8 @@ from pyramid.authorization import DENY_ALL, Allow, Authenticated
 from ..security import Permission
 from .bookables import ResourceCollection, ResourceContext
 from .bookings import BookingCollection, BookingContext
+from .feeds import FeedCollection, FeedContext
+from .invitations import InvitationCollection, InvitationContext
 from .tenants import TenantCollection, TenantContext
 from .venues import VenueCollection, VenueContext
 
@@ -15,6 +17,10 @@ __all__ = [
     "ApiRoot",
     "BookingCollection",
     "BookingContext",
+    "FeedCollection",
+    "FeedContext",
+    "InvitationCollection",
+    "InvitationContext",
     "ResourceCollection",
     "ResourceContext",
     "Root",
@@ -53,6 +59,10 @@ class Root:
             return TenantCollection(self, key, self.request)
         if key == "account":
             return AccountContext(self, key)
+        if key == "feeds":
+            return FeedCollection(self, key, self.request)
+        if key == "invitations":
+            return InvitationCollection(self, key, self.request)
         raise KeyError(key)
 
 

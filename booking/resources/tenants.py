@@ -44,10 +44,13 @@ class TenantContext(Node):
 
     def __getitem__(self, key):
         from .bookings import BookingCollection
+        from .manage import ManageContext
         from .venues import VenueCollection
 
         if key == "venues":
             return VenueCollection(self, key, self.request)
         if key == "bookings":
             return BookingCollection(self, key, self.request)
+        if key == "manage":
+            return ManageContext(self, key, self.request)
         raise KeyError(key)

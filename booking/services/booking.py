@@ -16,9 +16,10 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..models import AuditLog, Booking, BookingStatus, PaymentStatus, Resource, is_exclusion_violation
-from .availability import AvailabilityService, zone_of
+from ..models import Booking, BookingStatus, PaymentStatus, Resource, is_exclusion_violation
 from ..i18n import _
+from . import audit
+from .availability import AvailabilityService, zone_of
 from .errors import Conflict, PolicyViolation, ValidationError
 from .policy import cancellation_deadline
 
@@ -154,17 +155,8 @@ class BookingService:
             raise
 
     def audit(self, tenant_id, actor_id, action, booking_id, **details):
-        self.dbsession.add(
-            AuditLog(
-                tenant_id=tenant_id,
-                actor_id=actor_id,
-                action=action,
-                target_type="booking",
-                target_id=booking_id,
-                at=self.now,
-                details=details,
-            )
-        )
+        audit.record(self.dbsession, tenant_id, actor_id, action, "booking", booking_id,
+                     self.now, **details)
 
     # -- the operations ------------------------------------------------------
 

@@ -1,0 +1,40 @@
+"""``/invitations/{secret}``: the link an invited member follows to set a
+first password. The secret is the authorization; a used, expired or
+unknown one is not found."""
+
+from pyramid.authorization import DENY_ALL, Allow, Everyone
+from sqlalchemy import select
+
+from ..models import TokenPurpose, UserToken
+from ..security import Permission, token_digest
+
+
+class InvitationCollection:
+    __acl__ = []
+
+    def __init__(self, parent, name, request):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.request = request
+
+    def __getitem__(self, key):
+        if len(key) > 100:
+            raise KeyError(key)
+        token = self.request.dbsession.scalar(
+            select(UserToken).where(
+                UserToken.digest == token_digest(key),
+                UserToken.purpose == TokenPurpose.INVITATION,
+            )
+        )
+        if token is None or not token.usable(self.request.now):
+            raise KeyError(key)
+        return InvitationContext(self, key, token)
+
+
+class InvitationContext:
+    __acl__ = [(Allow, Everyone, Permission.VIEW), DENY_ALL]
+
+    def __init__(self, parent, name, token):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.token = token

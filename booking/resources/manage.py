@@ -1,0 +1,222 @@
+"""The staff area, ``/t/{slug}/manage/…``: the same tenant, venues,
+resources and bookings as the public tree, with the ACLs of the back office.
+
+- owners do everything, including people and settings;
+- managers also change resources, opening hours, closures and settings;
+- staff see and act on bookings: of the whole tenant, or only of the venue
+  their membership is scoped to. A venue outside their scope, and its
+  bookings, answer 404 to them.
+
+The suspended-tenant rule of the public tree applies here too.
+"""
+
+from pyramid.authorization import DENY_ALL, Allow
+from sqlalchemy import select
+
+from ..models import Booking, Closure, Resource, Venue
+from ..security import Permission, manager, owner, staff, venue_staff
+from .base import Node, object_id, suspension_acl
+
+P = Permission
+#: Front-desk work: see the calendar and the bookings, act on bookings.
+DESK = (P.VIEW, P.MANAGE)
+#: Configuration too: resources, schedules, closures, settings.
+CONFIGURE = (P.VIEW, P.MANAGE, P.ADMIN)
+
+
+def desk_acl(tenant, *venue_ids):
+    """Owners and managers configure; tenant-wide staff and the staff of
+    ``venue_ids`` work the desk; nobody else is let in."""
+    return suspension_acl(tenant) or [
+        (Allow, owner(tenant.id), CONFIGURE),
+        (Allow, manager(tenant.id), CONFIGURE),
+        (Allow, staff(tenant.id), DESK),
+        *[(Allow, venue_staff(venue_id), DESK) for venue_id in venue_ids],
+        DENY_ALL,
+    ]
+
+
+class ManageContext(Node):
+    """``/t/{slug}/manage``: the dashboard, settings and the sections below."""
+
+    requires_sign_in = True
+
+    def venue_ids(self):
+        return self.dbsession.scalars(
+            select(Venue.id).where(Venue.tenant_id == self.tenant.id)
+        ).all()
+
+    def __acl__(self):
+        return desk_acl(self.tenant, *self.venue_ids())
+
+    def venues(self):
+        """The venues the requester works at, by name."""
+        venues = self.dbsession.scalars(
+            select(Venue).where(Venue.tenant_id == self.tenant.id).order_by(Venue.name, Venue.id)
+        ).all()
+        principals = self.request.effective_principals
+        if any(p in principals for p in (owner(self.tenant.id), manager(self.tenant.id),
+                                         staff(self.tenant.id))):
+            return venues
+        return [venue for venue in venues if venue_staff(venue.id) in principals]
+
+    def __getitem__(self, key):
+        children = {"venues": ManagedVenues, "bookings": ManagedBookings, "people": People}
+        if key not in children:
+            raise KeyError(key)
+        return children[key](self, key, self.request)
+
+
+class ManagedVenues(Node):
+    """``/manage/venues``: a venue's calendar, hours, closures, resources."""
+
+    __acl__ = []
+
+    def __getitem__(self, key):
+        venue = self.dbsession.scalar(
+            select(Venue).where(Venue.id == object_id(key), Venue.tenant_id == self.tenant.id)
+        )
+        if venue is None:
+            raise KeyError(key)
+        return ManagedVenue(self, key, self.request, venue)
+
+
+class ManagedVenue(Node):
+    requires_sign_in = True
+
+    def __init__(self, parent, name, request, venue):
+        super().__init__(parent, name, request)
+        self.venue = venue
+
+    def __acl__(self):
+        return desk_acl(self.tenant, self.venue.id)
+
+    def __getitem__(self, key):
+        if key == "resources":
+            return ManagedResources(self, key, self.request)
+        if key == "closures":
+            return ManagedClosures(self, key, self.request)
+        raise KeyError(key)
+
+
+class ManagedResources(Node):
+    """``/manage/venues/{id}/resources``: the venue's resources, inactive
+    ones included; ``new`` creates one."""
+
+    __acl__ = []
+
+    @property
+    def venue(self):
+        return self.__parent__.venue
+
+    def resources(self):
+        return self.dbsession.scalars(
+            select(Resource)
+            .where(Resource.venue_id == self.venue.id, Resource.tenant_id == self.tenant.id)
+            .order_by(Resource.active.desc(), Resource.name, Resource.id)
+        ).all()
+
+    def __getitem__(self, key):
+        resource = self.dbsession.scalar(
+            select(Resource).where(
+                Resource.id == object_id(key),
+                Resource.venue_id == self.venue.id,
+                Resource.tenant_id == self.tenant.id,
+            )
+        )
+        if resource is None:
+            raise KeyError(key)
+        return ManagedResource(self, key, self.request, resource)
+
+
+class ManagedResource(Node):
+    requires_sign_in = True
+
+    def __init__(self, parent, name, request, resource):
+        super().__init__(parent, name, request)
+        self.resource = resource
+
+    @property
+    def venue(self):
+        return self.resource.venue
+
+    __acl__ = []
+
+
+class ManagedClosures(Node):
+    """``/manage/venues/{id}/closures``: a venue's closures."""
+
+    __acl__ = []
+
+    @property
+    def venue(self):
+        return self.__parent__.venue
+
+    def __getitem__(self, key):
+        closure = self.dbsession.scalar(
+            select(Closure).where(
+                Closure.id == object_id(key),
+                Closure.venue_id == self.venue.id,
+                Closure.tenant_id == self.tenant.id,
+            )
+        )
+        if closure is None:
+            raise KeyError(key)
+        return ManagedClosure(self, key, self.request, closure)
+
+
+class ManagedClosure(Node):
+    __acl__ = []
+
+    def __init__(self, parent, name, request, closure):
+        super().__init__(parent, name, request)
+        self.closure = closure
+
+
+class ManagedBookings(Node):
+    """``/manage/bookings``: the bookings of the requester's scope; ``new``
+    books for a walk-in or phone customer."""
+
+    requires_sign_in = True
+    __acl__ = []
+
+    def __getitem__(self, key):
+        booking = self.dbsession.scalar(
+            select(Booking).where(Booking.id == object_id(key), Booking.tenant_id == self.tenant.id)
+        )
+        if booking is None:
+            raise KeyError(key)
+        return ManagedBooking(self, key, self.request, booking)
+
+
+class ManagedBooking(Node):
+    """A booking as its venue's staff see it: only staff of its venue (or of
+    the whole tenant) reach it."""
+
+    requires_sign_in = True
+
+    def __init__(self, parent, name, request, booking):
+        super().__init__(parent, name, request)
+        self.booking = booking
+
+    @property
+    def resource(self):
+        return self.booking.resource
+
+    def __acl__(self):
+        return desk_acl(self.tenant, self.booking.resource.venue_id)
+
+
+class People(Node):
+    """``/manage/people``: the tenant's members. Managers see the team;
+    only owners change it."""
+
+    requires_sign_in = True
+
+    def __acl__(self):
+        tenant = self.tenant
+        return suspension_acl(tenant) or [
+            (Allow, owner(tenant.id), CONFIGURE),
+            (Allow, manager(tenant.id), P.VIEW),
+            DENY_ALL,
+        ]
