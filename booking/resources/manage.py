@@ -36,10 +36,14 @@ def desk_acl(tenant, *venue_ids):
     ]
 
 
-class ManageContext(Node):
-    """``/t/{slug}/manage``: the dashboard, settings and the sections below."""
+class StaffNode(Node):
+    """A place in the staff area: an anonymous visitor is asked to sign in."""
 
     requires_sign_in = True
+
+
+class ManageContext(StaffNode):
+    """``/t/{slug}/manage``: the dashboard, settings and the sections below."""
 
     def venue_ids(self):
         return self.dbsession.scalars(
@@ -67,7 +71,7 @@ class ManageContext(Node):
         return children[key](self, key, self.request)
 
 
-class ManagedVenues(Node):
+class ManagedVenues(StaffNode):
     """``/manage/venues``: a venue's calendar, hours, closures, resources."""
 
     __acl__ = []
@@ -81,9 +85,7 @@ class ManagedVenues(Node):
         return ManagedVenue(self, key, self.request, venue)
 
 
-class ManagedVenue(Node):
-    requires_sign_in = True
-
+class ManagedVenue(StaffNode):
     def __init__(self, parent, name, request, venue):
         super().__init__(parent, name, request)
         self.venue = venue
@@ -99,7 +101,7 @@ class ManagedVenue(Node):
         raise KeyError(key)
 
 
-class ManagedResources(Node):
+class ManagedResources(StaffNode):
     """``/manage/venues/{id}/resources``: the venue's resources, inactive
     ones included; ``new`` creates one."""
 
@@ -129,9 +131,7 @@ class ManagedResources(Node):
         return ManagedResource(self, key, self.request, resource)
 
 
-class ManagedResource(Node):
-    requires_sign_in = True
-
+class ManagedResource(StaffNode):
     def __init__(self, parent, name, request, resource):
         super().__init__(parent, name, request)
         self.resource = resource
@@ -143,7 +143,7 @@ class ManagedResource(Node):
     __acl__ = []
 
 
-class ManagedClosures(Node):
+class ManagedClosures(StaffNode):
     """``/manage/venues/{id}/closures``: a venue's closures."""
 
     __acl__ = []
@@ -165,7 +165,7 @@ class ManagedClosures(Node):
         return ManagedClosure(self, key, self.request, closure)
 
 
-class ManagedClosure(Node):
+class ManagedClosure(StaffNode):
     __acl__ = []
 
     def __init__(self, parent, name, request, closure):
@@ -173,11 +173,10 @@ class ManagedClosure(Node):
         self.closure = closure
 
 
-class ManagedBookings(Node):
+class ManagedBookings(StaffNode):
     """``/manage/bookings``: the bookings of the requester's scope; ``new``
     books for a walk-in or phone customer."""
 
-    requires_sign_in = True
     __acl__ = []
 
     def __getitem__(self, key):
@@ -189,11 +188,9 @@ class ManagedBookings(Node):
         return ManagedBooking(self, key, self.request, booking)
 
 
-class ManagedBooking(Node):
+class ManagedBooking(StaffNode):
     """A booking as its venue's staff see it: only staff of its venue (or of
     the whole tenant) reach it."""
-
-    requires_sign_in = True
 
     def __init__(self, parent, name, request, booking):
         super().__init__(parent, name, request)
@@ -207,11 +204,9 @@ class ManagedBooking(Node):
         return desk_acl(self.tenant, self.booking.resource.venue_id)
 
 
-class People(Node):
+class People(StaffNode):
     """``/manage/people``: the tenant's members. Managers see the team;
     only owners change it."""
-
-    requires_sign_in = True
 
     def __acl__(self):
         tenant = self.tenant
