@@ -37,21 +37,33 @@ def booking_uid(booking, tenant):
     return f"booking-{tenant.slug}-{booking.id}@booking"
 
 
-def booking_event(booking, tenant, now, summary, location, description):
-    status = "CANCELLED" if booking.status == "cancelled" else "CONFIRMED"
+def feed_uid(tenant, booking_id):
+    """The UID of a booking in the staff feeds: stable, and distinct from the
+    customer's own copy (:func:`booking_uid`), so the two never merge."""
+    return f"booking-{tenant.slug}-{booking_id}-staff@booking"
+
+
+def event(uid, now, start, end, sequence, summary, location, description, status):
+    """A VEVENT; ``status`` is CONFIRMED, TENTATIVE or CANCELLED."""
     return [
         "BEGIN:VEVENT",
-        f"UID:{booking_uid(booking, tenant)}",
+        f"UID:{uid}",
         f"DTSTAMP:{stamp(now)}",
-        f"DTSTART:{stamp(booking.starts_at)}",
-        f"DTEND:{stamp(booking.ends_at)}",
-        f"SEQUENCE:{booking.sequence}",
+        f"DTSTART:{stamp(start)}",
+        f"DTEND:{stamp(end)}",
+        f"SEQUENCE:{sequence}",
         f"SUMMARY:{escape(summary)}",
         f"LOCATION:{escape(location)}",
         f"DESCRIPTION:{escape(description)}",
         f"STATUS:{status}",
         "END:VEVENT",
     ]
+
+
+def booking_event(booking, tenant, now, summary, location, description):
+    status = "CANCELLED" if booking.status == "cancelled" else "CONFIRMED"
+    return event(booking_uid(booking, tenant), now, booking.starts_at, booking.ends_at,
+                 booking.sequence, summary, location, description, status)
 
 
 def calendar(events, method="PUBLISH", name=None):

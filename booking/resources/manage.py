@@ -58,7 +58,8 @@ class ManageContext(StaffNode):
         venues = self.dbsession.scalars(
             select(Venue).where(Venue.tenant_id == self.tenant.id).order_by(Venue.name, Venue.id)
         ).all()
-        principals = self.request.effective_principals
+        identity = self.request.identity  # request.effective_principals is always [Everyone] in Pyramid 2
+        principals = identity.principals if identity is not None else frozenset()
         if any(p in principals for p in (owner(self.tenant.id), manager(self.tenant.id),
                                          staff(self.tenant.id))):
             return venues

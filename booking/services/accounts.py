@@ -20,7 +20,9 @@ def authenticate(dbsession, now, email, password, address):
     throttle = LoginThrottle(dbsession, now)
     throttle.check(email, address)
     user = dbsession.scalar(select(User).where(User.email == email))
-    if user is None:
+    if user is None or not user.password_hash:
+        # Unknown email, or an account without a password yet (a walk-in
+        # customer, an invited member): the same cost as a real check.
         burn_verification(password)
         ok = False
     else:

@@ -25,6 +25,8 @@ from .policy import cancellation_deadline
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
+#: Staff may check a customer in this long before the booking starts.
+CHECK_IN_EARLY = timedelta(hours=1)
 
 
 def new_reference():
@@ -88,9 +90,11 @@ class BookingService:
             self.audit(tenant_id, actor_id, "booking.expired", booking_id)
         return len(expired)
 
-    def check_slot(self, resource, start, seats, exclude_booking_id=None):
+    def check_slot(self, resource, start, seats, exclude_booking_id=None, by_staff=False):
         """Raise unless ``seats`` more fit in the slot of ``resource`` that
-        starts at ``start``. Call with the resource locked."""
+        starts at ``start``. Call with the resource locked. Staff
+        (``by_staff``) skip the minimum notice and the maximum advance
+        (walk-ins, bookings by phone far ahead), never the rest."""
         zone = zone_of(resource)
         if not resource.active:
             raise Conflict(_("this resource is not taking bookings"), field="resource_id")
@@ -110,13 +114,13 @@ class BookingService:
                   mapping={"time": local_text(start, zone), "minutes": resource.slot_minutes}),
                 field="start",
             )
-        if start < earliest:
+        if start < earliest and not by_staff:
             raise ValidationError(
                 _("is too soon: book at least ${minutes} minutes ahead",
                   mapping={"minutes": resource.min_notice_minutes}),
                 field="start",
             )
-        if start > latest:
+        if start > latest and not by_staff:
             raise ValidationError(
                 _("is too far ahead: bookings open ${days} days in advance",
                   mapping={"days": resource.max_advance_days}),
@@ -161,10 +165,12 @@ class BookingService:
     # -- the operations ------------------------------------------------------
 
     def book(self, tenant, resource, customer, start, seats=1, *, actor_id=None, note="",
-             idempotency_key=None, hold=False):
+             idempotency_key=None, hold=False, by_staff=False):
         """Book ``seats`` on the slot of ``resource`` at ``start`` for
         ``customer``. Returns ``(booking, created)``; ``created`` is False
-        when ``idempotency_key`` names a booking this customer already made."""
+        when ``idempotency_key`` names a booking this customer already made.
+        Staff (``by_staff``) may book inside the minimum notice and beyond
+        the maximum advance."""
         self.lock_resources(resource.id)
         if idempotency_key is not None:
             existing = self.dbsession.scalar(
@@ -184,7 +190,8 @@ class BookingService:
                     )
                 return existing, False
         self.expire_holds(resource.id, actor_id)
-        end, block_start, block_end = self.check_slot(resource, start, seats)
+        end, block_start, block_end = self.check_slot(resource, start, seats,
+                                                      by_staff=by_staff)
         price = price_of(resource, seats)
         booking = Booking(
             tenant_id=tenant.id,
@@ -255,7 +262,8 @@ class BookingService:
             raise ValidationError(_("is the booking's current time"), field="start")
         self.expire_holds(new_resource.id, actor_id)
         end, block_start, block_end = self.check_slot(
-            new_resource, new_start, booking.seats, exclude_booking_id=booking.id
+            new_resource, new_start, booking.seats, exclude_booking_id=booking.id,
+            by_staff=by_staff,
         )
         new_price = price_of(new_resource, booking.seats)
         if booking.payment_status == PaymentStatus.PAID and new_price != booking.price:
@@ -278,6 +286,78 @@ class BookingService:
             old=old, new={"resource_id": new_resource.id, "start": new_start.isoformat()},
             by_staff=by_staff,
         )
+        return booking
+
+    # -- the front desk ------------------------------------------------------
+
+    def guard(self, booking):
+        """Lock the booking's resource and read the booking afresh."""
+        self.lock_resources(booking.resource_id)
+        self.dbsession.refresh(booking)
+
+    def confirm(self, tenant, booking, actor_id):
+        """Confirm a held booking. A hold that ran out is confirmed only if
+        its slot still has room."""
+        self.guard(booking)
+        if booking.status not in (BookingStatus.HELD, BookingStatus.EXPIRED):
+            raise Conflict(_("the booking is ${status} and cannot be confirmed",
+                             mapping={"status": booking.status_at(self.now)}), field="status")
+        if not booking.holds_seats(self.now):
+            self.expire_holds(booking.resource_id, actor_id)
+            self.check_slot(booking.resource, booking.starts_at, booking.seats,
+                            exclude_booking_id=booking.id, by_staff=True)
+        booking.status = BookingStatus.CONFIRMED
+        booking.hold_expires_at = None
+        booking.updated_at = self.now
+        self.flush()
+        self.audit(tenant.id, actor_id, "booking.confirmed", booking.id)
+        return booking
+
+    def check_in_window(self, booking):
+        """When the customer of ``booking`` may be checked in."""
+        return booking.starts_at - CHECK_IN_EARLY, booking.ends_at
+
+    def check_in(self, tenant, booking, actor_id):
+        """Note that the customer of a confirmed booking has arrived: from
+        an hour before the start until the end."""
+        self.guard(booking)
+        zone = zone_of(booking.resource)
+        if booking.status != BookingStatus.CONFIRMED:
+            raise Conflict(_("only a confirmed booking can be checked in; this one is ${status}",
+                             mapping={"status": booking.status_at(self.now)}), field="status")
+        if booking.checked_in_at is not None:
+            raise Conflict(_("the customer was already checked in at ${time}",
+                             mapping={"time": local_text(booking.checked_in_at, zone)}),
+                           field="status")
+        opens, closes = self.check_in_window(booking)
+        if not opens <= self.now < closes:
+            raise Conflict(_("check-in is open from ${opens} until ${closes}",
+                             mapping={"opens": local_text(opens, zone),
+                                      "closes": local_text(closes, zone)}), field="status")
+        booking.checked_in_at = self.now
+        booking.updated_at = self.now
+        self.flush()
+        self.audit(tenant.id, actor_id, "booking.checked_in", booking.id)
+        return booking
+
+    def mark_no_show(self, tenant, booking, actor_id):
+        """Record that the customer of a confirmed booking did not come:
+        only once the booking has started, and not if they checked in."""
+        self.guard(booking)
+        if booking.status != BookingStatus.CONFIRMED:
+            raise Conflict(_("only a confirmed booking can be a no-show; this one is ${status}",
+                             mapping={"status": booking.status_at(self.now)}), field="status")
+        if booking.checked_in_at is not None:
+            raise Conflict(_("the customer has checked in"), field="status")
+        if self.now < booking.starts_at:
+            raise Conflict(_("the booking has not started yet: it starts at ${time}",
+                             mapping={"time": local_text(booking.starts_at,
+                                                         zone_of(booking.resource))}),
+                           field="status")
+        booking.status = BookingStatus.NO_SHOW
+        booking.updated_at = self.now
+        self.flush()
+        self.audit(tenant.id, actor_id, "booking.no_show", booking.id)
         return booking
 
 

@@ -1,0 +1,206 @@
+"""Reading bookings for the staff area: the filtered list of the venues a
+requester works at, and a booking's history in words."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy.orm import contains_eager
+
+from ..i18n import _
+from ..models import Booking, BookingStatus, Resource, User
+from .audit import history
+
+
+@dataclass(frozen=True)
+class BookingFilter:
+    """What the list shows: the local days ``first``..``last`` of each
+    venue, optionally one venue, one resource, one status, and a search of
+    the customer's name and email and the booking's reference."""
+
+    first: date
+    last: date
+    venue_id: int | None = None
+    resource_id: int | None = None
+    status: str | None = None
+    search: str | None = None
+
+
+def venue_zone(venue):
+    return ZoneInfo(venue.time_zone or venue.tenant.time_zone)
+
+
+def local_midnight(day, zone):
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _in_scope(venues, first, last):
+    """Bookings of ``venues`` that start on the local days first..last,
+    each venue's days in its own zone."""
+    ranges = []
+    for venue in venues:
+        zone = venue_zone(venue)
+        ranges.append(and_(
+            Resource.venue_id == venue.id,
+            Booking.starts_at >= local_midnight(first, zone),
+            Booking.starts_at < local_midnight(last + timedelta(days=1), zone),
+        ))
+    return or_(*ranges) if ranges else false()
+
+
+def _status_is(status, now):
+    """A status as the pages show it: a hold whose time ran out is expired."""
+    if status == BookingStatus.HELD:
+        return and_(Booking.status == BookingStatus.HELD, Booking.hold_expires_at > now)
+    if status == BookingStatus.EXPIRED:
+        return or_(Booking.status == BookingStatus.EXPIRED,
+                   and_(Booking.status == BookingStatus.HELD, Booking.hold_expires_at <= now))
+    return Booking.status == status
+
+
+def _search(text):
+    needle = text.strip().lower()
+    return or_(
+        func.lower(User.name).contains(needle, autoescape=True),
+        func.lower(User.email).contains(needle, autoescape=True),
+        func.lower(Booking.reference).contains(needle, autoescape=True),
+    )
+
+
+def _conditions(tenant, venues, chosen, now):
+    conditions = [Booking.tenant_id == tenant.id, Resource.tenant_id == tenant.id,
+                  _in_scope(venues, chosen.first, chosen.last)]
+    if chosen.venue_id is not None:
+        conditions.append(Resource.venue_id == chosen.venue_id)
+    if chosen.resource_id is not None:
+        conditions.append(Booking.resource_id == chosen.resource_id)
+    if chosen.status is not None:
+        conditions.append(_status_is(chosen.status, now))
+    if chosen.search:
+        conditions.append(_search(chosen.search))
+    return conditions
+
+
+def staff_bookings_query(tenant, venues, chosen, now):
+    """The bookings of ``tenant`` at ``venues`` (the requester's scope)
+    that ``chosen`` (a :class:`BookingFilter`) selects, by start time, with
+    their resources and customers."""
+    return (
+        select(Booking)
+        .join(Booking.resource)
+        .join(Booking.customer)
+        .options(contains_eager(Booking.resource), contains_eager(Booking.customer))
+        .where(*_conditions(tenant, venues, chosen, now))
+        .order_by(Booking.starts_at, Booking.id)
+    )
+
+
+def staff_bookings(dbsession, tenant, venues, chosen, now, limit, offset=0):
+    """``(bookings, total)``: one page of :func:`staff_bookings_query`."""
+    total = dbsession.scalar(
+        select(func.count(Booking.id)).select_from(Booking)
+        .join(Booking.resource)
+        .join(Booking.customer)
+        .where(*_conditions(tenant, venues, chosen, now))
+    )
+    rows = dbsession.scalars(
+        staff_bookings_query(tenant, venues, chosen, now).limit(limit).offset(offset)
+    ).all()
+    return rows, total
+
+
+#: The audit log's booking actions, as people read them.
+ACTIONS = {
+    "booking.created": _("Booked"),
+    "booking.confirmed": _("Confirmed"),
+    "booking.checked_in": _("Checked in"),
+    "booking.no_show": _("Marked as a no-show"),
+    "booking.cancelled": _("Cancelled"),
+    "booking.rescheduled": _("Moved"),
+    "booking.expired": _("Hold expired"),
+}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: object  # a User, or None for the system
+    action: object  # a TranslationString, or the raw action
+    details: object  # a TranslationString, or text
+
+
+def booking_history(dbsession, booking, zone, when):
+    """The audit log of ``booking`` in words, oldest first. ``when(instant)``
+    writes an instant for people (the request's formatter, in ``zone``)."""
+    rows = history(dbsession, booking.tenant_id, "booking", booking.id)
+    resource_ids = set()
+    for entry, _actor in rows:
+        for key in ("old", "new"):
+            resource_ids.add((entry.details or {}).get(key, {}).get("resource_id"))
+        resource_ids.add((entry.details or {}).get("resource_id"))
+    names = dict(dbsession.execute(
+        select(Resource.id, Resource.name).where(Resource.id.in_(resource_ids - {None}),
+                                                 Resource.tenant_id == booking.tenant_id)
+    ).all())
+
+    def slot(place):
+        if not isinstance(place, dict) or "start" not in place:
+            return "?"
+        start = datetime.fromisoformat(place["start"])
+        return f"{names.get(place.get('resource_id'), '?')}, {when(start)}"
+
+    entries = []
+    for entry, actor in rows:
+        details = entry.details or {}
+        if entry.action == "booking.created":
+            words = _("${seats} seat(s) on ${slot}", mapping={
+                "seats": details.get("seats", 1), "slot": slot(details)})
+        elif entry.action == "booking.rescheduled":
+            words = _("from ${old} to ${new}", mapping={"old": slot(details["old"]),
+                                                         "new": slot(details["new"])})
+        elif entry.action == "booking.cancelled" and details.get("reason"):
+            words = _("reason: ${reason}", mapping={"reason": details["reason"]})
+        elif entry.action in ACTIONS:
+            words = ""
+        else:
+            words = ", ".join(f"{key}: {value}" for key, value in sorted(details.items()))
+        entries.append(HistoryEntry(entry.at, actor, ACTIONS.get(entry.action, entry.action),
+                                    words))
+    return entries
+
+
+#: A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_COLUMNS = ("reference", "start", "end", "venue", "resource", "customer_name",
+               "customer_email", "customer_phone", "seats", "status", "payment_status",
+               "price", "currency", "checked_in_at", "note")
+
+
+def csv_cell(value):
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def bookings_csv(bookings, now):
+    """``bookings`` as CSV text: a header row, then one row each, times in
+    ISO 8601 with the offset of the venue's zone."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for booking in bookings:
+        zone = venue_zone(booking.resource.venue)
+        customer = booking.customer
+        checked_in = booking.checked_in_at
+        writer.writerow([csv_cell(value) for value in (
+            booking.reference, booking.starts_at.astimezone(zone).isoformat(),
+            booking.ends_at.astimezone(zone).isoformat(), booking.resource.venue.name,
+            booking.resource.name, customer.name, customer.email, customer.phone,
+            booking.seats, booking.status_at(now), booking.payment_status,
+            f"{booking.price / 100:.2f}", booking.currency,
+            checked_in.astimezone(zone).isoformat() if checked_in else "", booking.note,
+        )])
+    return out.getvalue()

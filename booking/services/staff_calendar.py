@@ -1,0 +1,280 @@
+"""The staff calendar of a venue: its resources side by side, a grid of
+time rows in the venue's local time, and on it the bookings, the free slots
+and the closures of the shown day(s).
+
+Rows cover the opening hours of the day (of any resource), widened to take
+in any booking outside them. Everything that overlaps in a column (several
+bookings of a class, a cancelled booking and its replacement, a free slot
+with seats left next to its bookings) is merged into one *block*: one table
+cell spanning its rows, so the grid is always a valid table.
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..models import Booking, BookingStatus, Closure, Resource, User
+from .availability import AvailabilityService, wall_instant
+
+DAY_MINUTES = 24 * 60
+#: The statuses the calendar shows (an expired hold is not shown).
+SHOWN_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED, BookingStatus.CANCELLED,
+                  BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+MIN_STEP, MAX_STEP = 15, 60
+
+
+def venue_zone(venue):
+    return ZoneInfo(venue.time_zone or venue.tenant.time_zone)
+
+
+def customer_label(name, email):
+    """How a customer is named to staff: their name, else their email."""
+    return name or email
+
+
+@dataclass(frozen=True)
+class Column:
+    resource_id: int
+    name: str
+    capacity: int
+    active: bool
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A booking as the calendar shows it."""
+
+    id: int
+    reference: str
+    resource_id: int
+    customer: str
+    seats: int
+    capacity: int
+    status: str
+    starts_at: object
+    ends_at: object
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    resource_id: int
+    start: object
+    end: object
+    seats_left: int
+
+
+@dataclass(frozen=True)
+class ClosedPeriod:
+    #: ``None`` when the whole venue is closed.
+    resource_id: int | None
+    resource_name: str | None
+    starts_at: object
+    ends_at: object
+    reason: str
+
+
+@dataclass
+class Cell:
+    column: Column
+    top: int = 0
+    rowspan: int = 1
+    #: Outside the resource's opening hours (an empty cell only).
+    off: bool = False
+    closures: list = field(default_factory=list)
+    bookings: list = field(default_factory=list)
+    free: list = field(default_factory=list)
+
+    @property
+    def empty(self):
+        return not (self.closures or self.bookings or self.free)
+
+
+@dataclass
+class Row:
+    minute: int
+    start: object
+    cells: list
+
+
+@dataclass
+class Day:
+    day: date
+    rows: list
+    closures: list
+
+
+@dataclass
+class StaffCalendar:
+    zone: ZoneInfo
+    view: str
+    date: date
+    today: date
+    previous: date
+    next: date
+    step: int
+    columns: list
+    days: list
+
+
+class StaffCalendarService:
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+        self.availability = AvailabilityService(dbsession, now)
+
+    def calendar(self, venue, shown, view="day"):
+        """The calendar of ``venue`` around the local day ``shown``: that
+        day, or (``view="week"``) its week from Monday."""
+        zone = venue_zone(venue)
+        first = shown if view == "day" else shown - timedelta(days=shown.weekday())
+        count = 1 if view == "day" else 7
+        last = first + timedelta(days=count - 1)
+        start, end = wall_instant(first, 0, zone), wall_instant(last, DAY_MINUTES, zone)
+
+        resources = self.resources(venue)
+        entries = self.entries(venue, start, end)
+        booked = {entry.resource_id for entry in entries}
+        shown_resources = [r for r in resources if r.active or r.id in booked]
+        columns = [Column(r.id, r.name, r.capacity, r.active) for r in shown_resources]
+        hours = {r.id: self.availability.weekly_hours(r) for r in shown_resources}
+        free = [
+            FreeSlot(r.id, slot.start, slot.end, slot.seats_left)
+            for r in shown_resources if r.active
+            for slot in self.availability.slots(r, first, last)
+            if slot.seats_left > 0 and slot.start > self.now
+        ]
+        closures = self.closures(venue, start, end)
+        step = grid_step(shown_resources, hours)
+        days = [
+            self.day(first + timedelta(days=n), zone, step, columns, hours, entries, free,
+                     closures)
+            for n in range(count)
+        ]
+        stride = timedelta(days=count)
+        return StaffCalendar(
+            zone=zone, view=view, date=shown, today=self.now.astimezone(zone).date(),
+            previous=shown - stride, next=shown + stride,
+            step=step, columns=columns, days=days,
+        )
+
+    def resources(self, venue):
+        return self.dbsession.scalars(
+            select(Resource)
+            .where(Resource.venue_id == venue.id, Resource.tenant_id == venue.tenant_id)
+            .order_by(Resource.name, Resource.id)
+        ).all()
+
+    def entries(self, venue, start, end):
+        """The shown bookings of every resource of the venue overlapping
+        [start, end): one query."""
+        rows = self.dbsession.execute(
+            select(Booking.id, Booking.reference, Booking.resource_id, Booking.seats,
+                   Booking.status, Booking.hold_expires_at, Booking.starts_at,
+                   Booking.ends_at, Resource.capacity, User.name, User.email)
+            .join(Resource, Resource.id == Booking.resource_id)
+            .join(User, User.id == Booking.customer_id)
+            .where(Booking.tenant_id == venue.tenant_id, Resource.venue_id == venue.id,
+                   Booking.starts_at < end, Booking.ends_at > start,
+                   Booking.status.in_([str(s) for s in SHOWN_STATUSES]))
+            .order_by(Booking.starts_at, Booking.id)
+        ).all()
+        return [
+            Entry(row.id, row.reference, row.resource_id, customer_label(row.name, row.email),
+                  row.seats, row.capacity, row.status, row.starts_at, row.ends_at)
+            for row in rows
+            if row.status != BookingStatus.HELD or row.hold_expires_at > self.now
+        ]
+
+    def closures(self, venue, start, end):
+        rows = self.dbsession.execute(
+            select(Closure.resource_id, Resource.name, Closure.starts_at, Closure.ends_at,
+                   Closure.reason)
+            .outerjoin(Resource, Resource.id == Closure.resource_id)
+            .where(Closure.venue_id == venue.id, Closure.tenant_id == venue.tenant_id,
+                   Closure.starts_at < end, Closure.ends_at > start)
+            .order_by(Closure.starts_at, Closure.id)
+        ).all()
+        return [ClosedPeriod(*row) for row in rows]
+
+    def day(self, day, zone, step, columns, hours, entries, free, closures):
+        start, end = wall_instant(day, 0, zone), wall_instant(day, DAY_MINUTES, zone)
+        todays = [c for c in closures if c.starts_at < end and c.ends_at > start]
+        entries = [e for e in entries if e.starts_at < end and e.ends_at > start]
+        free = [s for s in free if start <= s.start < end]
+        ranges = {rid: hours[rid].get(day.weekday(), []) for rid in hours}
+        edges = [m for spans in ranges.values() for span in spans for m in span]
+        edges += [wall_minute(i, day, zone) for e in entries for i in (e.starts_at, e.ends_at)]
+        if not columns or not edges:
+            return Day(day, [], todays)
+        first = min(edges) // step * step
+        last = min(math.ceil(max(edges) / step) * step, DAY_MINUTES)
+        minutes = list(range(first, last, step))
+        rows = [Row(m, wall_instant(day, m, zone), []) for m in minutes]
+
+        def span(starts_at, ends_at):
+            """The rows ``(top, bottom)`` a period covers; (0, 0) if none."""
+            low = max(wall_minute(starts_at, day, zone), first)
+            high = min(wall_minute(ends_at, day, zone), last)
+            if high <= low:
+                return 0, 0
+            top = (low - first) // step
+            return top, max(math.ceil((high - first) / step), top + 1)
+
+        for column in columns:
+            items = [(span(c.starts_at, c.ends_at), "closures", c) for c in todays
+                     if c.resource_id in (None, column.resource_id)]
+            items += [(span(e.starts_at, e.ends_at), "bookings", e) for e in entries
+                      if e.resource_id == column.resource_id]
+            items += [(span(s.start, s.end), "free", s) for s in free
+                      if s.resource_id == column.resource_id]
+            blocks = merge(column, items, len(rows))
+            opening = ranges.get(column.resource_id, [])
+            row = 0
+            while row < len(rows):
+                cell = blocks.get(row) or Cell(column, off=not any(
+                    opens <= minutes[row] < closes for opens, closes in opening))
+                rows[row].cells.append(cell)
+                row += cell.rowspan
+        return Day(day, rows, todays)
+
+
+def merge(column, items, row_count):
+    """``{first row: Cell}`` of the blocks made of overlapping ``items``
+    (``((top, bottom), kind, item)``), clipped to the grid."""
+    blocks = {}
+    current, bottom = None, 0
+    for (top, end), kind, item in sorted(items, key=lambda i: i[0]):
+        top, end = max(top, 0), min(end, row_count)
+        if top >= row_count or end <= top:
+            continue
+        if current is None or top >= bottom:
+            current, bottom = Cell(column, top=top), end
+            blocks[top] = current
+        bottom = max(bottom, end)
+        current.rowspan = bottom - current.top
+        getattr(current, kind).append(item)
+    return blocks
+
+
+def wall_minute(instant, day, zone):
+    """Minutes from local midnight of ``day`` to ``instant``, within the day."""
+    local = instant.astimezone(zone)
+    minute = (local.date() - day).days * DAY_MINUTES + local.hour * 60 + local.minute
+    return min(max(minute, 0), DAY_MINUTES)
+
+
+def grid_step(resources, hours):
+    """Row height in minutes: the largest that the slots (with their
+    buffers) and opening times fall on, kept between 15 minutes and an hour."""
+    step = 0
+    for resource in resources:
+        step = math.gcd(step, resource.slot_minutes, resource.buffer_before_minutes,
+                        resource.buffer_after_minutes)
+    for weekly in hours.values():
+        for spans in weekly.values():
+            for opens, closes in spans:
+                step = math.gcd(step, opens, closes)
+    return min(max(step or MAX_STEP, MIN_STEP), MAX_STEP)

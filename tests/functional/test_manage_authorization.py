@@ -1,0 +1,188 @@
+"""Who may open which page of the staff area, generated from one table.
+
+Each row is one staff view (method, path, view name); each letter is the
+outcome for a role, in the order of ``ROLES``: A allowed, D denied (403),
+U sign in first, N not found (404). The outcome is computed the way Pyramid
+decides it: traverse the path, take the permission the view declares (read
+from the registry's introspector), ask the security policy. A test checks
+that every staff view registered in the app has a row, so a new view cannot
+be added without deciding who may use it; HTTP spot checks confirm the
+answers on the wire.
+"""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from pyramid.request import Request
+from pyramid.scripting import prepare
+from pyramid.traversal import find_resource
+
+from booking.models import Resource, Tenant, User
+from booking.resources import manage as tree
+from booking.security import UNDECLARED_PERMISSION
+from booking.services.booking import BookingService
+from booking.views.errors import denial_status
+
+from .. import builders as b
+from ..conftest import NOW
+from .api import IN_A_WEEK, at
+from .site import sign_in
+
+ROLES = ["anonymous", "customer", "other_customer", "staff", "other_venue_staff", "manager",
+         "owner", "other_tenant_owner"]
+
+#: Paths use {booking}, {venue}, {other_venue}, {resource}, {closure} for ids.
+DESK_HERE = "UNNANAAN"      # the desk of the venue "Centre": its staff, not the Annexe's
+DESK_ANYWHERE = "UNNAAAAN"  # the desk of the tenant: any staff member
+CONFIGURE = "UNNDNAAN"      # configuration of "Centre": managers and owners
+SETTINGS = "UNNDDAAN"
+DESK_THERE = "UNNNAAAN"     # the venue "Annexe": its staff, not Centre's
+TABLE = [
+    # method, path below /t/club/manage, view name, outcomes
+    ("GET", "/", "", DESK_ANYWHERE),
+    ("GET", "/settings", "settings", SETTINGS),
+    ("POST", "/settings", "settings", SETTINGS),
+    ("GET", "/people/", "", "UNNNNAAN"),
+    ("POST", "/people/invite", "invite", "UNNNNDAN"),
+    ("POST", "/people/role", "role", "UNNNNDAN"),
+    ("POST", "/people/remove", "remove", "UNNNNDAN"),
+    ("GET", "/venues/{venue}/", "", DESK_HERE),
+    ("GET", "/venues/{other_venue}/", "", DESK_THERE),
+    ("GET", "/venues/{venue}/feeds", "feeds", DESK_HERE),
+    ("POST", "/venues/{venue}/feeds", "feeds", DESK_HERE),
+    ("POST", "/venues/{venue}/revoke-feed", "revoke-feed", DESK_HERE),
+    ("GET", "/venues/{venue}/hours", "hours", CONFIGURE),
+    ("POST", "/venues/{venue}/hours", "hours", CONFIGURE),
+    ("GET", "/venues/{venue}/resources/", "", CONFIGURE),
+    ("GET", "/venues/{venue}/resources/new", "new", CONFIGURE),
+    ("POST", "/venues/{venue}/resources/new", "new", CONFIGURE),
+    ("GET", "/venues/{venue}/resources/{resource}/", "", CONFIGURE),
+    ("POST", "/venues/{venue}/resources/{resource}/", "", CONFIGURE),
+    ("GET", "/venues/{venue}/resources/{resource}/hours", "hours", CONFIGURE),
+    ("POST", "/venues/{venue}/resources/{resource}/hours", "hours", CONFIGURE),
+    ("POST", "/venues/{venue}/resources/{resource}/deactivate", "deactivate", CONFIGURE),
+    ("POST", "/venues/{venue}/resources/{resource}/activate", "activate", CONFIGURE),
+    ("GET", "/venues/{venue}/closures/", "", CONFIGURE),
+    ("POST", "/venues/{venue}/closures/", "", CONFIGURE),
+    ("POST", "/venues/{venue}/closures/{closure}/delete", "delete", CONFIGURE),
+    ("GET", "/bookings/", "", DESK_ANYWHERE),
+    ("GET", "/bookings/export.csv", "export.csv", DESK_ANYWHERE),
+    ("GET", "/bookings/new", "new", DESK_ANYWHERE),
+    ("POST", "/bookings/new", "new", DESK_ANYWHERE),
+    ("GET", "/bookings/{booking}/", "", DESK_HERE),
+    *[("POST", f"/bookings/{{booking}}/{action}", action, DESK_HERE)
+      for action in ("confirm", "check-in", "no-show", "cancel", "move")],
+]
+
+#: A suspended tenant: only its owner gets in, and may not work there (the
+#: desk pages need ``manage``; a suspended tenant grants its owner ``view``).
+SUSPENDED = {
+    ("GET", "/"): "UNNNNNDN",
+    ("POST", "/settings"): "UNNNNNDN",
+    ("GET", "/bookings/{booking}/"): "UNNNNNDN",
+    ("POST", "/bookings/{booking}/cancel"): "UNNNNNDN",
+    ("POST", "/venues/{venue}/resources/new"): "UNNNNNDN",
+}
+
+
+@pytest.fixture
+def ids(world):
+    with world.db.session() as s:
+        tenant = s.get(Tenant, world.tenant_id)
+        court = s.get(Resource, world.court_id)
+        start = datetime.fromisoformat(at(IN_A_WEEK, 10, zone=ZoneInfo("Europe/Paris")))
+        booking, _ = BookingService(s, NOW).book(
+            tenant, court, s.get(User, world.user_ids["customer"]), start)
+        closure = b.closure(s, court.venue, NOW + timedelta(days=30), NOW + timedelta(days=31))
+        return {"booking": booking.id, "venue": world.venue_id,
+                "other_venue": world.other_venue_id, "resource": world.court_id,
+                "closure": closure.id}
+
+
+def declared_permissions(registry):
+    """``{(context class, view name, method): permission}`` of the staff views."""
+    staff_contexts = {cls for cls in vars(tree).values()
+                      if isinstance(cls, type) and issubclass(cls, tree.StaffNode)}
+    found = {}
+    for item in registry.introspector.get_category("views"):
+        view = item["introspectable"]
+        if view["context"] not in staff_contexts:
+            continue
+        permissions = [r["value"] for r in item["related"] if r.category_name == "permissions"]
+        methods = view["request_methods"]
+        for method in (methods,) if isinstance(methods, str) else methods or ("ANY",):
+            found[(view["context"], view["name"], method)] = (
+                permissions[0] if permissions else UNDECLARED_PERMISSION)
+    return found
+
+
+def outcome(app, world, role, path, name, method):
+    request = Request.blank(path, base_url="http://booking.test")
+    if role != "anonymous":
+        request.headers["Authorization"] = f"Bearer {world.tokens[role]}"
+    env = prepare(request=request, registry=app.app.registry)
+    request.tm.begin()
+    try:
+        try:
+            context = find_resource(env["root"], path.removesuffix(name).rstrip("/") or "/")
+        except KeyError:
+            return "N"
+        permission = declared_permissions(app.app.registry)[(type(context), name, method)]
+        if request.has_permission(permission, context):
+            return "A"
+        return {403: "D", 401: "U", 404: "N"}[denial_status(request, context)]
+    finally:
+        request.tm.abort()
+        env["closer"]()
+
+
+def row(app, world, ids, method, path, name):
+    full = f"/t/{world.slug}/manage" + path.format(**ids)
+    return "".join(outcome(app, world, role, full, name, method) for role in ROLES)
+
+
+@pytest.mark.parametrize("method,path,name,expected", TABLE,
+                         ids=[f"{m} {p}" for m, p, _n, _e in TABLE])
+def test_staff_view_authorization(app, world, ids, method, path, name, expected):
+    assert row(app, world, ids, method, path, name) == expected
+
+
+@pytest.mark.parametrize("key", list(SUSPENDED), ids=[" ".join(k) for k in SUSPENDED])
+def test_suspended_tenant_staff_area(app, world, ids, key):
+    with world.db.session() as s:
+        s.get(Tenant, world.tenant_id).status = "suspended"
+    method, path = key
+    name = next(n for m, p, n, _e in TABLE if (m, p) == key)
+    assert row(app, world, ids, method, path, name) == SUSPENDED[key]
+
+
+def test_every_staff_view_is_in_the_table(app):
+    registered = declared_permissions(app.app.registry)
+    assert UNDECLARED_PERMISSION not in registered.values()
+    tabled = {(method, name) for method, _path, name, _e in TABLE}
+    missing = [(cls.__name__, name, method) for cls, name, method in registered
+               if (method, name) not in tabled]
+    assert missing == []
+
+
+class TestOverHttp:
+    def test_customer_gets_404(self, testapp, world):
+        sign_in(testapp, world.emails["customer"])
+        testapp.get(f"/t/{world.slug}/manage/", status=404)
+
+    def test_anonymous_is_sent_to_sign_in(self, testapp, world):
+        response = testapp.get(f"/t/{world.slug}/manage/bookings/", status=303)
+        assert "/login?next=" in response.location
+
+    def test_staff_gets_403_on_configuration(self, testapp, world):
+        sign_in(testapp, world.emails["staff"])
+        testapp.get(f"/t/{world.slug}/manage/venues/{world.venue_id}/hours", status=403)
+
+    def test_other_venue_staff_gets_404_on_the_booking(self, testapp, world, ids):
+        sign_in(testapp, world.emails["other_venue_staff"])
+        testapp.get(f"/t/{world.slug}/manage/bookings/{ids['booking']}/", status=404)
+
+    def test_other_tenant_owner_gets_404(self, testapp, world):
+        sign_in(testapp, world.emails["other_tenant_owner"])
+        testapp.get(f"/t/{world.slug}/manage/", status=404)

@@ -1,0 +1,350 @@
+"""The team in the staff area: the list, invitations (existing and new
+people, the single-use link), role changes, removal, the last-owner rule
+and who may do what."""
+
+from datetime import timedelta
+from urllib.parse import urlparse
+
+import pytest
+from sqlalchemy import select
+
+from booking.models import AuditLog, Membership, Role, TokenPurpose, User, UserToken
+from booking.passwords import verify_password
+
+from .. import builders as b
+from .site import form_by_action, sign_in
+
+
+def people_url(world):
+    return f"/t/{world.slug}/manage/people/"
+
+
+def people_page(testapp, world, who="owner"):
+    sign_in(testapp, world.emails[who])
+    return testapp.get(people_url(world))
+
+
+def membership_of(world, who=None, user_id=None):
+    with world.db.session() as s:
+        return s.scalar(select(Membership.id).where(
+            Membership.tenant_id == world.tenant_id,
+            Membership.user_id == (user_id or world.user_ids[who])))
+
+
+def membership_row(world, membership_id):
+    with world.db.session() as s:
+        row = s.get(Membership, membership_id)
+        return None if row is None else (row.role, row.venue_id)
+
+
+def row_form(page, ending, membership_id):
+    for form in page.forms.values():
+        if form.action.endswith(ending) and form.fields.get("membership_id") and \
+                form["membership_id"].value == str(membership_id):
+            return form
+    raise AssertionError(f"no {ending} form for membership {membership_id}")
+
+
+def audit_actions(world):
+    with world.db.session() as s:
+        return [(row.action, row.details) for row in s.scalars(
+            select(AuditLog).where(AuditLog.tenant_id == world.tenant_id,
+                                   AuditLog.target_type == "membership").order_by(AuditLog.id))]
+
+
+def invite(page, email, role="staff", venue_id=""):
+    form = form_by_action(page, "/people/invite")
+    form["email"], form["role"], form["venue_id"] = email, role, str(venue_id)
+    return form
+
+
+def invitation_path(page):
+    return urlparse(page.html.select_one("#invitation-url")["value"]).path
+
+
+def csrf(page):
+    return page.forms[0]["csrf_token"].value
+
+
+class TestList:
+    def test_owner_sees_members_with_role_and_scope(self, testapp, world):
+        page = people_page(testapp, world)
+        staff_row = page.html.select_one(f"tr[data-membership='{membership_of(world, 'staff')}']")
+        assert world.emails["staff"] in staff_row.text
+        assert staff_row.select_one(".role").get_text() == "Staff"
+        assert staff_row.select_one(".scope").get_text() == "Centre"
+        assert len(page.html.select("tbody tr[data-membership]")) == 4
+        assert world.emails["other_tenant_owner"] not in page.text
+        assert form_by_action(page, "/people/invite")
+
+    def test_manager_sees_the_list_without_forms(self, testapp, world):
+        page = people_page(testapp, world, "manager")
+        assert world.emails["owner"] in page.text
+        assert not [f for f in page.forms.values() if "/people/" in f.action]
+
+    @pytest.mark.parametrize("who", ["staff", "other_venue_staff", "customer",
+                                     "other_tenant_owner"])
+    def test_others_get_not_found(self, testapp, world, who):
+        sign_in(testapp, world.emails[who])
+        testapp.get(people_url(world), status=404)
+
+    def test_staff_cannot_post_either(self, testapp, world):
+        sign_in(testapp, world.emails["staff"])
+        token = csrf(testapp.get(f"/t/{world.slug}/manage/"))
+        testapp.post(people_url(world) + "invite",
+                     {"csrf_token": token, "email": "x@example.test", "role": "owner"}, status=404)
+
+
+class TestInviteExistingUser:
+    def test_existing_user_becomes_member_at_once(self, testapp, world):
+        page = invite(people_page(testapp, world), world.emails["customer"].upper(),
+                      "staff", world.other_venue_id).submit(status=303).follow()
+        assert "is now a member of the team" in page.text
+        membership_id = membership_of(world, "customer")
+        assert membership_row(world, membership_id) == ("staff", world.other_venue_id)
+        assert audit_actions(world)[-1][0] == "membership.invited"
+        assert not page.html.select("#invitation-url")
+
+    def test_existing_member_is_a_conflict(self, testapp, world):
+        page = invite(people_page(testapp, world), world.emails["manager"], "owner").submit(
+            status=409)
+        assert "is already a member of this team" in page.text
+        assert membership_row(world, membership_of(world, "manager")) == ("manager", None)
+        assert audit_actions(world) == []
+
+    def test_member_of_another_tenant_can_join_this_one(self, testapp, world):
+        invite(people_page(testapp, world), world.emails["other_tenant_owner"],
+               "manager").submit(status=303)
+        assert membership_row(
+            world, membership_of(world, "other_tenant_owner")) == ("manager", None)
+
+
+class TestInviteBadInput:
+    @pytest.mark.parametrize("email, role, venue, field, message", [
+        ("not-an-email", "staff", "", "email", "is not an email address"),
+        ("", "staff", "", "email", "is required"),
+        ("new@example.test", "boss", "", "role", "must be owner, manager or staff"),
+        ("new@example.test", "manager", "venue", "venue_id",
+         "only staff can be limited to one venue"),
+        ("new@example.test", "staff", "rival", "venue_id", "is not a venue of this business"),
+        ("new@example.test", "staff", "abc", "venue_id", "must be an integer"),
+    ])
+    def test_bad_invitation_is_400_and_nothing_written(self, testapp, world, email, role,
+                                                       venue, field, message):
+        page = people_page(testapp, world)
+        token = csrf(page)
+        venue_id = {"venue": world.venue_id, "rival": world.rival_venue_id}.get(venue, venue)
+        page = testapp.post(people_url(world) + "invite", {
+            "csrf_token": token, "email": email, "role": role, "venue_id": venue_id,
+        }, status=400)
+        assert message in page.text
+        assert page.html.select_one("#email")["value"] == email
+        with world.db.session() as s:
+            assert s.scalar(select(User).where(User.email == "new@example.test")) is None
+        assert audit_actions(world) == []
+
+
+class TestInvitation:
+    def test_unknown_email_creates_user_and_shows_link_once(self, testapp, world):
+        page = invite(people_page(testapp, world), "New.Person@Example.test", "manager").submit(
+            status=201)
+        link = page.html.select_one("#invitation-url")["value"]
+        assert link.startswith("http://booking.test/invitations/")
+        assert page.headers["Cache-Control"] == "no-store"
+        with world.db.session() as s:
+            user = s.scalar(select(User).where(User.email == "new.person@example.test"))
+            assert verify_password(b.PASSWORD, user.password_hash) == (False, None)
+            token = s.scalar(select(UserToken).where(UserToken.user_id == user.id))
+            assert token.purpose == TokenPurpose.INVITATION
+            assert token.digest not in link and len(token.digest) == 64
+            assert token.expires_at - token.created_at == timedelta(days=7)
+            membership = s.scalar(select(Membership).where(Membership.user_id == user.id))
+            assert (membership.role, membership.tenant_id) == (Role.MANAGER, world.tenant_id)
+        assert audit_actions(world)[-1][1]["invitation"] is True
+        again = testapp.get(people_url(world))
+        assert not again.html.select("#invitation-url") and link not in again.text
+        assert "invited, no password yet" in again.text
+
+    def test_invited_person_sets_password_and_lands_in_staff_area(self, testapp, world):
+        page = invite(people_page(testapp, world), "new@example.test", "staff",
+                      world.venue_id).submit(status=201)
+        path = invitation_path(page)
+        testapp.reset()
+        accept = testapp.get(path)
+        assert "Tenant" in accept.html.select_one(".invitation-teams").text
+        form = form_by_action(accept, path + "/")
+        form["name"], form["password"], form["confirm"] = "Nina New", "a-long-new-password", \
+            "a-long-new-password"
+        response = form.submit(status=303)
+        assert urlparse(response.location).path == f"/t/{world.slug}/manage/"
+        dashboard = response.follow()
+        assert "Welcome! Your password is set." in dashboard.text
+        assert "Centre" in dashboard.text
+        with world.db.session() as s:
+            user = s.scalar(select(User).where(User.email == "new@example.test"))
+            assert user.name == "Nina New"
+            assert verify_password("a-long-new-password", user.password_hash)[0]
+            assert s.scalar(select(UserToken.used_at)) is not None
+        assert audit_actions(world)[-1][0] == "membership.accepted"
+        testapp.get(path, status=404)
+        testapp.reset()
+        sign_in(testapp, "new@example.test", "a-long-new-password")
+
+    def test_link_is_single_use(self, testapp, world):
+        path = invitation_path(invite(people_page(testapp, world), "new@example.test").submit(
+            status=201))
+        testapp.reset()
+        form = form_by_action(testapp.get(path), path + "/")
+        form["name"], form["password"], form["confirm"] = "Nina", "x" * 12, "x" * 12
+        form.submit(status=303)
+        testapp.reset()
+        testapp.get(path, status=404)
+        token = csrf(testapp.get("/login"))
+        testapp.post(path + "/", {"csrf_token": token, "name": "Eve", "password": "y" * 12,
+                                  "confirm": "y" * 12}, status=404)
+
+    def test_expired_link_is_not_found(self, testapp, world, clock):
+        path = invitation_path(invite(people_page(testapp, world), "new@example.test").submit(
+            status=201))
+        clock.advance(timedelta(days=7))
+        testapp.reset()
+        testapp.get(path, status=404)
+
+    def test_unknown_link_is_not_found(self, testapp, world):
+        testapp.get("/invitations/not-a-real-secret", status=404)
+
+    @pytest.mark.parametrize("name, password, confirm, field, message", [
+        ("", "a-long-new-password", "a-long-new-password", "name", "is required"),
+        ("Nina", "short", "short", "password", "at least 12 characters"),
+        ("Nina", "a-long-new-password", "another-password", "confirm", "does not match"),
+    ])
+    def test_bad_acceptance_is_400_and_link_still_works(self, testapp, world, name, password,
+                                                        confirm, field, message):
+        path = invitation_path(invite(people_page(testapp, world), "new@example.test").submit(
+            status=201))
+        testapp.reset()
+        form = form_by_action(testapp.get(path), path + "/")
+        form["name"], form["password"], form["confirm"] = name, password, confirm
+        page = form.submit(status=400)
+        assert message in page.html.select_one(f"#{field}-error").text
+        with world.db.session() as s:
+            assert s.scalar(select(UserToken.used_at)) is None
+        testapp.get(path, status=200)
+
+    def test_reinviting_someone_who_never_accepted_gives_a_new_link(self, testapp, world):
+        page = people_page(testapp, world)
+        invite(page, "new@example.test").submit(status=201)
+        membership_id = membership_of(world, user_id=self.user_id(world, "new@example.test"))
+        page = testapp.get(people_url(world))
+        row_form(page, "/people/remove", membership_id).submit(status=303)
+        page = invite(testapp.get(people_url(world)), "new@example.test").submit(status=201)
+        assert page.html.select_one("#invitation-url")
+
+    @staticmethod
+    def user_id(world, email):
+        with world.db.session() as s:
+            return s.scalar(select(User.id).where(User.email == email))
+
+
+class TestChangeRole:
+    def test_owner_changes_role_and_scope(self, testapp, world):
+        membership_id = membership_of(world, "staff")
+        form = row_form(people_page(testapp, world), "/people/role", membership_id)
+        form["role"], form["venue_id"] = "staff", str(world.other_venue_id)
+        page = form.submit(status=303).follow()
+        assert "The role is changed." in page.text
+        assert membership_row(world, membership_id) == ("staff", world.other_venue_id)
+        action, details = audit_actions(world)[-1]
+        assert action == "membership.role_changed"
+        assert details == {"old": {"role": "staff", "venue_id": world.venue_id},
+                           "new": {"role": "staff", "venue_id": world.other_venue_id}}
+
+    def test_promote_manager_to_owner(self, testapp, world):
+        membership_id = membership_of(world, "manager")
+        form = row_form(people_page(testapp, world), "/people/role", membership_id)
+        form["role"] = "owner"
+        form.submit(status=303)
+        assert membership_row(world, membership_id) == ("owner", None)
+
+    def test_venue_scope_for_a_manager_is_400(self, testapp, world):
+        membership_id = membership_of(world, "manager")
+        form = row_form(people_page(testapp, world), "/people/role", membership_id)
+        form["venue_id"] = str(world.venue_id)
+        page = form.submit(status=400)
+        assert "only staff can be limited to one venue" in page.text
+        assert membership_row(world, membership_id) == ("manager", None)
+
+    def test_last_owner_cannot_be_demoted(self, testapp, world):
+        membership_id = membership_of(world, "owner")
+        form = row_form(people_page(testapp, world), "/people/role", membership_id)
+        form["role"] = "manager"
+        page = form.submit(status=409)
+        assert "The last owner cannot be demoted" in page.text
+        assert membership_row(world, membership_id) == ("owner", None)
+        assert audit_actions(world) == []
+
+    def test_an_owner_may_step_down_when_another_remains(self, testapp, world):
+        manager_membership = membership_of(world, "manager")
+        with world.db.session() as s:
+            s.get(Membership, manager_membership).role = Role.OWNER
+        membership_id = membership_of(world, "owner")
+        form = row_form(people_page(testapp, world), "/people/role", membership_id)
+        form["role"] = "manager"
+        response = form.submit(status=303)
+        assert urlparse(response.location).path == f"/t/{world.slug}/"
+        assert membership_row(world, membership_id) == ("manager", None)
+
+    def test_manager_gets_403(self, testapp, world):
+        page = people_page(testapp, world, "manager")
+        membership_id = membership_of(world, "staff")
+        testapp.post(people_url(world) + "role", {
+            "csrf_token": csrf(page), "membership_id": membership_id, "role": "owner",
+        }, status=403)
+        assert membership_row(world, membership_id) == ("staff", world.venue_id)
+
+    def test_another_tenants_membership_is_not_found(self, testapp, world):
+        page = people_page(testapp, world)
+        with world.db.session() as s:
+            rival = s.scalar(select(Membership.id).where(
+                Membership.user_id == world.user_ids["other_tenant_owner"]))
+        for action in ("role", "remove"):
+            testapp.post(people_url(world) + action, {
+                "csrf_token": csrf(page), "membership_id": rival, "role": "staff",
+            }, status=404)
+        assert membership_row(world, rival) == ("owner", None)
+
+    @pytest.mark.parametrize("value", ["", "abc", "0", "99999999999"])
+    def test_bad_membership_id_is_not_found(self, testapp, world, value):
+        page = people_page(testapp, world)
+        testapp.post(people_url(world) + "role", {
+            "csrf_token": csrf(page), "membership_id": value, "role": "staff",
+        }, status=404)
+
+
+class TestRemove:
+    def test_owner_removes_a_member(self, testapp, world):
+        membership_id = membership_of(world, "other_venue_staff")
+        page = row_form(people_page(testapp, world), "/people/remove", membership_id).submit(
+            status=303).follow()
+        assert "The member is removed from the team." in page.text
+        assert membership_row(world, membership_id) is None
+        action, details = audit_actions(world)[-1]
+        assert action == "membership.removed"
+        assert details["role"] == "staff" and details["venue_id"] == world.other_venue_id
+        sign_in(testapp, world.emails["other_venue_staff"])
+        testapp.get(f"/t/{world.slug}/manage/", status=404)
+
+    def test_last_owner_cannot_be_removed(self, testapp, world):
+        membership_id = membership_of(world, "owner")
+        page = row_form(people_page(testapp, world), "/people/remove", membership_id).submit(
+            status=409)
+        assert "The last owner cannot be removed" in page.text
+        assert membership_row(world, membership_id) == ("owner", None)
+
+    def test_manager_gets_403(self, testapp, world):
+        page = people_page(testapp, world, "manager")
+        membership_id = membership_of(world, "owner")
+        testapp.post(people_url(world) + "remove", {
+            "csrf_token": csrf(page), "membership_id": membership_id,
+        }, status=403)
+        assert membership_row(world, membership_id) == ("owner", None)
