@@ -16,6 +16,7 @@ from .audit import AuditLog  # noqa: F401
 from .booking import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus  # noqa: F401
 from .feeds import CalendarFeed  # noqa: F401
 from .meta import Base  # noqa: F401
+from .outbox import OutboxMessage  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401
 from .tenant import Tenant, TenantStatus  # noqa: F401
 from .throttle import LoginFailure  # noqa: F401

@@ -23,6 +23,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
+    #: The language of the emails we send them (the site's, when they registered).
+    locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Bumped when the password changes: sessions signed in before end.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
