@@ -10,6 +10,8 @@ resources and bookings as the public tree, with the ACLs of the back office.
 The suspended-tenant rule of the public tree applies here too.
 """
 
+from functools import cached_property
+
 from pyramid.authorization import DENY_ALL, Allow
 from sqlalchemy import select
 
@@ -45,25 +47,22 @@ class StaffNode(Node):
 class ManageContext(StaffNode):
     """``/t/{slug}/manage``: the dashboard, settings and the sections below."""
 
-    def venue_ids(self):
+    @cached_property
+    def _venues(self):
         return self.dbsession.scalars(
-            select(Venue.id).where(Venue.tenant_id == self.tenant.id)
+            select(Venue).where(Venue.tenant_id == self.tenant.id).order_by(Venue.name, Venue.id)
         ).all()
 
     def __acl__(self):
-        return desk_acl(self.tenant, *self.venue_ids())
+        return desk_acl(self.tenant, *(venue.id for venue in self._venues))
 
     def venues(self):
-        """The venues the requester works at, by name."""
-        venues = self.dbsession.scalars(
-            select(Venue).where(Venue.tenant_id == self.tenant.id).order_by(Venue.name, Venue.id)
-        ).all()
-        identity = self.request.identity  # request.effective_principals is always [Everyone] in Pyramid 2
-        principals = identity.principals if identity is not None else frozenset()
-        if any(p in principals for p in (owner(self.tenant.id), manager(self.tenant.id),
-                                         staff(self.tenant.id))):
-            return venues
-        return [venue for venue in venues if venue_staff(venue.id) in principals]
+        """The venues the requester works at, by name: those whose calendar
+        the tree lets them manage."""
+        places = self["venues"]
+        return [venue for venue in self._venues
+                if self.request.has_permission(P.MANAGE, ManagedVenue(places, str(venue.id),
+                                                                        self.request, venue))]
 
     def __getitem__(self, key):
         children = {"venues": ManagedVenues, "bookings": ManagedBookings, "people": People}

@@ -15,12 +15,14 @@ def record(dbsession, tenant_id, actor_id, action, target_type, target_id, at, *
 
 
 def history(dbsession, tenant_id, target_type, target_id, limit=200):
-    """The changes to one record, oldest first, with their actors (or None)."""
-    return dbsession.execute(
+    """The latest ``limit`` changes to one record, oldest first, with their
+    actors (or None)."""
+    newest_first = dbsession.execute(
         select(AuditLog, User)
         .outerjoin(User, User.id == AuditLog.actor_id)
         .where(AuditLog.tenant_id == tenant_id, AuditLog.target_type == target_type,
                AuditLog.target_id == target_id)
-        .order_by(AuditLog.at, AuditLog.id)
+        .order_by(AuditLog.at.desc(), AuditLog.id.desc())
         .limit(limit)
     ).all()
+    return newest_first[::-1]

@@ -30,10 +30,14 @@ class Slot:
     seats_left: int
 
 
+def venue_zone(venue):
+    """The IANA zone of a venue: its own, else its tenant's."""
+    return ZoneInfo(venue.time_zone or venue.tenant.time_zone)
+
+
 def zone_of(resource):
     """The IANA zone a resource's opening hours are written in."""
-    venue = resource.venue
-    return ZoneInfo(venue.time_zone or venue.tenant.time_zone)
+    return venue_zone(resource.venue)
 
 
 def valid_time_zone(name):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..models import Booking, BookingStatus, Resource
-from .availability import AvailabilityService, wall_instant
+from .availability import AvailabilityService, venue_zone, wall_instant
 
 #: Holds that expire sooner than this are flagged for the desk.
 EXPIRY_WARNING = timedelta(minutes=15)
@@ -28,10 +28,6 @@ MAX_BOOKINGS = 500
 USED_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 #: Statuses that are not listed among the day's bookings.
 HIDDEN_STATUSES = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
-
-
-def venue_zone(venue):
-    return ZoneInfo(venue.time_zone or venue.tenant.time_zone)
 
 
 @dataclass

@@ -4,8 +4,7 @@ requester works at, and a booking's history in words."""
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import contains_eager
@@ -13,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 from ..i18n import _
 from ..models import Booking, BookingStatus, Resource, User
 from .audit import history
+from .availability import venue_zone, wall_instant
 
 
 @dataclass(frozen=True)
@@ -29,14 +29,6 @@ class BookingFilter:
     search: str | None = None
 
 
-def venue_zone(venue):
-    return ZoneInfo(venue.time_zone or venue.tenant.time_zone)
-
-
-def local_midnight(day, zone):
-    return datetime.combine(day, time(0), tzinfo=zone)
-
-
 def _in_scope(venues, first, last):
     """Bookings of ``venues`` that start on the local days first..last,
     each venue's days in its own zone."""
@@ -45,8 +37,8 @@ def _in_scope(venues, first, last):
         zone = venue_zone(venue)
         ranges.append(and_(
             Resource.venue_id == venue.id,
-            Booking.starts_at >= local_midnight(first, zone),
-            Booking.starts_at < local_midnight(last + timedelta(days=1), zone),
+            Booking.starts_at >= wall_instant(first, 0, zone),
+            Booking.starts_at < wall_instant(last + timedelta(days=1), 0, zone),
         ))
     return or_(*ranges) if ranges else false()
 

@@ -17,17 +17,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..models import Booking, BookingStatus, Closure, Resource, User
-from .availability import AvailabilityService, wall_instant
+from .availability import AvailabilityService, venue_zone, wall_instant
 
 DAY_MINUTES = 24 * 60
 #: The statuses the calendar shows (an expired hold is not shown).
 SHOWN_STATUSES = (BookingStatus.HELD, BookingStatus.CONFIRMED, BookingStatus.CANCELLED,
                   BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 MIN_STEP, MAX_STEP = 15, 60
-
-
-def venue_zone(venue):
-    return ZoneInfo(venue.time_zone or venue.tenant.time_zone)
 
 
 def customer_label(name, email):

@@ -82,6 +82,7 @@ def test_settings_empty_reminders_mean_none(testapp, world):
     ("time_zone", "../etc/passwd", "is not a known IANA time zone"),
     ("currency", "EURO", "is not an ISO 4217 currency code"),
     ("currency", "XYZ", "is not an ISO 4217 currency code"),
+    ("currency", "JPY", "must be a currency with cents"),
     ("cancellation_window_minutes", "soon", "must be a number of hours"),
     ("cancellation_window_minutes", "-1", "must be between 0 and 8760 hours"),
     ("cancellation_window_minutes", "NaN", "must be a number of hours"),

@@ -31,7 +31,8 @@ from ..forms import Field, day, instant, integer, optional, parse_form, string
 from . import ManageView
 
 PAGE_SIZE = 100
-MAX_DAYS = 366
+#: The list shows a week unless asked; at most a year at once.
+DEFAULT_DAYS, MAX_DAYS = 7, 366
 CSV_LIMIT = 50_000
 #: Service fields named as the forms name them.
 FORM_FIELD = {"start": "when", "resource_id": "resource"}
@@ -126,7 +127,7 @@ class BookingList(BookingsView):
         clean, errors = parse_form(self.request.GET, self.FILTERS)
         today = self.request.now.astimezone(ZoneInfo(self.tenant.time_zone)).date()
         first = clean.get("from") or today
-        last = clean.get("to") or first + timedelta(days=7)
+        last = clean.get("to") or first + timedelta(days=DEFAULT_DAYS - 1)
         if clean.get("from") and clean.get("to") and last < first:
             errors.setdefault("to", _("must not be before the first day"))
         elif last - first > timedelta(days=MAX_DAYS):

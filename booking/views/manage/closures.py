@@ -10,7 +10,7 @@ closure's own audit row lists them. Customers are not emailed yet: that
 comes with the outbox.
 """
 
-from zoneinfo import ZoneInfo
+from ...services.availability import venue_zone
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
@@ -34,7 +34,7 @@ class ClosurePages(ManageView):
 
     @property
     def zone(self):
-        return ZoneInfo(self.venue.time_zone or self.tenant.time_zone)
+        return venue_zone(self.venue)
 
     @property
     def schedule(self):

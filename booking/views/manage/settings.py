@@ -4,7 +4,7 @@ with its old and new values."""
 
 from decimal import Decimal, InvalidOperation
 
-from babel.numbers import list_currencies
+from babel.numbers import get_currency_precision, list_currencies
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
@@ -66,6 +66,9 @@ def currency(value):
     value = value.strip().upper()
     if len(value) != 3 or not value.isascii() or value not in list_currencies():
         raise ValueError(_("is not an ISO 4217 currency code, e.g. EUR"))
+    if get_currency_precision(value) != 2:
+        # Prices are stored in hundredths everywhere (see docs/decisions.md).
+        raise ValueError(_("must be a currency with cents (two decimals), e.g. EUR or USD"))
     return value
 
 
