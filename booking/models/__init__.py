@@ -15,6 +15,7 @@ from sqlalchemy.orm import configure_mappers, sessionmaker
 from .audit import AuditLog  # noqa: F401
 from .booking import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus  # noqa: F401
 from .feeds import CalendarFeed  # noqa: F401
+from .geocoding import GeocodeResult, ProviderSlot  # noqa: F401
 from .meta import Base  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401

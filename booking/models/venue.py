@@ -15,6 +15,12 @@ class Venue(TenantScoped, Base):
     __table_args__ = (
         CheckConstraint("latitude IS NULL OR (latitude BETWEEN -90 AND 90)", name="latitude"),
         CheckConstraint("longitude IS NULL OR (longitude BETWEEN -180 AND 180)", name="longitude"),
+        CheckConstraint(
+            "location_status IN ('pending', 'located', 'manual', 'not_located')",
+            name="location_status",
+        ),
+        #: "Venues near me" prefilters on a bounding box of these two columns.
+        Index("ix_venues_latitude_longitude", "latitude", "longitude"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,6 +29,15 @@ class Venue(TenantScoped, Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    #: ``pending`` (the address awaits the geocoder), ``located`` (by the
+    #: geocoder), ``manual`` (coordinates typed by staff: the geocoder leaves
+    #: them alone) or ``not_located`` (the geocoder found nothing, or failed:
+    #: the worker retries after ``locate_after``).
+    location_status: Mapped[str] = mapped_column(String(16), default="pending",
+                                                 server_default="pending")
+    locate_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    locate_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    located_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     tenant = relationship("Tenant", lazy="joined", innerjoin=True)

@@ -5,7 +5,8 @@ tenant, the venue) and turns a miss into ``KeyError``, which Pyramid answers
 with 404: a row of another tenant is never reachable through the tree.
 """
 
-from pyramid.authorization import DENY_ALL, Allow
+from pyramid.authorization import DENY_ALL, Allow, Everyone
+from sqlalchemy import select
 
 from ..security import Permission, owner
 
@@ -51,3 +52,29 @@ def suspension_acl(tenant):
     if tenant.is_active:
         return None
     return [(Allow, owner(tenant.id), Permission.VIEW), DENY_ALL]
+
+
+def scoped_row(dbsession, model, key, **scope):
+    """The row of ``model`` whose id is the path segment ``key`` and whose
+    columns match ``scope`` (its tenant, its venue), or ``KeyError`` (404).
+    Every lookup of the tree goes through here, so none forgets the tenant."""
+    query = select(model).where(model.id == object_id(key))
+    for column, value in scope.items():
+        query = query.where(getattr(model, column) == value)
+    row = dbsession.scalar(query)
+    if row is None:
+        raise KeyError(key)
+    return row
+
+
+class SecretLink:
+    """A context reached by a secret in the URL (a calendar feed, an
+    invitation): holding the secret is the authorization, so everybody may
+    ``view`` it; the collection finds it by the secret's SHA-256 digest."""
+
+    __acl__ = [(Allow, Everyone, Permission.VIEW), DENY_ALL]
+
+    def __init__(self, parent, name, row):
+        self.__parent__ = parent
+        self.__name__ = name
+        self.row = row

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..models import Resource
 from ..security import Permission, manager, owner, staff, venue_staff
-from .base import Node, object_id, suspension_acl
+from .base import Node, scoped_row, suspension_acl
 from .tenants import STAFF_GRANTS
 
 P = Permission
@@ -22,15 +22,8 @@ class ResourceCollection(Node):
         return self.__parent__.venue
 
     def __getitem__(self, key):
-        resource = self.dbsession.scalar(
-            select(Resource).where(
-                Resource.id == object_id(key),
-                Resource.venue_id == self.venue.id,
-                Resource.tenant_id == self.tenant.id,
-            )
-        )
-        if resource is None:
-            raise KeyError(key)
+        resource = scoped_row(self.dbsession, Resource, key, tenant_id=self.tenant.id,
+                              venue_id=self.venue.id)
         return ResourceContext(self, key, self.request, resource)
 
     def resources(self, include_inactive=False):

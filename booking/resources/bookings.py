@@ -1,12 +1,11 @@
 from pyramid.authorization import DENY_ALL, Allow, Authenticated
-from sqlalchemy import select
 
 from ..i18n import _
 from ..models import Booking
 from ..services.availability import zone_of
 from ..services.policy import cancellation_deadline, customer_may_change
 from ..security import Permission, manager, owner, staff, user_principal, venue_staff
-from .base import Node, object_id, suspension_acl
+from .base import Node, scoped_row, suspension_acl
 
 P = Permission
 BOOKING_STAFF_GRANTS = (P.VIEW, P.CANCEL, P.MANAGE)
@@ -23,11 +22,7 @@ class BookingCollection(Node):
         return suspension_acl(self.tenant) or [(Allow, Authenticated, (P.VIEW, P.BOOK)), DENY_ALL]
 
     def __getitem__(self, key):
-        booking = self.dbsession.scalar(
-            select(Booking).where(Booking.id == object_id(key), Booking.tenant_id == self.tenant.id)
-        )
-        if booking is None:
-            raise KeyError(key)
+        booking = scoped_row(self.dbsession, Booking, key, tenant_id=self.tenant.id)
         return BookingContext(self, key, self.request, booking)
 
 

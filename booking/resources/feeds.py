@@ -3,11 +3,11 @@ secret is the authorization (calendar apps send no cookies), so the
 context allows ``view`` to everybody; an unknown or revoked secret, or a
 suspended tenant, is not found."""
 
-from pyramid.authorization import DENY_ALL, Allow, Everyone
 from sqlalchemy import select
 
 from ..models import CalendarFeed
-from ..security import Permission, token_digest
+from ..security import token_digest
+from .base import SecretLink
 
 FEED_SUFFIX = ".ics"
 
@@ -34,10 +34,7 @@ class FeedCollection:
         return FeedContext(self, key, feed)
 
 
-class FeedContext:
-    __acl__ = [(Allow, Everyone, Permission.VIEW), DENY_ALL]
-
-    def __init__(self, parent, name, feed):
-        self.__parent__ = parent
-        self.__name__ = name
-        self.feed = feed
+class FeedContext(SecretLink):
+    @property
+    def feed(self):
+        return self.row

@@ -2,11 +2,11 @@
 first password. The secret is the authorization; a used, expired or
 unknown one is not found."""
 
-from pyramid.authorization import DENY_ALL, Allow, Everyone
 from sqlalchemy import select
 
 from ..models import TokenPurpose, UserToken
-from ..security import Permission, token_digest
+from ..security import token_digest
+from .base import SecretLink
 
 
 class InvitationCollection:
@@ -31,10 +31,7 @@ class InvitationCollection:
         return InvitationContext(self, key, token)
 
 
-class InvitationContext:
-    __acl__ = [(Allow, Everyone, Permission.VIEW), DENY_ALL]
-
-    def __init__(self, parent, name, token):
-        self.__parent__ = parent
-        self.__name__ = name
-        self.token = token
+class InvitationContext(SecretLink):
+    @property
+    def token(self):
+        return self.row

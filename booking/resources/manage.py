@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ..models import Booking, Closure, Resource, Venue
 from ..security import Permission, manager, owner, staff, venue_staff
-from .base import Node, object_id, suspension_acl
+from .base import Node, scoped_row, suspension_acl
 
 P = Permission
 #: Front-desk work: see the calendar and the bookings, act on bookings.
@@ -77,11 +77,7 @@ class ManagedVenues(StaffNode):
     __acl__ = []
 
     def __getitem__(self, key):
-        venue = self.dbsession.scalar(
-            select(Venue).where(Venue.id == object_id(key), Venue.tenant_id == self.tenant.id)
-        )
-        if venue is None:
-            raise KeyError(key)
+        venue = scoped_row(self.dbsession, Venue, key, tenant_id=self.tenant.id)
         return ManagedVenue(self, key, self.request, venue)
 
 
@@ -119,15 +115,8 @@ class ManagedResources(StaffNode):
         ).all()
 
     def __getitem__(self, key):
-        resource = self.dbsession.scalar(
-            select(Resource).where(
-                Resource.id == object_id(key),
-                Resource.venue_id == self.venue.id,
-                Resource.tenant_id == self.tenant.id,
-            )
-        )
-        if resource is None:
-            raise KeyError(key)
+        resource = scoped_row(self.dbsession, Resource, key, tenant_id=self.tenant.id,
+                              venue_id=self.venue.id)
         return ManagedResource(self, key, self.request, resource)
 
 
@@ -153,15 +142,8 @@ class ManagedClosures(StaffNode):
         return self.__parent__.venue
 
     def __getitem__(self, key):
-        closure = self.dbsession.scalar(
-            select(Closure).where(
-                Closure.id == object_id(key),
-                Closure.venue_id == self.venue.id,
-                Closure.tenant_id == self.tenant.id,
-            )
-        )
-        if closure is None:
-            raise KeyError(key)
+        closure = scoped_row(self.dbsession, Closure, key, tenant_id=self.tenant.id,
+                             venue_id=self.venue.id)
         return ManagedClosure(self, key, self.request, closure)
 
 
@@ -180,11 +162,7 @@ class ManagedBookings(StaffNode):
     __acl__ = []
 
     def __getitem__(self, key):
-        booking = self.dbsession.scalar(
-            select(Booking).where(Booking.id == object_id(key), Booking.tenant_id == self.tenant.id)
-        )
-        if booking is None:
-            raise KeyError(key)
+        booking = scoped_row(self.dbsession, Booking, key, tenant_id=self.tenant.id)
         return ManagedBooking(self, key, self.request, booking)
 
 

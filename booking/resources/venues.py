@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from ..models import Venue
 from ..security import Permission, manager, venue_staff
-from .base import Node, object_id, suspension_acl
+from .base import Node, scoped_row, suspension_acl
 from .tenants import STAFF_GRANTS
 
 
@@ -13,11 +13,7 @@ class VenueCollection(Node):
     __acl__ = []
 
     def __getitem__(self, key):
-        venue = self.dbsession.scalar(
-            select(Venue).where(Venue.id == object_id(key), Venue.tenant_id == self.tenant.id)
-        )
-        if venue is None:
-            raise KeyError(key)
+        venue = scoped_row(self.dbsession, Venue, key, tenant_id=self.tenant.id)
         return VenueContext(self, key, self.request, venue)
 
     def venues(self):
