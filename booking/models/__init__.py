@@ -18,6 +18,7 @@ from .feeds import CalendarFeed  # noqa: F401
 from .geocoding import GeocodeResult, ProviderSlot  # noqa: F401
 from .meta import Base  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
+from .payment import Payment, PaymentEvent, PaymentState, Refund  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401
 from .tenant import Tenant, TenantStatus  # noqa: F401
 from .throttle import LoginFailure  # noqa: F401

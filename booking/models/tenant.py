@@ -24,6 +24,8 @@ class Tenant(Base):
         CheckConstraint("status IN ('active', 'suspended')", name="status"),
         CheckConstraint("cancellation_window_minutes >= 0", name="cancellation_window"),
         CheckConstraint("hold_minutes > 0", name="hold_minutes"),
+        CheckConstraint("refund_policy IN ('full', 'partial', 'none')", name="refund_policy"),
+        CheckConstraint("refund_percent BETWEEN 0 AND 100", name="refund_percent"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,6 +39,10 @@ class Tenant(Base):
     cancellation_window_minutes: Mapped[int] = mapped_column(default=24 * 60)
     #: How long an unpaid booking keeps its slot.
     hold_minutes: Mapped[int] = mapped_column(default=15)
+    #: What a customer who cancels inside the window gets back of a paid
+    #: booking: ``full``, ``partial`` (``refund_percent``) or ``none``.
+    refund_policy: Mapped[str] = mapped_column(String(10), default="full", server_default="full")
+    refund_percent: Mapped[int] = mapped_column(default=100, server_default="100")
     #: Minutes before the start at which reminders are sent.
     reminder_offsets: Mapped[list[int]] = mapped_column(
         JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS)
