@@ -48,6 +48,10 @@ class Tenant(Base):
         JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS)
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: An owner asked for the business to be deleted: it is closed at once
+    #: and purged with everything it owns once the grace period has passed
+    #: (its slug stays taken until then).
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def is_active(self):

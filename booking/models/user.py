@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .meta import Base, TenantScoped
@@ -26,6 +26,8 @@ class User(Base):
     #: The language of the emails we send them (the site's, when they registered).
     locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Runs the platform (``/admin/``): a principal of its own, never a tenant role.
+    is_platform_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Bumped when the password changes: sessions signed in before end.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
