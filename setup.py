@@ -25,6 +25,7 @@ requires = [
 ]
 
 tests_require = [
+    "aiosmtpd>=1.4",  # the in-process SMTP server of the mail tests and bench
     "axe-playwright-python>=0.1.8",  # ships axe-core, run in the browser tests
     "build>=1.0",
     "icalendar>=5.0",
@@ -56,6 +57,9 @@ setup(
         "paste.app_factory": ["main = booking:main"],
         "console_scripts": [
             "booking-initdb = booking.scripts.initialize_db:main",
+            "booking-worker = booking.scripts.worker:main",
+            "booking-tenant = booking.scripts.tenant:main",
+            "booking-admin = booking.scripts.admin:main",
         ],
     },
 )

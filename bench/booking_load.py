@@ -1,86 +1,282 @@
-"""Bookings per second through the real stack: waitress in its own process,
-a load generator here, each client thread with its own HTTP connection,
-little contention (distinct slots over many resources)."""
+"""Bookings through the real stack, beside the raw database ceiling.
 
-import json
+The app: ``pserve`` with a production-like INI (``bench.stack``), waitress
+with 16 threads, and a load generator in another process
+(``bench.loadgen``) POSTing ``/api/v1/t/bench/bookings`` with bearer
+tokens, at 1, 4 and 16 concurrent clients (one keep-alive connection each):
+
+- *many resources*: each client books its own resources' slots (little
+  contention: every request should be a 201);
+- *one resource*: every client books the same slots of one resource in the
+  same order (full contention: one 201 per slot, the rest 409).
+
+The raw baseline, on PostgreSQL, in the same run and on the same schema:
+the guard's transaction (``SELECT … FOR UPDATE`` on the resource row, the
+sum of overlapping seats, ``INSERT`` of the booking, commit) issued with
+psycopg on one connection in a loop, and by ``pgbench`` with a custom script
+at 1, 4 and 16 clients. The app's rate is quoted as a ratio of both.
+
+Each figure is the median of ``repeats`` runs bounded in time and count;
+after each run an SQL check counts capacity violations (must be 0).
+
+``python -m bench.booking_load [--smoke] [--backend …]``
+"""
+
+import argparse
 import os
+import re
+import shutil
 import subprocess
-import sys
-import threading
+import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 
-import requests
+import psycopg
+from sqlalchemy import make_url, select
 
-from .common import NOW, ZONE, database, median_ms, percentile_ms, seed
-from tests.db.invariants import capacity_violations
+from booking.models import User
+
+from .common import (NOW, ZONE, capacity_violations, database, median_of, seed, summary_ms)
+from .loadgen import drive
+from .stack import Server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+CLIENTS = (1, 4, 16)
+SPREAD, CONTENDED, RAW = range(0, 100), range(100, 150), range(150, 170)
+DAYS_PER_RUN = 18  # 20 runs fit in the resources' year of advance booking
+PGBENCH = shutil.which("pgbench") or "/usr/bin/pgbench"
+#: The first instant the raw transactions book (far from the app's slots).
+RAW_EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
+
+COLUMNS = ["backend", "scenario", "clients", "repeats", "requests", "created", "conflicts_409",
+           "errors_5xx", "other", "req_per_s", "p50_ms", "p95_ms", "p99_ms",
+           "capacity_violations", "pgbench_tps", "app_over_pgbench", "app_over_psycopg"]
+RAW_COLUMNS = ["method", "clients", "repeats", "tps", "p50_ms", "p95_ms", "p99_ms",
+               "capacity_violations"]
+
+# -- the raw transaction -------------------------------------------------------
+
+LOCK_SQL = "SELECT id FROM resources WHERE id = %(rid)s::int FOR UPDATE"
+# The same predicate as AvailabilityService.occupancy (literal status set, so
+# the partial index applies; the lower bound on block_start is MAX_BLOCK).
+COUNT_SQL = """SELECT COALESCE(SUM(seats), 0) FROM bookings
+WHERE resource_id = %(rid)s::int AND status IN ('held', 'confirmed')
+  AND block_start < %(end)s AND block_start > %(start)s - interval '1 day'
+  AND block_end > %(start)s"""
+INSERT_SQL = """INSERT INTO bookings (tenant_id, reference, resource_id, customer_id,
+  starts_at, ends_at, block_start, block_end, seats, exclusive, status, price, currency,
+  payment_status, note, cancel_reason, sequence, created_at, updated_at)
+VALUES (%(tenant)s::int, %(reference)s, %(rid)s::int, %(customer)s::int, %(start)s, %(end)s,
+  %(start)s, %(end)s, 1, true, 'confirmed', 0, 'EUR', 'not_required', '', '', 0, now(), now())"""
+
+PGBENCH_SCRIPT = """\\set rid :rid0 + (:client_id % :rids)
+\\set h random(0, 99999999)
+BEGIN;
+SELECT id FROM resources WHERE id = :rid FOR UPDATE;
+SELECT COALESCE(SUM(seats), 0) AS taken FROM bookings WHERE resource_id = :rid AND status IN ('held', 'confirmed') AND block_start < timestamptz '2030-01-01 00:00+00' + (:h + 1) * interval '1 hour' AND block_start > timestamptz '2030-01-01 00:00+00' + (:h - 24) * interval '1 hour' AND block_end > timestamptz '2030-01-01 00:00+00' + :h * interval '1 hour' \\gset
+\\if :taken = 0
+INSERT INTO bookings (tenant_id, reference, resource_id, customer_id, starts_at, ends_at, block_start, block_end, seats, exclusive, status, price, currency, payment_status, note, cancel_reason, sequence, created_at, updated_at) VALUES (:tenant, substr(md5(random()::text), 1, 12), :rid, :customer, timestamptz '2030-01-01 00:00+00' + :h * interval '1 hour', timestamptz '2030-01-01 00:00+00' + (:h + 1) * interval '1 hour', timestamptz '2030-01-01 00:00+00' + :h * interval '1 hour', timestamptz '2030-01-01 00:00+00' + (:h + 1) * interval '1 hour', 1, true, 'confirmed', 0, 'EUR', 'not_required', '', '', 0, now(), now());
+\\endif
+END;
+"""
 
 
-def start_server(url, threads):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.serve", url, str(threads)],
-        cwd=os.path.dirname(HERE), stdout=subprocess.PIPE, text=True,
-    )
-    port = int(process.stdout.readline().strip())
-    return process, f"http://127.0.0.1:{port}"
+def libpq(url):
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def measure(backend, clients, requests_per_client, server_threads=16):
+def psycopg_loop(db, world, seconds, limit, first_hour):
+    """The guard's transaction on one connection, in a loop; one resource,
+    consecutive hours from ``first_hour`` (never overlapping)."""
+    rid = world["resource_ids"][RAW[0]]
+    latencies = []
+    with psycopg.connect(libpq(db.url)) as connection:
+        started = time.perf_counter()
+        for n in range(limit):
+            if time.perf_counter() - started > seconds:
+                break
+            begun = time.perf_counter()
+            start = RAW_EPOCH + timedelta(hours=first_hour + n)
+            values = {"rid": rid, "start": start, "end": start + timedelta(hours=1),
+                      "tenant": world["tenant_id"], "customer": world["customer_ids"][0],
+                      "reference": f"P{first_hour + n}"}
+            connection.execute(LOCK_SQL, values)
+            taken = connection.execute(COUNT_SQL, values).fetchone()[0]
+            if taken == 0:
+                connection.execute(INSERT_SQL, values)
+            connection.commit()
+            latencies.append(time.perf_counter() - begun)
+        elapsed = time.perf_counter() - started
+    return {"tps": round(len(latencies) / elapsed, 1), **summary_ms(latencies),
+            "transactions": len(latencies)}
+
+
+def pgbench(db, world, clients, seconds=None, transactions=None):
+    """pgbench running the same transaction; ``-T seconds`` or ``-t
+    transactions`` per client. Latencies from its per-transaction log."""
+    url = make_url(db.url)
+    with tempfile.TemporaryDirectory() as directory:
+        script = os.path.join(directory, "guard.sql")
+        with open(script, "w") as handle:
+            handle.write(PGBENCH_SCRIPT)
+        args = [PGBENCH, "-n", "-M", "prepared", "-f", script, "-c", str(clients),
+                "-j", str(min(clients, 2)), "-h", url.host or "127.0.0.1",
+                "-p", str(url.port or 5432), "-U", url.username or "postgres",
+                "-D", f"rid0={world['resource_ids'][RAW[1]]}", "-D", f"rids={len(RAW) - 1}",
+                "-D", f"tenant={world['tenant_id']}", "-D", f"customer={world['customer_ids'][0]}",
+                "-l", "--log-prefix", os.path.join(directory, "log")]
+        args += ["-T", str(seconds)] if seconds else ["-t", str(transactions)]
+        environ = {**os.environ, "PGPASSWORD": url.password or ""}
+        result = subprocess.run(args + [url.database], capture_output=True, text=True,
+                                env=environ, timeout=(seconds or 30) + 60)
+        if result.returncode != 0:
+            raise SystemExit(f"pgbench failed: {result.stderr[-2000:]}")
+        match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", result.stdout)
+        latencies = []
+        for name in os.listdir(directory):
+            if name.startswith("log"):
+                with open(os.path.join(directory, name)) as log:
+                    latencies += [int(line.split()[2]) / 1e6 for line in log if line.strip()]
+    return {"tps": round(float(match.group(1)), 1), **summary_ms(latencies),
+            "transactions": len(latencies)}
+
+
+# -- the app -------------------------------------------------------------------
+
+def slot_start(day, hour):
+    return datetime.combine(day, clock_time(hour), tzinfo=ZONE).isoformat()
+
+
+def plan_spread(world, clients, run, per_client):
+    """Each client its own resources of SPREAD, its own slots in the run's days."""
+    first = NOW.astimezone(ZONE).date() + timedelta(days=1 + run * DAYS_PER_RUN)
+    ids = [world["resource_ids"][n] for n in SPREAD]
+    plans = []
+    for index in range(clients):
+        mine = ids[index::clients]
+        requests = []
+        for n in range(per_client):
+            day, rest = divmod(n, 12 * len(mine))
+            hour, resource = divmod(rest, len(mine))
+            if day >= DAYS_PER_RUN:
+                break
+            requests.append(["POST", "/api/v1/t/bench/bookings", {
+                "resource_id": mine[resource], "start": slot_start(first + timedelta(days=day),
+                                                                   8 + hour)}])
+        plans.append({"headers": {"Authorization": f"Bearer {world['tokens'][index]}"},
+                      "requests": requests})
+    return plans
+
+
+def plan_contended(world, clients, run, per_client):
+    """Every client the same slots of one resource (its own for this run)."""
+    resource_id = world["resource_ids"][CONTENDED[run]]
+    first = NOW.astimezone(ZONE).date() + timedelta(days=1)
+    requests = [["POST", "/api/v1/t/bench/bookings", {
+        "resource_id": resource_id,
+        "start": slot_start(first + timedelta(days=n // 12), 8 + n % 12)}]
+        for n in range(min(per_client, 12 * 360))]
+    return [{"headers": {"Authorization": f"Bearer {world['tokens'][index]}"},
+             "requests": requests} for index in range(clients)]
+
+
+def app_run(db, server, world, scenario, clients, run, seconds, per_client):
+    planner = plan_spread if scenario == "many resources" else plan_contended
+    report = drive({"base": server.base, "seconds": seconds,
+                    "clients": planner(world, clients, run, per_client)})
+    statuses = report["statuses"]
+    requests = sum(statuses.values())
+    return {
+        "requests": requests, "created": statuses.get("201", 0),
+        "conflicts_409": statuses.get("409", 0),
+        "errors_5xx": sum(n for code, n in statuses.items()
+                          if code.startswith("5") or code == "connection_error"),
+        "other": sum(n for code, n in statuses.items()
+                     if code not in ("201", "409") and not code.startswith("5")
+                     and code != "connection_error"),
+        "req_per_s": round(requests / report["elapsed"], 1),
+        **summary_ms(report["latencies"]),
+        "capacity_violations": capacity_violations(db),
+    }
+
+
+def combine(runs):
+    """One row from repeated runs: medians of rates and percentiles, sums of counts."""
+    row = {key: sum(run[key] for run in runs)
+           for key in ("requests", "created", "conflicts_409", "errors_5xx", "other",
+                       "capacity_violations")}
+    for key in ("req_per_s", "p50_ms", "p95_ms", "p99_ms"):
+        row[key] = median_of(runs, key)
+    return row
+
+
+def measure(backend, smoke=False):
+    # Smoke: one short run each (it only proves the scripts work).
+    repeats, seconds, per_client = (1, 0.4, 10) if smoke else (3, 2.0, 5_000)
+    rows, raw = [], []
     with database(backend) as db:
-        world = seed(db, resources=100, bookings=0, customers=clients)
-        process, base = start_server(db.url, server_threads)
-        try:
-            first_day = NOW.astimezone(ZONE).date() + timedelta(days=1)
-            plan = [
-                (world["resource_ids"][n % 100], first_day + timedelta(days=(n // 100) // 12),
-                 8 + (n // 100) % 12)
-                for n in range(clients * requests_per_client)
-            ]
-            latencies, statuses = [], []
-            lock = threading.Lock()
-            barrier = threading.Barrier(clients)
-
-            def client(index):
-                mine = plan[index::clients]
-                token = world["tokens"][index]
-                with requests.Session() as http:
-                    headers = {"Authorization": f"Bearer {token}"}
-                    barrier.wait()
-                    for resource_id, day, hour in mine:
-                        start = f"{day}T{hour:02d}:00:00+01:00"
-                        started = time.perf_counter()
-                        response = http.post(f"{base}/api/v1/t/bench/bookings", headers=headers,
-                                             json={"resource_id": resource_id, "start": start})
-                        elapsed = time.perf_counter() - started
-                        with lock:
-                            latencies.append(elapsed)
-                            statuses.append(response.status_code)
-
-            threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-            started = time.perf_counter()
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            seconds = time.perf_counter() - started
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        world = seed(db, resources=RAW.stop, bookings=0, customers=max(CLIENTS))
         with db.session() as s:
-            violations = len(capacity_violations(s, NOW))
-        ok = statuses.count(201)
-        return {
-            "backend": backend, "clients": clients, "requests": len(statuses),
-            "created": ok, "errors_5xx": sum(1 for s in statuses if s >= 500),
-            "other": len(statuses) - ok,
-            "bookings_per_s": round(ok / seconds, 1),
-            "p50_ms": round(median_ms(latencies), 1),
-            "p95_ms": round(percentile_ms(latencies, 0.95), 1),
-            "capacity_violations": violations,
-        }
+            world["customer_ids"] = s.scalars(select(User.id).order_by(User.id)).all()
+        run = 0
+        with Server(db.url, threads=16) as server:
+            for scenario in ("many resources", "one resource"):
+                for clients in CLIENTS:
+                    runs = []
+                    for _ in range(repeats):
+                        runs.append(app_run(db, server, world, scenario, clients, run,
+                                            seconds, per_client))
+                        run += 1
+                    rows.append({"backend": backend, "scenario": scenario,
+                                 "clients": clients, "repeats": repeats, **combine(runs)})
+            server_log = server.output()
+        if backend == "postgresql":
+            loops = [psycopg_loop(db, world, seconds, 200 if smoke else 100_000,
+                                  first_hour=n * 1_000_000) for n in range(repeats)]
+            raw.append({"method": "psycopg, one connection", "clients": 1, "repeats": repeats,
+                        "tps": median_of(loops, "tps"),
+                        **{k: median_of(loops, k) for k in ("p50_ms", "p95_ms", "p99_ms")},
+                        "capacity_violations": capacity_violations(db)})
+            for clients in CLIENTS:
+                runs = [pgbench(db, world, clients, transactions=20) if smoke
+                        else pgbench(db, world, clients, seconds=max(1, round(seconds)))
+                        for _ in range(repeats)]
+                raw.append({"method": "pgbench", "clients": clients, "repeats": repeats,
+                            "tps": median_of(runs, "tps"),
+                            **{k: median_of(runs, k) for k in ("p50_ms", "p95_ms", "p99_ms")},
+                            "capacity_violations": capacity_violations(db)})
+    one_connection = raw[0]["tps"] if raw else None
+    by_clients = {row["clients"]: row["tps"] for row in raw if row["method"] == "pgbench"}
+    for row in rows:
+        baseline = by_clients.get(row["clients"])
+        row["pgbench_tps"] = baseline
+        spread = row["scenario"] == "many resources"
+        row["app_over_pgbench"] = (round(row["req_per_s"] / baseline, 3)
+                                   if baseline and spread else None)
+        row["app_over_psycopg"] = (round(row["req_per_s"] / one_connection, 3)
+                                   if one_connection and spread else None)
+    if any(row["errors_5xx"] for row in rows):
+        print(f"server log (5xx seen):\n{server_log}")
+    return rows, raw
+
+
+def main():
+    from .run import table, write_results
+    parser = argparse.ArgumentParser(prog="bench.booking_load")
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    rows, raw = [], []
+    for backend in args.backend or ["sqlite", "postgresql"]:
+        measured, baseline = measure(backend, args.smoke)
+        rows += measured
+        raw += baseline
+    table("Booking POST through pserve/waitress (load generator in another process)",
+          rows, COLUMNS)
+    table("Raw guard transaction (lock + sum + insert) on PostgreSQL", raw, RAW_COLUMNS)
+    write_results("booking_load", {"booking_load": rows, "booking_raw": raw}, args.smoke)
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))))
+    main()

@@ -114,3 +114,71 @@ def _flush(db, batch):
         with db.engine.begin() as connection:
             connection.execute(insert(Booking.__table__), batch)
         batch.clear()
+
+
+def summary_ms(samples):
+    """p50/p95/p99 of ``samples`` (seconds) in milliseconds, rounded."""
+    if not samples:
+        return {"p50_ms": None, "p95_ms": None, "p99_ms": None}
+    return {"p50_ms": round(median_ms(samples), 2),
+            "p95_ms": round(percentile_ms(samples, 0.95), 2),
+            "p99_ms": round(percentile_ms(samples, 0.99), 2)}
+
+
+def median_of(rows, key):
+    """The median of ``key`` over repeated runs (``None`` values skipped)."""
+    values = [row[key] for row in rows if row.get(key) is not None]
+    return round(statistics.median(values), 2) if values else None
+
+
+def timed(action, repeats):
+    """``repeats`` timings (seconds) of ``action()`` after one warm-up call."""
+    import time as clock
+    action()
+    samples = []
+    for _ in range(repeats):
+        started = clock.perf_counter()
+        action()
+        samples.append(clock.perf_counter() - started)
+    return samples
+
+
+#: The invariant of tests/db/invariants.py as one SQL statement (window
+#: functions: PostgreSQL and SQLite alike), so that it stays fast on
+#: hundreds of thousands of rows: for every resource and instant, the seats
+#: of active bookings (a held one only until its hold expires) never exceed
+#: the capacity. Ends sort before starts at the same instant ([start, end)).
+CAPACITY_VIOLATIONS_SQL = """
+WITH active AS (
+    SELECT resource_id, block_start, block_end, seats FROM bookings
+    WHERE status IN ('held', 'confirmed')
+      AND NOT (status = 'held' AND hold_expires_at <= :now)
+), events AS (
+    SELECT resource_id, block_start AS at, seats AS delta FROM active
+    UNION ALL
+    SELECT resource_id, block_end AS at, -seats AS delta FROM active
+), levels AS (
+    SELECT resource_id, at, SUM(delta) OVER (
+        PARTITION BY resource_id ORDER BY at, delta ROWS UNBOUNDED PRECEDING) AS level
+    FROM events
+)
+SELECT COUNT(*) FROM levels JOIN resources ON resources.id = levels.resource_id
+WHERE levels.level > resources.capacity
+"""
+
+
+def capacity_violations(db):
+    """How many (resource, instant) pairs exceed the resource's capacity."""
+    from sqlalchemy import text
+    # SQLite keeps instants as naive UTC text with microseconds.
+    now = NOW if db.backend == "postgresql" else NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
+    with db.engine.connect() as connection:
+        return connection.execute(text(CAPACITY_VIOLATIONS_SQL), {"now": now}).scalar()
+
+
+def dispose(test_app):
+    """Close the pooled connections of a WebTest app (whatever wraps it)."""
+    app = test_app.app
+    while not hasattr(app, "registry"):
+        app = app.app
+    app.registry["dbsession_factory"].kw["bind"].dispose()

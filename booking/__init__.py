@@ -24,6 +24,7 @@ def main(global_config, **settings):
         config.include(".limits")  # unreadable form bodies are a 400
         # pyramid_retry, then pyramid_tm, then request.dbsession.
         config.include(".models")
+        config.include(".services.geocoding")  # request.geocoder; needs the session factory
         config.include(".services")
         config.include(".resources")  # root factory and the /api/v1 route
         config.scan(".views")

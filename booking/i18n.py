@@ -9,6 +9,7 @@ formatted for that language with Babel.
 """
 
 import atexit
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -19,7 +20,7 @@ from babel.dates import format_date, format_skeleton, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
-from pyramid.i18n import TranslationStringFactory
+from pyramid.i18n import TranslationStringFactory, make_localizer
 
 DOMAIN = "booking"
 LANGUAGES = {"en": "English", "fr": "Français"}
@@ -51,6 +52,25 @@ def compile_catalogs(source=LOCALE_DIR):
         with mo_path.open("wb") as handle:
             write_mo(handle, catalog)
     return target
+
+
+@functools.cache
+def compiled_catalogs():
+    """The catalogs compiled once per process, for work done without a
+    request (emails rendered by services, the worker, scripts)."""
+    return compile_catalogs()
+
+
+def language_or_default(locale_name):
+    """``locale_name`` when we speak it, else English."""
+    return locale_name if locale_name in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@functools.cache
+def localizer_for(locale_name):
+    """A Pyramid localizer for one of :data:`LANGUAGES` (English for any
+    other name) that needs no request: ``localizer_for("fr").translate(ts)``."""
+    return make_localizer(language_or_default(locale_name), [str(compiled_catalogs())])
 
 
 def as_zone(zone):

@@ -13,6 +13,10 @@ from .i18n import _
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
+#: The password hash of an account with no password yet (a walk-in customer,
+#: an invited member): nothing verifies against it, and signing in costs the
+#: same as for a wrong password. Its owner sets one through an emailed link.
+UNUSABLE_PASSWORD = ""
 
 password_context = CryptContext(
     schemes=["argon2", "bcrypt"],
@@ -35,6 +39,11 @@ def password_problem(password):
         return _("must be at most ${max_length} characters long",
                  mapping={"max_length": MAX_PASSWORD_LENGTH})
     return None
+
+
+def has_password(user):
+    """Whether ``user`` has chosen a password (and so can sign in)."""
+    return user.password_hash != UNUSABLE_PASSWORD
 
 
 def hash_password(password):

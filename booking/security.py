@@ -34,6 +34,11 @@ class Permission(StrEnum):
 #: such a view is closed to everybody.
 UNDECLARED_PERMISSION = "undeclared-permission"
 
+#: The platform administrators' principal (``users.is_platform_admin``): a
+#: principal of its own, granted only by the ``/admin/`` context's ACL and
+#: never a tenant role.
+PLATFORM_ADMIN = "platform:admin"
+
 SESSION_COOKIE = "booking_session"
 TOKEN_BYTES = 32
 
@@ -73,9 +78,12 @@ class Identity:
 
 
 def principals_for(user, memberships):
-    """The principals of ``user``: their id, and for each membership the
-    tenant role, or (for venue-scoped staff) the venue's staff principal."""
+    """The principals of ``user``: their id, :data:`PLATFORM_ADMIN` for
+    platform administrators, and for each membership the tenant role, or
+    (for venue-scoped staff) the venue's staff principal."""
     principals = {Everyone, Authenticated, user_principal(user.id)}
+    if user.is_platform_admin:
+        principals.add(PLATFORM_ADMIN)
     for membership in memberships:
         principals.add(member(membership.tenant_id))
         if membership.venue_id is not None:

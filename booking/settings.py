@@ -2,14 +2,19 @@
 
 Every setting the app reads is parsed here once, at start-up, so a bad value
 stops the process with the key named instead of failing on some later request.
-Two secrets may come from the environment instead of the INI file:
-``BOOKING_DATABASE_URL`` (fills ``sqlalchemy.url``) and ``BOOKING_SECRET``
-(fills ``booking.secret``).
+Secrets may come from the environment instead of the INI file:
+``BOOKING_DATABASE_URL`` (fills ``sqlalchemy.url``), ``BOOKING_SECRET``
+(fills ``booking.secret``), ``BOOKING_SMTP_PASSWORD`` (fills
+``booking.mail.password``), ``BOOKING_PAYMENTS_API_KEY`` and
+``BOOKING_PAYMENTS_WEBHOOK_SECRET`` (the payment provider's).
 """
 
 import os
+from datetime import datetime
 
 from pyramid.settings import asbool
+
+from .clock import FrozenClock
 
 #: The secret shipped in development.ini. Refused wherever secrets are required.
 DEVELOPMENT_SECRET = "development-secret-not-for-production"
@@ -17,7 +22,14 @@ MIN_SECRET_LENGTH = 32
 ENVIRONMENT_OVERRIDES = {
     "BOOKING_DATABASE_URL": "sqlalchemy.url",
     "BOOKING_SECRET": "booking.secret",
+    "BOOKING_SMTP_PASSWORD": "booking.mail.password",
+    "BOOKING_PAYMENTS_API_KEY": "booking.payments.api_key",
+    "BOOKING_PAYMENTS_WEBHOOK_SECRET": "booking.payments.webhook_secret",
 }
+MAILERS = ("folder", "smtp")
+MAIL_SECURITY = ("none", "starttls", "ssl")
+GEOCODERS = ("offline", "nominatim")
+PAYMENT_PROVIDERS = ("onsite", "stripe")
 
 
 class SettingsError(ValueError):
@@ -35,6 +47,120 @@ def _int(settings, key, default, minimum=None, maximum=None):
     if maximum is not None and value > maximum:
         raise SettingsError(f"{key} must be at most {maximum}, got {value}")
     return value
+
+
+def _choice(settings, key, default, choices):
+    value = (settings.get(key) or default).strip().lower()
+    if value not in choices:
+        raise SettingsError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _clock(settings):
+    """``booking.clock``: a clock object (tests), ``system`` (the default),
+    or an ISO 8601 instant with its offset for a clock frozen there."""
+    raw = settings.get("booking.clock")
+    if not isinstance(raw, str):
+        return raw
+    if raw.strip() in ("", "system"):
+        return None
+    try:
+        instant = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise SettingsError(
+            f"booking.clock must be 'system' or an ISO 8601 instant, got {raw!r}") from None
+    if instant.tzinfo is None:
+        raise SettingsError(f"booking.clock needs a UTC offset, got {raw!r}")
+    return FrozenClock(instant)
+
+
+def _mail_settings(settings):
+    """``booking.mail`` chooses the adapter; ``booking.mail.*`` configures it;
+    ``booking.worker.*`` tunes the outbox worker."""
+    settings["booking.mail"] = _choice(settings, "booking.mail", "folder", MAILERS)
+    settings["booking.mail.sender"] = (
+        settings.get("booking.mail.sender") or "Booking <no-reply@booking.invalid>").strip()
+    if "@" not in settings["booking.mail.sender"]:
+        raise SettingsError("booking.mail.sender must be an email address, got "
+                            f"{settings['booking.mail.sender']!r}")
+    settings["booking.mail.folder"] = os.path.abspath(
+        (settings.get("booking.mail.folder") or os.path.join("var", "mail")).strip())
+    security = _choice(settings, "booking.mail.security", "none", MAIL_SECURITY)
+    settings["booking.mail.security"] = security
+    settings["booking.mail.host"] = (settings.get("booking.mail.host") or "localhost").strip()
+    default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
+    settings["booking.mail.port"] = _int(settings, "booking.mail.port", default_port,
+                                         minimum=1, maximum=65535)
+    settings["booking.mail.username"] = (settings.get("booking.mail.username") or "").strip()
+    settings["booking.mail.password"] = settings.get("booking.mail.password") or ""
+    settings["booking.mail.timeout"] = _int(settings, "booking.mail.timeout", 30, minimum=1)
+
+    settings["booking.worker.interval"] = _int(
+        settings, "booking.worker.interval", 10, minimum=1)
+    settings["booking.worker.batch"] = _int(
+        settings, "booking.worker.batch", 50, minimum=1, maximum=1000)
+    settings["booking.worker.lease_seconds"] = _int(
+        settings, "booking.worker.lease_seconds", 600, minimum=60)
+    settings["booking.worker.max_attempts"] = _int(
+        settings, "booking.worker.max_attempts", 8, minimum=1, maximum=100)
+    settings["booking.worker.backoff_base_seconds"] = _int(
+        settings, "booking.worker.backoff_base_seconds", 60, minimum=1)
+    settings["booking.worker.backoff_max_seconds"] = _int(
+        settings, "booking.worker.backoff_max_seconds", 6 * 3600,
+        minimum=settings["booking.worker.backoff_base_seconds"])
+
+
+def _maps_settings(settings):
+    """``booking.maps`` chooses the geocoder; ``nominatim`` needs a
+    User-Agent that identifies the deployment (the provider's policy)."""
+    settings["booking.maps"] = _choice(settings, "booking.maps", "offline", GEOCODERS)
+    url = (settings.get("booking.maps.url") or "https://nominatim.openstreetmap.org").strip()
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"booking.maps.url must be an http(s) URL, got {url!r}")
+    settings["booking.maps.url"] = url.rstrip("/")
+    settings["booking.maps.user_agent"] = (settings.get("booking.maps.user_agent") or "").strip()
+    if settings["booking.maps"] == "nominatim" and not settings["booking.maps.user_agent"]:
+        raise SettingsError(
+            "booking.maps.user_agent is required with booking.maps = nominatim: name the "
+            "application and a contact, e.g. 'booking-example/1.0 (admin@example.com)'")
+    raw = settings.get("booking.maps.timeout", 5)
+    try:
+        timeout = float(raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"booking.maps.timeout must be a number of seconds, got {raw!r}") \
+            from None
+    if not 0 < timeout <= 60:
+        raise SettingsError(f"booking.maps.timeout must be between 0 and 60 seconds, got {raw!r}")
+    settings["booking.maps.timeout"] = timeout
+    settings["booking.maps.cache_days"] = _int(settings, "booking.maps.cache_days", 30,
+                                               minimum=1, maximum=3650)
+
+
+def _payments_settings(settings):
+    """``booking.payments`` chooses the provider: ``onsite`` (pay at the
+    venue) or ``stripe`` (a Stripe-compatible API at ``booking.payments.url``;
+    the API key and webhook secret are required, best from the environment)."""
+    settings["booking.payments"] = _choice(settings, "booking.payments", "onsite",
+                                           PAYMENT_PROVIDERS)
+    url = (settings.get("booking.payments.url") or "https://api.stripe.com").strip()
+    if not url.startswith(("http://", "https://")):
+        raise SettingsError(f"booking.payments.url must be an http(s) URL, got {url!r}")
+    settings["booking.payments.url"] = url.rstrip("/")
+    for key in ("booking.payments.api_key", "booking.payments.webhook_secret"):
+        settings[key] = (settings.get(key) or "").strip()
+        if settings["booking.payments"] == "stripe" and not settings[key]:
+            raise SettingsError(f"{key} is required with booking.payments = stripe")
+    raw = settings.get("booking.payments.timeout", 10)
+    try:
+        timeout = float(raw)
+    except (TypeError, ValueError):
+        timeout = 0
+    if not 0 < timeout <= 60:
+        raise SettingsError(
+            f"booking.payments.timeout must be between 0 and 60 seconds, got {raw!r}")
+    settings["booking.payments.timeout"] = timeout
+    settings["booking.payments.retries"] = _int(settings, "booking.payments.retries", 2,
+                                                minimum=0, maximum=5)
 
 
 def parse_settings(settings, environ=None):
@@ -86,4 +212,11 @@ def parse_settings(settings, environ=None):
         settings, "booking.pg_lock_timeout_ms", 5000, minimum=0
     )
     settings["retry.attempts"] = _int(settings, "retry.attempts", 3, minimum=1, maximum=10)
+    settings["booking.clock"] = _clock(settings)
+    # Days between an owner's request to delete their business and its purge.
+    settings["booking.tenant_deletion_grace_days"] = _int(
+        settings, "booking.tenant_deletion_grace_days", 30, minimum=0, maximum=3650)
+    _mail_settings(settings)
+    _maps_settings(settings)
+    _payments_settings(settings)
     return settings

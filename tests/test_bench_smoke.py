@@ -1,4 +1,7 @@
-"""The benchmark scripts run (tiny sizes), so they never rot."""
+"""The benchmark scripts run (tiny sizes), so they never rot: ``bench.run
+--smoke`` must finish, and its JSON must hold every section of issue 8 with
+the correctness checks passed (no 5xx, no capacity violation, no duplicate
+email)."""
 
 import json
 import subprocess
@@ -11,13 +14,56 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_bench_smoke_run_produces_results():
+    pg = postgresql_available()
     args = [sys.executable, "-m", "bench.run", "--smoke", "--backend", "sqlite"]
-    if postgresql_available():
+    if pg:
         args += ["--backend", "postgresql"]
     result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stderr[-5000:]
     results = json.loads((ROOT / "bench" / "results" / "smoke.json").read_text())
-    for row in results["booking_load"]:
-        assert row["errors_5xx"] == 0 and row["capacity_violations"] == 0
-        assert row["created"] == row["requests"]
-    assert all(row["free_slots"] > 0 for row in results["availability"])
+    backends = {"sqlite", "postgresql"} if pg else {"sqlite"}
+
+    # 1. Booking POSTs through the real stack at 1, 4, 16 clients, both scenarios.
+    load = results["booking_load"]
+    assert {(r["backend"], r["scenario"], r["clients"]) for r in load} == {
+        (b, s, c) for b in backends for s in ("many resources", "one resource")
+        for c in (1, 4, 16)}
+    for row in load:
+        assert row["errors_5xx"] == 0 and row["capacity_violations"] == 0, row
+        assert row["requests"] > 0 and row["created"] > 0, row
+        assert row["p50_ms"] and row["p95_ms"] and row["p99_ms"], row
+        if row["scenario"] == "many resources":
+            assert row["created"] == row["requests"], row
+        elif row["clients"] > 1:
+            assert row["conflicts_409"] > 0, row
+    if pg:
+        raw = results["booking_raw"]
+        assert {(r["method"], r["clients"]) for r in raw} == {
+            ("psycopg, one connection", 1), ("pgbench", 1), ("pgbench", 4), ("pgbench", 16)}
+        assert all(r["tps"] > 0 and r["capacity_violations"] == 0 for r in raw)
+        assert all(r["app_over_pgbench"] > 0 for r in load
+                   if r["backend"] == "postgresql" and r["scenario"] == "many resources")
+
+    # 2 and 4. Availability and the staff calendar at three sizes, with plans.
+    availability = results["availability"]
+    assert {r["backend"] for r in availability} == backends
+    assert all(len([r for r in availability if r["backend"] == b]) == 3 for b in backends)
+    for row in availability:
+        assert row["free_slots"] > 0 and row["http_p95_ms"] and row["calendar_p95_ms"], row
+        assert row["http_p50_ratio"] is not None, row
+    if pg:
+        assert len(results["plans"]) == 3
+        for plans in results["plans"].values():
+            assert all("Execution Time" in plan for plan in plans.values()), plans
+
+    # Venues near me (the maps bench), pages on the demo data.
+    assert {r["backend"] for r in results["near_me"]} == backends
+    assert {r["backend"] for r in results["pages"]} == backends
+
+    # 3. Memory and 5. the worker: PostgreSQL only.
+    if pg:
+        (memory,) = results["memory"]
+        assert memory["requests"] >= 200 and memory["errors_5xx"] == 0, memory
+        assert memory["rss_before_kb"] > 0 and memory["growth_pct"] is not None
+        assert {r["workers"] for r in results["worker"]} == {1, 4}
+        assert all(r["duplicates"] == 0 for r in results["worker"])

@@ -75,6 +75,8 @@ class Booking(TenantScoped, Base):
         ),
         Index("ix_bookings_tenant_customer_starts_at", "tenant_id", "customer_id", "starts_at"),
         Index("ix_bookings_tenant_starts_at", "tenant_id", "starts_at"),
+        #: Popular times and the staff calendar read a resource's history.
+        Index("ix_bookings_resource_starts_at", "resource_id", "starts_at"),
         ExcludeConstraint(
             ("tenant_id", "="),
             ("resource_id", "="),

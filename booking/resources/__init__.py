@@ -2,18 +2,24 @@
 Resource`` and ``Tenant → bookings → Booking``. The JSON API mounts the same
 tree under ``/api/v1`` (route ``api``), with ``tokens`` beside ``t``."""
 
-from pyramid.authorization import DENY_ALL, Allow, Authenticated
+from pyramid.authorization import DENY_ALL, Allow, Authenticated, Everyone
 
 from ..security import Permission
+from .admin import AdminContext, AdminTenant, AdminTenants
 from .bookables import ResourceCollection, ResourceContext
 from .bookings import BookingCollection, BookingContext
 from .feeds import FeedCollection, FeedContext
 from .invitations import InvitationCollection, InvitationContext
+from .password_reset import PasswordResetCollection, PasswordResetContext
+from .signup import SignupContext
 from .tenants import TenantCollection, TenantContext
 from .venues import VenueCollection, VenueContext
 
 __all__ = [
     "AccountContext",
+    "AdminContext",
+    "AdminTenant",
+    "AdminTenants",
     "ApiRoot",
     "BookingCollection",
     "BookingContext",
@@ -21,9 +27,15 @@ __all__ = [
     "FeedContext",
     "InvitationCollection",
     "InvitationContext",
+    "NearContext",
+    "PasswordResetCollection",
+    "PasswordResetContext",
+    "PaymentProviderContext",
+    "PaymentProviders",
     "ResourceCollection",
     "ResourceContext",
     "Root",
+    "SignupContext",
     "TenantCollection",
     "TenantContext",
     "TokenCollection",
@@ -46,6 +58,16 @@ class AccountContext:
         return [(Allow, Authenticated, Permission.VIEW), DENY_ALL]
 
 
+class NearContext:
+    """``/near``: venues near a place, open to everybody."""
+
+    __acl__ = [(Allow, Everyone, Permission.VIEW), DENY_ALL]
+
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+
+
 class Root:
     __name__ = ""
     __parent__ = None
@@ -59,10 +81,18 @@ class Root:
             return TenantCollection(self, key, self.request)
         if key == "account":
             return AccountContext(self, key)
+        if key == "near":
+            return NearContext(self, key)
         if key == "feeds":
             return FeedCollection(self, key, self.request)
         if key == "invitations":
             return InvitationCollection(self, key, self.request)
+        if key == "reset":
+            return PasswordResetCollection(self, key, self.request)
+        if key == "signup":
+            return SignupContext(self, key, self.request)
+        if key == "admin":
+            return AdminContext(self, key, self.request)
         raise KeyError(key)
 
 
@@ -76,10 +106,32 @@ class TokenCollection:
         self.__name__ = name
 
 
+class PaymentProviders:
+    """``/api/v1/payments/<provider>``: where a payment provider sends its
+    webhooks. Open to everybody: the webhook's signature is the authorization."""
+
+    __acl__ = [(Allow, Everyone, Permission.VIEW), DENY_ALL]
+
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+
+    def __getitem__(self, key):
+        return PaymentProviderContext(self, key)
+
+
+class PaymentProviderContext:
+    def __init__(self, parent, name):
+        self.__parent__ = parent
+        self.__name__ = name
+
+
 class ApiRoot(Root):
     def __getitem__(self, key):
         if key == "tokens":
             return TokenCollection(self, key)
+        if key == "payments":
+            return PaymentProviders(self, key)
         return super().__getitem__(key)
 
 

@@ -5,10 +5,11 @@ tenant, the venue) and turns a miss into ``KeyError``, which Pyramid answers
 with 404: a row of another tenant is never reachable through the tree.
 """
 
-from pyramid.authorization import DENY_ALL, Allow, Everyone
+from pyramid.authorization import DENY_ALL, Allow, Authenticated, Deny, Everyone
 from sqlalchemy import select
 
-from ..security import Permission, owner
+from ..security import Permission
+from ..services.tenants import is_open
 
 
 class Node:
@@ -45,13 +46,41 @@ def object_id(key):
     return int(key)
 
 
-def suspension_acl(tenant):
-    """A suspended tenant denies everything but ``view`` to its owners. Every
-    context below a tenant starts its ACL with this, because a child's own
-    grants are read before its parent's."""
-    if tenant.is_active:
-        return None
-    return [(Allow, owner(tenant.id), Permission.VIEW), DENY_ALL]
+#: What each kind of principal keeps while its tenant is closed.
+STAFF_PREFIXES = ("tenant:", "venue:")
+READ_ONLY = (Permission.VIEW,)
+CUSTOMER_KEEPS = (Permission.VIEW, Permission.CANCEL)
+
+
+def _kept(principal):
+    if principal.startswith(STAFF_PREFIXES) or principal == Authenticated:
+        return READ_ONLY
+    if principal.startswith("user:"):
+        return CUSTOMER_KEEPS
+    return ()  # Everyone: the public sees nothing (404)
+
+
+def suspension_acl(tenant, acl):
+    """``acl`` as it applies under ``tenant``. While the tenant is closed
+    (suspended by the platform, or its deletion requested) the grants shrink:
+    its members (owners, managers, staff, venue staff) keep only ``view``, so
+    the tree and the staff area are read-only to them; signed-in users keep
+    ``view`` (their own bookings' list); a booking's customer keeps ``view``
+    and ``cancel``; the public keeps nothing. Nobody books, manages or
+    configures. Deny entries stay as they are."""
+    if is_open(tenant):
+        return list(acl)
+    closed = []
+    for ace in acl:
+        action, principal, permissions = ace
+        if action == Deny:
+            closed.append(ace)
+            continue
+        granted = {permissions} if isinstance(permissions, str) else set(permissions)
+        kept = tuple(p for p in _kept(principal) if p in granted)
+        if kept:
+            closed.append((Allow, principal, kept))
+    return closed
 
 
 def scoped_row(dbsession, model, key, **scope):

@@ -48,9 +48,6 @@ class ResourceContext(Node):
         return self.resource.venue
 
     def __acl__(self):
-        suspended = suspension_acl(self.tenant)
-        if suspended:
-            return suspended
         acl = [(Allow, manager(self.tenant.id), P.ADMIN)]
         if not self.resource.active:
             staff_only = (P.VIEW, P.MANAGE)
@@ -63,7 +60,7 @@ class ResourceContext(Node):
             ]
         else:
             acl.append((Allow, venue_staff(self.venue.id), STAFF_GRANTS))
-        return acl
+        return suspension_acl(self.tenant, acl)
 
 
 def resource_context(tenant_context, resource_id):

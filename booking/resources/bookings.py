@@ -5,6 +5,7 @@ from ..models import Booking
 from ..services.availability import zone_of
 from ..services.policy import cancellation_deadline, customer_may_change
 from ..security import Permission, manager, owner, staff, user_principal, venue_staff
+from ..services.tenants import is_open
 from .base import Node, scoped_row, suspension_acl
 
 P = Permission
@@ -19,7 +20,12 @@ class BookingCollection(Node):
     requires_sign_in = True
 
     def __acl__(self):
-        return suspension_acl(self.tenant) or [(Allow, Authenticated, (P.VIEW, P.BOOK)), DENY_ALL]
+        return suspension_acl(self.tenant, [(Allow, Authenticated, (P.VIEW, P.BOOK)), DENY_ALL])
+
+    def denial_reason(self, permission):
+        if permission == P.BOOK and not is_open(self.tenant):
+            return _("This business is closed for now: it takes no bookings.")
+        return None
 
     def __getitem__(self, key):
         booking = scoped_row(self.dbsession, Booking, key, tenant_id=self.tenant.id)
@@ -60,9 +66,6 @@ class BookingContext(Node):
         )
 
     def __acl__(self):
-        suspended = suspension_acl(self.tenant)
-        if suspended:
-            return suspended
         booking, tenant = self.booking, self.tenant
         customer = user_principal(booking.customer_id)
         acl = [(Allow, customer, P.VIEW)]
@@ -75,4 +78,4 @@ class BookingContext(Node):
             (Allow, venue_staff(booking.resource.venue_id), BOOKING_STAFF_GRANTS),
             DENY_ALL,
         ]
-        return acl
+        return suspension_acl(tenant, acl)

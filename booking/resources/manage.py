@@ -7,7 +7,10 @@ resources and bookings as the public tree, with the ACLs of the back office.
   their membership is scoped to. A venue outside their scope, and its
   bookings, answer 404 to them.
 
-The suspended-tenant rule of the public tree applies here too.
+While the tenant is closed (suspended, or its deletion requested) the
+area is read-only to its staff (``booking.resources.base.suspension_acl``);
+``deletion`` stays open to the owners, who request or cancel the deletion
+there.
 """
 
 from functools import cached_property
@@ -15,7 +18,7 @@ from functools import cached_property
 from pyramid.authorization import DENY_ALL, Allow
 from sqlalchemy import select
 
-from ..models import Booking, Closure, Resource, Venue
+from ..models import Booking, Closure, OutboxMessage, Resource, Venue
 from ..security import Permission, manager, owner, staff, venue_staff
 from .base import Node, scoped_row, suspension_acl
 
@@ -29,13 +32,13 @@ CONFIGURE = (P.VIEW, P.MANAGE, P.ADMIN)
 def desk_acl(tenant, *venue_ids):
     """Owners and managers configure; tenant-wide staff and the staff of
     ``venue_ids`` work the desk; nobody else is let in."""
-    return suspension_acl(tenant) or [
+    return suspension_acl(tenant, [
         (Allow, owner(tenant.id), CONFIGURE),
         (Allow, manager(tenant.id), CONFIGURE),
         (Allow, staff(tenant.id), DESK),
         *[(Allow, venue_staff(venue_id), DESK) for venue_id in venue_ids],
         DENY_ALL,
-    ]
+    ])
 
 
 class StaffNode(Node):
@@ -65,7 +68,8 @@ class ManageContext(StaffNode):
                                                                         self.request, venue))]
 
     def __getitem__(self, key):
-        children = {"venues": ManagedVenues, "bookings": ManagedBookings, "people": People}
+        children = {"venues": ManagedVenues, "bookings": ManagedBookings, "people": People,
+                    "messages": Messages, "deletion": Deletion}
         if key not in children:
             raise KeyError(key)
         return children[key](self, key, self.request)
@@ -188,8 +192,42 @@ class People(StaffNode):
 
     def __acl__(self):
         tenant = self.tenant
-        return suspension_acl(tenant) or [
+        return suspension_acl(tenant, [
             (Allow, owner(tenant.id), CONFIGURE),
             (Allow, manager(tenant.id), P.VIEW),
             DENY_ALL,
-        ]
+        ])
+
+
+class Messages(StaffNode):
+    """``/manage/messages``: the tenant's emails not sent yet or given up,
+    for owners and managers; ``{id}/retry`` tries a failed one again."""
+
+    def __acl__(self):
+        tenant = self.tenant
+        return suspension_acl(tenant, [
+            (Allow, owner(tenant.id), CONFIGURE),
+            (Allow, manager(tenant.id), CONFIGURE),
+            DENY_ALL,
+        ])
+
+    def __getitem__(self, key):
+        message = scoped_row(self.dbsession, OutboxMessage, key, tenant_id=self.tenant.id)
+        return ManagedMessage(self, key, self.request, message)
+
+
+class ManagedMessage(StaffNode):
+    __acl__ = []
+
+    def __init__(self, parent, name, request, message):
+        super().__init__(parent, name, request)
+        self.message = message
+
+
+class Deletion(StaffNode):
+    """``/manage/deletion``: the owners request the deletion of the business,
+    or cancel it during the grace period. Open to them whatever the tenant's
+    state: it is the one thing they still do while it is closed."""
+
+    def __acl__(self):
+        return [(Allow, owner(self.tenant.id), (P.VIEW, P.ADMIN)), DENY_ALL]

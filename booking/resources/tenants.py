@@ -1,8 +1,9 @@
-from pyramid.authorization import Allow, Authenticated, Everyone
+from pyramid.authorization import DENY_ALL, Allow, Authenticated, Everyone
 from sqlalchemy import select
 
 from ..models import Tenant
 from ..security import Permission, manager, member, owner, staff
+from ..services.tenants import is_open
 from .base import Node, suspension_acl
 
 P = Permission
@@ -32,15 +33,17 @@ class TenantContext(Node):
         self._tenant = tenant
 
     def __acl__(self):
-        tenant_id = self.tenant.id
-        return suspension_acl(self.tenant) or [
-            (Allow, owner(tenant_id), OWNER_GRANTS),
-            (Allow, manager(tenant_id), STAFF_GRANTS),
-            (Allow, staff(tenant_id), STAFF_GRANTS),
-            (Allow, member(tenant_id), P.VIEW),
+        tenant = self.tenant
+        acl = suspension_acl(tenant, [
+            (Allow, owner(tenant.id), OWNER_GRANTS),
+            (Allow, manager(tenant.id), STAFF_GRANTS),
+            (Allow, staff(tenant.id), STAFF_GRANTS),
+            (Allow, member(tenant.id), P.VIEW),
             (Allow, Everyone, P.VIEW),
             (Allow, Authenticated, P.BOOK),
-        ]
+        ])
+        # A closed tenant inherits nothing: what it grants is all there is.
+        return acl if is_open(tenant) else acl + [DENY_ALL]
 
     def __getitem__(self, key):
         from .bookings import BookingCollection

@@ -31,10 +31,10 @@ class VenueContext(Node):
         self.venue = venue
 
     def __acl__(self):
-        return suspension_acl(self.tenant) or [
+        return suspension_acl(self.tenant, [
             (Allow, venue_staff(self.venue.id), STAFF_GRANTS),
             (Allow, manager(self.tenant.id), Permission.ADMIN),
-        ]
+        ])
 
     def __getitem__(self, key):
         from .bookables import ResourceCollection

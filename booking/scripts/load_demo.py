@@ -125,6 +125,8 @@ def _load_tenant(dbsession, spec, now, password_hash):
         venue = Venue(
             tenant_id=tenant.id, name=venue_spec["name"], address=venue_spec["address"],
             latitude=venue_spec["latitude"], longitude=venue_spec["longitude"], created_at=now,
+            # Typed coordinates: the demo needs no geocoder and never asks one.
+            location_status="manual", located_at=now,
         )
         dbsession.add(venue)
         dbsession.flush()

@@ -2,19 +2,37 @@
 clock and found by views with ``request.find_service(<class>)``; scripts and
 the worker construct them directly with a session and an instant."""
 
+from ..adapters.payments import provider_from_settings
 from .availability import AvailabilityService
 from .booking import BookingService
+from .notifications import Notifier
+from .payments import PaymentService
 
 
 def _availability_factory(context, request):
     return AvailabilityService(request.dbsession, request.now)
 
 
+def _notifier_factory(context, request):
+    return Notifier(request.dbsession, request.now, request.registry.settings)
+
+
 def _booking_factory(context, request):
-    return BookingService(request.dbsession, request.now)
+    return BookingService(request.dbsession, request.now,
+                          notifier=request.find_service(Notifier))
+
+
+def _payment_factory(context, request):
+    return PaymentService(request.dbsession, request.now, request.registry["payment_provider"],
+                          notifier=request.find_service(Notifier),
+                          bookings=request.find_service(BookingService))
 
 
 def includeme(config):
     config.include("pyramid_services")
     config.register_service_factory(_availability_factory, AvailabilityService)
+    config.register_service_factory(_notifier_factory, Notifier)
     config.register_service_factory(_booking_factory, BookingService)
+    # One provider per process (thread-safe), chosen by ``booking.payments``.
+    config.registry["payment_provider"] = provider_from_settings(config.get_settings())
+    config.register_service_factory(_payment_factory, PaymentService)

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import select
 
-from ..i18n import _
+from ..i18n import DEFAULT_LANGUAGE, _, language_or_default
 from ..models import User, normalize_email
 from ..passwords import burn_verification, hash_password, password_problem, verify_password
 from .throttle import LoginThrottle
@@ -61,10 +61,12 @@ def registration_problems(dbsession, name, email, password, phone=""):
     return problems
 
 
-def register(dbsession, now, name, email, password, phone=""):
-    """Create the account (the caller checked :func:`registration_problems`)."""
+def register(dbsession, now, name, email, password, phone="", locale=DEFAULT_LANGUAGE):
+    """Create the account (the caller checked :func:`registration_problems`);
+    ``locale`` is the language their emails will be in."""
     user = User(email=email, name=name.strip(), phone=(phone or "").strip(),
-                password_hash=hash_password(password), created_at=now)
+                password_hash=hash_password(password), created_at=now,
+                locale=language_or_default(locale))
     dbsession.add(user)
     dbsession.flush()
     return user

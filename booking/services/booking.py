@@ -8,12 +8,13 @@ the database's only write lock. Stale holds of the resource are expired in
 the same transaction, so they never block a slot. On PostgreSQL the
 exclusion constraint on ``bookings`` enforces the same invariant for
 exclusive resources in the schema itself; its violation is a ``Conflict``.
+The customer's emails are queued in the outbox in the same transaction.
 """
 
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..models import Booking, BookingStatus, PaymentStatus, Resource, is_exclusion_violation
@@ -21,7 +22,9 @@ from ..i18n import _
 from . import audit
 from .availability import AvailabilityService, zone_of
 from .errors import Conflict, PolicyViolation, ValidationError
+from .notifications import Notifier
 from .policy import cancellation_deadline
+from .tenants import is_open
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
@@ -48,10 +51,11 @@ def local_text(instant, zone):
 
 
 class BookingService:
-    def __init__(self, dbsession, now):
+    def __init__(self, dbsession, now, notifier=None):
         self.dbsession = dbsession
         self.now = now
         self.availability = AvailabilityService(dbsession, now)
+        self.notifier = notifier or Notifier(dbsession, now)
 
     # -- the guard -----------------------------------------------------------
 
@@ -73,21 +77,44 @@ class BookingService:
             .with_for_update()
         ).all()
 
-    def expire_holds(self, resource_id, actor_id=None):
-        """Release the holds of ``resource_id`` whose time ran out."""
+    def expire_holds(self, resource_id, actor_id=None, unnoticed_id=None):
+        """Release the holds of ``resource_id`` whose time ran out (the
+        resource is locked); no email about booking ``unnoticed_id``."""
+        return self.release_stale_holds([resource_id], actor_id, unnoticed_id)
+
+    def expire_stale_holds(self):
+        """Release the stale holds of every resource (the worker's sweep):
+        the resources that have some are locked first, like any change."""
+        resource_ids = self.dbsession.scalars(
+            select(Booking.resource_id).distinct().where(
+                Booking.status == BookingStatus.HELD, Booking.hold_expires_at <= self.now)
+        ).all()
+        if not resource_ids:
+            return 0
+        self.lock_resources(*resource_ids)
+        return self.release_stale_holds(resource_ids)
+
+    def release_stale_holds(self, resource_ids, actor_id=None, unnoticed_id=None):
+        """Expire the stale holds of ``resource_ids`` (locked by the caller):
+        an audit row and a hold-expired email each. Returns how many."""
         expired = self.dbsession.execute(
             update(Booking)
-            .where(
-                Booking.resource_id == resource_id,
-                Booking.status == BookingStatus.HELD,
-                Booking.hold_expires_at <= self.now,
-            )
+            .where(Booking.resource_id.in_(resource_ids), Booking.status == BookingStatus.HELD,
+                   Booking.hold_expires_at <= self.now)
             .values(status=BookingStatus.EXPIRED, updated_at=self.now)
             .returning(Booking.id, Booking.tenant_id)
             .execution_options(synchronize_session=False)
         ).all()
         for booking_id, tenant_id in expired:
             self.audit(tenant_id, actor_id, "booking.expired", booking_id)
+        noticed = [row.id for row in expired if row.id != unnoticed_id]
+        if noticed:
+            bookings = self.dbsession.scalars(
+                select(Booking).where(Booking.id.in_(noticed))
+                .order_by(Booking.id).execution_options(populate_existing=True)
+            ).all()
+            for booking in bookings:
+                self.notifier.hold_expired(booking)
         return len(expired)
 
     def check_slot(self, resource, start, seats, exclude_booking_id=None, by_staff=False):
@@ -171,6 +198,8 @@ class BookingService:
         when ``idempotency_key`` names a booking this customer already made.
         Staff (``by_staff``) may book inside the minimum notice and beyond
         the maximum advance."""
+        if not is_open(tenant):  # suspended, or its deletion requested
+            raise PolicyViolation(_("this business is closed: it takes no bookings"))
         self.lock_resources(resource.id)
         if idempotency_key is not None:
             existing = self.dbsession.scalar(
@@ -220,6 +249,8 @@ class BookingService:
             tenant.id, actor_id, "booking.created", booking.id,
             resource_id=resource.id, start=start.isoformat(), seats=seats, status=booking.status,
         )
+        if booking.status == BookingStatus.CONFIRMED:
+            self.notifier.booking_confirmed(booking)
         return booking, True
 
     def cancel(self, tenant, booking, *, actor_id=None, reason="", by_staff=False):
@@ -242,6 +273,7 @@ class BookingService:
         self.flush()
         self.audit(tenant.id, actor_id, "booking.cancelled", booking.id, reason=reason,
                    by_staff=by_staff)
+        self.notifier.booking_cancelled(booking)
         return booking
 
     def reschedule(self, tenant, booking, new_resource, new_start, *, actor_id=None,
@@ -249,6 +281,9 @@ class BookingService:
         """Move ``booking`` to ``new_start`` (on ``new_resource``) in one
         step: the new slot is guarded like a new booking; on conflict
         nothing changes and the booking keeps its old slot."""
+        if not is_open(tenant):  # a closed business takes no new slot; cancelling stays
+            raise PolicyViolation(_("this business is closed: bookings can be cancelled, "
+                                    "not moved"))
         self.lock_resources(booking.resource_id, new_resource.id)
         self.dbsession.refresh(booking)
         if not booking.holds_seats(self.now):
@@ -286,6 +321,7 @@ class BookingService:
             old=old, new={"resource_id": new_resource.id, "start": new_start.isoformat()},
             by_staff=by_staff,
         )
+        self.notifier.booking_rescheduled(booking)
         return booking
 
     # -- the front desk ------------------------------------------------------
@@ -297,13 +333,18 @@ class BookingService:
 
     def confirm(self, tenant, booking, actor_id):
         """Confirm a held booking. A hold that ran out is confirmed only if
-        its slot still has room."""
+        its slot still has room; one waiting for its online payment only
+        once that succeeded (the payment service marks it paid first)."""
         self.guard(booking)
         if booking.status not in (BookingStatus.HELD, BookingStatus.EXPIRED):
             raise Conflict(_("the booking is ${status} and cannot be confirmed",
                              mapping={"status": booking.status_at(self.now)}), field="status")
+        if booking.payment_status == PaymentStatus.PENDING:  # only the payment confirms it
+            raise Conflict(_("the booking waits for its online payment"), field="status")
         if not booking.holds_seats(self.now):
-            self.expire_holds(booking.resource_id, actor_id)
+            # Its own hold expires too (audited), but is confirmed at once:
+            # the customer hears of the confirmation only.
+            self.expire_holds(booking.resource_id, actor_id, unnoticed_id=booking.id)
             self.check_slot(booking.resource, booking.starts_at, booking.seats,
                             exclude_booking_id=booking.id, by_staff=True)
         booking.status = BookingStatus.CONFIRMED
@@ -311,6 +352,7 @@ class BookingService:
         booking.updated_at = self.now
         self.flush()
         self.audit(tenant.id, actor_id, "booking.confirmed", booking.id)
+        self.notifier.booking_confirmed(booking)
         return booking
 
     def check_in_window(self, booking):
@@ -359,32 +401,3 @@ class BookingService:
         self.flush()
         self.audit(tenant.id, actor_id, "booking.no_show", booking.id)
         return booking
-
-
-def visible_bookings(dbsession, tenant, user, memberships, *, status=None, starts_from=None,
-                     starts_before=None, limit=50, offset=0):
-    """The bookings of ``tenant`` that ``user`` may see: their own, and for
-    staff those of their scope (the whole tenant, or their venue)."""
-    mine = [m for m in memberships if m.tenant_id == tenant.id]
-    query = select(Booking).where(Booking.tenant_id == tenant.id)
-    if not any(m.venue_id is None for m in mine):
-        venue_ids = [m.venue_id for m in mine]
-        visible = Booking.customer_id == user.id
-        if venue_ids:
-            visible = or_(
-                visible,
-                Booking.resource_id.in_(
-                    select(Resource.id).where(
-                        Resource.tenant_id == tenant.id, Resource.venue_id.in_(venue_ids)
-                    )
-                ),
-            )
-        query = query.where(visible)
-    if status is not None:
-        query = query.where(Booking.status == status)
-    if starts_from is not None:
-        query = query.where(Booking.starts_at >= starts_from)
-    if starts_before is not None:
-        query = query.where(Booking.starts_at < starts_before)
-    query = query.order_by(Booking.starts_at, Booking.id).limit(limit).offset(offset)
-    return dbsession.scalars(query).all()

@@ -1,18 +1,15 @@
 """Customers that staff book for: a walk-in or a caller is found by email,
-or given an account that cannot sign in until its owner sets a password."""
+or given an account without a password (``UNUSABLE_PASSWORD``) until its
+owner sets one through a password-reset link."""
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..i18n import _
 from ..models import User, normalize_email
+from ..passwords import UNUSABLE_PASSWORD
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
-
-#: The password hash of an account made for a customer by staff. No
-#: password verifies against it (``verify_password`` refuses an empty
-#: hash before asking passlib), so nobody can sign in as that customer.
-UNUSABLE_PASSWORD_HASH = ""
 
 MAX_NAME, MAX_PHONE, MAX_EMAIL = 200, 40, 254
 
@@ -37,8 +34,9 @@ def customer_email(email):
 
 def find_or_create_customer(dbsession, email, name, phone, now):
     """The user with this email, or a new one with ``name`` and ``phone``
-    and an unusable password. Returns ``(user, created)``. An existing
-    user's name and phone are kept: they are theirs to change."""
+    and no password yet (they may set one through "forgot your password").
+    Returns ``(user, created)``. An existing user's name and phone are kept:
+    they are theirs to change."""
     email = customer_email(email)
     name = _text(name, "name", MAX_NAME)
     phone = _text(phone, "phone", MAX_PHONE)
@@ -46,7 +44,7 @@ def find_or_create_customer(dbsession, email, name, phone, now):
     user = dbsession.scalar(query)
     if user is not None:
         return user, False
-    user = User(email=email, name=name, phone=phone, password_hash=UNUSABLE_PASSWORD_HASH,
+    user = User(email=email, name=name, phone=phone, password_hash=UNUSABLE_PASSWORD,
                 created_at=now)
     try:
         with dbsession.begin_nested():  # another desk may create the same customer

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
-from ..models import Booking, BookingStatus, Resource
+from ..models import AuditLog, Booking, BookingStatus, Membership, OpeningHours, Resource, Venue
 from .availability import AvailabilityService, venue_zone, wall_instant
 
 #: Holds that expire sooner than this are flagged for the desk.
@@ -55,6 +55,43 @@ class VenueDay:
     occupancy: list
     expiring_holds: list
     cancellations: list
+
+
+#: The setup checklist of a new business, in the order to follow.
+SETUP_STEPS = ("venue", "resource", "hours", "team", "payments")
+
+
+@dataclass(frozen=True)
+class SetupState:
+    """Which steps of the setup checklist are done, read from the data: a
+    venue, a resource, opening hours (of a venue or a resource), a second
+    member of the team, the settings (prices' currency, refund policy)
+    saved once. ``venue_id`` is the first venue, where the next steps go."""
+
+    done: dict
+    venue_id: int | None
+
+    @property
+    def complete(self):
+        return all(self.done.values())
+
+
+def setup_state(dbsession, tenant):
+    """The :class:`SetupState` of ``tenant``, in one query."""
+    def any_row(model, *conditions):
+        return exists().where(model.tenant_id == tenant.id, *conditions)
+
+    row = dbsession.execute(select(
+        select(func.min(Venue.id)).where(Venue.tenant_id == tenant.id).scalar_subquery(),
+        any_row(Resource),
+        any_row(OpeningHours),
+        select(func.count()).where(Membership.tenant_id == tenant.id).scalar_subquery(),
+        any_row(AuditLog, AuditLog.action == "tenant.settings_changed"),
+    )).one()
+    venue_id, resource, hours, members, settings = row
+    done = {"venue": venue_id is not None, "resource": bool(resource), "hours": bool(hours),
+            "team": members > 1, "payments": bool(settings)}
+    return SetupState(done={step: done[step] for step in SETUP_STEPS}, venue_id=venue_id)
 
 
 class Dashboard:

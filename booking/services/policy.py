@@ -11,3 +11,18 @@ def cancellation_deadline(booking, tenant):
 
 def customer_may_change(booking, tenant, now):
     return booking.holds_seats(now) and now <= cancellation_deadline(booking, tenant)
+
+
+#: What a customer who cancels a paid booking inside the window gets back.
+REFUND_POLICIES = ("full", "partial", "none")
+
+
+def refund_share(tenant):
+    """The percentage of what was paid that a cancellation inside the window
+    gives back: 100 (``full``), ``refund_percent`` (``partial``) or 0."""
+    if tenant.refund_policy == "full":
+        return 100
+    if tenant.refund_policy == "partial":
+        return tenant.refund_percent
+    return 0
+

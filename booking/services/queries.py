@@ -196,3 +196,32 @@ def bookings_csv(bookings, now):
             checked_in.astimezone(zone).isoformat() if checked_in else "", booking.note,
         )])
     return out.getvalue()
+
+
+def visible_bookings(dbsession, tenant, user, memberships, *, status=None, starts_from=None,
+                     starts_before=None, limit=50, offset=0):
+    """The bookings of ``tenant`` that ``user`` may see: their own, and for
+    staff those of their scope (the whole tenant, or their venue)."""
+    mine = [m for m in memberships if m.tenant_id == tenant.id]
+    query = select(Booking).where(Booking.tenant_id == tenant.id)
+    if not any(m.venue_id is None for m in mine):
+        venue_ids = [m.venue_id for m in mine]
+        visible = Booking.customer_id == user.id
+        if venue_ids:
+            visible = or_(
+                visible,
+                Booking.resource_id.in_(
+                    select(Resource.id).where(
+                        Resource.tenant_id == tenant.id, Resource.venue_id.in_(venue_ids)
+                    )
+                ),
+            )
+        query = query.where(visible)
+    if status is not None:
+        query = query.where(Booking.status == status)
+    if starts_from is not None:
+        query = query.where(Booking.starts_at >= starts_from)
+    if starts_before is not None:
+        query = query.where(Booking.starts_at < starts_before)
+    query = query.order_by(Booking.starts_at, Booking.id).limit(limit).offset(offset)
+    return dbsession.scalars(query).all()

@@ -5,33 +5,35 @@ least one owner: the owners' memberships are locked (PostgreSQL
 ``FOR UPDATE``; on SQLite the writing transaction already holds the
 database's write lock) before they are counted, so two owners demoting
 each other at the same moment cannot both succeed.
+
+An invitation is emailed to the invitee, never shown to the inviter: a
+person without a password gets a single-use link to set one, anyone else
+a link to the staff area. A member who loses a venue (removed, or scoped
+to another one) loses the calendar feeds they made of it.
 """
 
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select, update
 
 from ..i18n import _
-from ..models import Membership, Role, TokenPurpose, User, UserToken, Venue, normalize_email
-from ..passwords import hash_password
+from ..models import CalendarFeed, Membership, Role, TokenPurpose, User, UserToken, Venue
+from ..models import normalize_email
+from ..passwords import UNUSABLE_PASSWORD, has_password
 from ..security import TOKEN_BYTES, token_digest
 from . import audit
 from .errors import Conflict, ValidationError
+from .notifications import Notifier
 
 INVITATION_LIFETIME = timedelta(days=7)
 
 
-def unusable_password_hash():
-    """The hash of a secret nobody knows: the account cannot sign in until
-    its owner sets a password through the invitation link."""
-    return hash_password(secrets.token_urlsafe(TOKEN_BYTES))
-
-
 class TeamService:
-    def __init__(self, dbsession, now):
+    def __init__(self, dbsession, now, settings=None):
         self.dbsession = dbsession
         self.now = now
+        self.settings = settings or {}
 
     # -- reading -------------------------------------------------------------
 
@@ -48,16 +50,12 @@ class TeamService:
         return sorted(rows, key=lambda row: order.get(row[0].role, 3))
 
     def awaiting_password(self, user_ids):
-        """Those of ``user_ids`` who were invited and never set a password."""
+        """Those of ``user_ids`` who have not set a password yet."""
         if not user_ids:
             return set()
-        used = func.count(UserToken.used_at)
         return set(self.dbsession.scalars(
-            select(UserToken.user_id)
-            .where(UserToken.user_id.in_(user_ids),
-                   UserToken.purpose == TokenPurpose.INVITATION)
-            .group_by(UserToken.user_id)
-            .having(used == 0)
+            select(User.id).where(User.id.in_(user_ids),
+                                  User.password_hash == UNUSABLE_PASSWORD)
         ))
 
     def membership(self, tenant, membership_id):
@@ -69,41 +67,53 @@ class TeamService:
 
     # -- changing ------------------------------------------------------------
 
-    def invite(self, tenant, email, role, venue_id, actor_id):
-        """Make ``email`` a member. Returns ``(membership, secret)``: the
-        secret of an invitation link when the person has no password yet
-        (a new account, or one invited before that never accepted), else
-        ``None``."""
+    def invite(self, tenant, email, role, venue_id, inviter):
+        """Make ``email`` a member and email them: a link to set a password
+        when they have none yet (a new account, an invited member who never
+        accepted, a walk-in customer), else a link to the staff area.
+        Returns ``(membership, invitation)``: whether a password link was sent."""
         self.check_scope(tenant, role, venue_id)
         email = normalize_email(email)
         user = self.dbsession.scalar(select(User).where(User.email == email))
-        secret = None
         if user is None:
-            user = User(email=email, name="", password_hash=unusable_password_hash(),
-                        created_at=self.now)
+            user = User(email=email, name="", password_hash=UNUSABLE_PASSWORD,
+                        created_at=self.now, locale=inviter.locale)
             self.dbsession.add(user)
             self.dbsession.flush()
-            secret = self.new_invitation(user)
         elif self.dbsession.scalar(select(Membership.id).where(
                 Membership.tenant_id == tenant.id, Membership.user_id == user.id)):
             raise Conflict(_("${email} is already a member of this team",
                              mapping={"email": email}), field="email")
-        elif user.id in self.awaiting_password([user.id]):
-            secret = self.new_invitation(user)
         membership = Membership(tenant_id=tenant.id, user_id=user.id, role=role,
                                 venue_id=venue_id)
         self.dbsession.add(membership)
         self.dbsession.flush()
-        self.audit(tenant, actor_id, "membership.invited", membership.id, email=email,
-                   role=role, venue_id=venue_id, invitation=secret is not None)
-        return membership, secret
+        notifier = Notifier(self.dbsession, self.now, self.settings)
+        invitation = not has_password(user)
+        if invitation:
+            link = f"{notifier.public_url}/invitations/{self.new_invitation(user)}"
+        else:
+            link = f"{notifier.public_url}/t/{tenant.slug}/manage/"
+        notifier.staff_invitation(user, tenant, link, inviter)
+        self.audit(tenant, inviter.id, "membership.invited", membership.id, email=email,
+                   role=role, venue_id=venue_id, invitation=invitation)
+        return membership, invitation
 
     def new_invitation(self, user):
+        """A fresh invitation secret for ``user``; earlier unused ones stop working."""
+        self.dbsession.execute(
+            update(UserToken)
+            .where(UserToken.user_id == user.id, UserToken.purpose == TokenPurpose.INVITATION,
+                   UserToken.used_at.is_(None))
+            .values(used_at=self.now)
+            .execution_options(synchronize_session=False)
+        )
         secret = secrets.token_urlsafe(TOKEN_BYTES)
         self.dbsession.add(UserToken(
             user_id=user.id, purpose=TokenPurpose.INVITATION, digest=token_digest(secret),
             created_at=self.now, expires_at=self.now + INVITATION_LIFETIME,
         ))
+        self.dbsession.flush()
         return secret
 
     def change_role(self, tenant, membership, role, venue_id, actor_id):
@@ -116,6 +126,8 @@ class TeamService:
         self.dbsession.flush()
         self.audit(tenant, actor_id, "membership.role_changed", membership.id, old=old,
                    new={"role": role, "venue_id": venue_id})
+        self.revoke_feeds(tenant, membership.user_id, venue_id, actor_id,
+                          "membership.role_changed")
 
     def remove(self, tenant, membership, actor_id):
         if membership.role == Role.OWNER:
@@ -124,7 +136,27 @@ class TeamService:
         self.audit(tenant, actor_id, "membership.removed", membership.id,
                    user_id=membership.user_id, role=membership.role,
                    venue_id=membership.venue_id)
+        user_id = membership.user_id
         self.dbsession.delete(membership)
+        self.dbsession.flush()
+        self.revoke_feeds(tenant, user_id, None, actor_id, "membership.removed", removed=True)
+
+    def revoke_feeds(self, tenant, user_id, venue_id, actor_id, cause, removed=False):
+        """Revoke the active feeds ``user_id`` made of venues they no longer
+        cover: every venue when ``removed``, else all but ``venue_id`` when
+        they are scoped to it (tenant-wide roles cover every venue)."""
+        if not removed and venue_id is None:
+            return
+        query = select(CalendarFeed).where(
+            CalendarFeed.tenant_id == tenant.id, CalendarFeed.created_by == user_id,
+            CalendarFeed.revoked_at.is_(None))
+        if not removed:
+            query = query.where(CalendarFeed.venue_id != venue_id)
+        for feed in self.dbsession.scalars(query.order_by(CalendarFeed.id)):
+            feed.revoked_at = self.now
+            audit.record(self.dbsession, tenant.id, actor_id, "calendar_feed.revoked",
+                         "calendar_feed", feed.id, self.now, venue_id=feed.venue_id,
+                         user_id=user_id, cause=cause)
         self.dbsession.flush()
 
     # -- rules ---------------------------------------------------------------

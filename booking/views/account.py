@@ -28,7 +28,7 @@ def register_view(context, request):
                                        password, values["phone"])
         if not errors:
             user = register(request.dbsession, request.now, values["name"], values["email"],
-                            password, values["phone"])
+                            password, values["phone"], locale=request.locale_name)
             sign_in(request, user)
             request.session.flash(request.translate(_("Welcome! Your account is ready.")))
             return HTTPSeeOther(next_url)
@@ -91,6 +91,8 @@ def choose_language(context, request):
     language = request.POST.get("language")
     response = HTTPSeeOther(safe_next(request, request.POST.get("next")))
     if language in LANGUAGES:
+        if request.identity is not None:  # their emails follow the site's language
+            request.identity.user.locale = language
         response.set_cookie(LOCALE_COOKIE, language, max_age=365 * 24 * 3600,
                             samesite="Lax", httponly=True,
                             secure=request.registry.settings["booking.secure_cookies"])

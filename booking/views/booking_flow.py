@@ -3,7 +3,7 @@ create an account (inline) → review → confirm → the booking's page.
 
 The review is shown after a redirect (the choice waits in the session), and
 the confirm form carries an idempotency key, so a double submit makes one
-booking. A slot taken meanwhile is said plainly, with the nearest free ones.
+booking. A slot taken meanwhile is said plainly, with ranked alternatives.
 """
 
 import uuid
@@ -14,6 +14,7 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config, view_defaults
 
 from ..i18n import _
+from ..models import BookingStatus
 from ..resources import ResourceContext
 from ..security import Permission
 from ..services import AvailabilityService, BookingService
@@ -22,7 +23,10 @@ from ..services.availability import zone_of
 from ..services.errors import Conflict, ValidationError
 from ..services.throttle import TooManyAttempts
 from .auth import sign_in
+from .checkout import allow_checkout_forms, needs_checkout, payment_terms, send_to_checkout
+from .discovery import distance_text, find_alternatives
 from .forms import Field, instant, integer, optional, parse_form, string
+from .my_bookings import BookingPages
 
 PENDING = "pending_booking"
 
@@ -45,13 +49,16 @@ def free_slot(request, resource, start):
     return None
 
 
-def slot_taken(request, context, start, message, status=409):
-    """The plain answer to a slot that is gone, with the nearest free ones."""
+def slot_taken(request, context, start, message, seats=1, status=409):
+    """The plain answer to a slot that is gone, with ranked alternatives:
+    other times of this resource, the same time on similar resources here
+    and at the nearest other venues."""
     resource = context.resource
-    nearest = request.find_service(AvailabilityService).nearest_free(resource, start)
+    alternatives = find_alternatives(request, resource, start, seats or 1)
     response = render_to_response("booking/slot_taken.jinja2", {
         "tenant": context.tenant, "resource": resource, "venue": resource.venue,
-        "zone": zone_of(resource), "message": message, "nearest": nearest,
+        "zone": zone_of(resource), "message": message, "alternatives": alternatives,
+        "seats": seats or 1, "distance_text": lambda km: distance_text(request, km),
     }, request=request)
     response.status_int = status
     return response
@@ -82,7 +89,7 @@ class BookingFlow:
         slot = free_slot(self.request, self.resource, clean["start"])
         if slot is None:
             return slot_taken(self.request, self.context, clean["start"],
-                              _("This slot is no longer free."))
+                              _("This slot is no longer free."), clean.get("seats"))
         values = {"seats": clean.get("seats") or 1, "note": clean.get("note") or "",
                   "account": "signin", "email": "", "name": "", "phone": ""}
         return self.details_page(slot, values)
@@ -97,7 +104,7 @@ class BookingFlow:
         slot = free_slot(request, self.resource, clean["start"])
         if slot is None:
             return slot_taken(request, self.context, clean["start"],
-                              _("This slot is no longer free."))
+                              _("This slot is no longer free."), clean.get("seats"))
         if not errors and clean["seats"] > slot.seats_left:
             errors["seats"] = _("only ${left} place(s) left at this time",
                                 mapping={"left": slot.seats_left})
@@ -136,7 +143,7 @@ class BookingFlow:
                 errors.update(problems)
                 return None
             return register(request.dbsession, request.now, values["name"], values["email"],
-                            password, values["phone"])
+                            password, values["phone"], locale=request.locale_name)
         user = authenticate(request.dbsession, request.now, values["email"], password,
                             request.client_addr)
         if user is None:
@@ -154,7 +161,7 @@ class BookingFlow:
             "zone": zone_of(resource), "start": start, "end": end, "seats": seats,
             "note": pending["note"], "price": resource.price * seats,
             "deadline": deadline, "changeable": deadline >= self.request.now,
-            "key": pending["key"],
+            "key": pending["key"], **payment_terms(self.request, tenant),
         }
 
     @view_config(name="review", request_method="GET", permission=Permission.BOOK,
@@ -163,7 +170,10 @@ class BookingFlow:
         pending = self.request.session.get(PENDING)
         if not pending or pending.get("resource_id") != self.resource.id:
             return HTTPSeeOther(self.request.resource_url(self.context))
-        return self.review_data(pending)
+        data = self.review_data(pending)
+        if needs_checkout(self.request, data["price"]):
+            allow_checkout_forms(self.request, self.request.response)
+        return data
 
     @view_config(name="confirm", request_method="POST", permission=Permission.BOOK)
     def confirm(self):
@@ -178,11 +188,15 @@ class BookingFlow:
                 self.context.tenant, self.resource, request.identity.user, clean["start"],
                 clean["seats"], actor_id=request.identity.user.id, note=clean["note"],
                 idempotency_key=clean["key"],
+                hold=needs_checkout(request, self.resource.price * clean["seats"]),
             )
         except Conflict as exc:
             request.tm.doom()  # nothing of this attempt is kept
-            return slot_taken(request, self.context, clean["start"], exc.message)
+            return slot_taken(request, self.context, clean["start"], exc.message,
+                              clean["seats"])
         request.session.pop(PENDING, None)
+        if booking.status == BookingStatus.HELD and booking.holds_seats(request.now):
+            return self.checkout(booking)
         mapping = {"reference": booking.reference}
         if created:
             message = _("Booked! Your reference is ${reference}.", mapping=mapping)
@@ -195,3 +209,10 @@ class BookingFlow:
         request.session.flash(request.translate(message))
         bookings = self.context.tenant_context["bookings"]
         return HTTPSeeOther(request.resource_url(bookings, str(booking.id), ""))
+
+    def checkout(self, booking):
+        """A booking held until paid online: off to the provider's checkout
+        (the same one on a double submit)."""
+        context = self.context.tenant_context["bookings"][str(booking.id)]
+        return send_to_checkout(self.request, booking, self.request.resource_url(context),
+                                BookingPages(context, self.request).page)

@@ -1,6 +1,11 @@
-"""A customer's own bookings: the list, one booking, cancel, reschedule and
-the "add to calendar" file. The buttons follow the ACL: outside the
-cancellation window they are gone, and the server refuses too."""
+"""A customer's own bookings: the list, one booking (with its payment),
+cancel (with the refund the tenant's policy gives), reschedule and the
+"add to calendar" file. The buttons follow the ACL: outside the
+cancellation window they are gone, and the server refuses too.
+
+A refund that the provider cannot take now refuses the cancellation as a
+whole (nothing changes, the customer is asked to try again): a cancelled
+paid booking is never left without its refund."""
 
 from datetime import UTC, datetime
 
@@ -8,11 +13,12 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import ics
 from ..i18n import _
-from ..models import Booking
+from ..adapters.payments import ProviderUnavailable
+from ..models import Booking, BookingStatus, Payment, PaymentStatus
 from ..resources import BookingCollection, BookingContext
 from ..resources.bookables import resource_context
 from ..security import Permission
@@ -21,6 +27,13 @@ from ..services.availability import zone_of
 from ..services.errors import Conflict, ValidationError
 from ..services.policy import cancellation_deadline
 from .calendar import first_day, week_of
+from .checkout import (
+    allow_checkout_forms,
+    collects_online,
+    payment_state,
+    payments,
+    send_to_checkout,
+)
 from .forms import Field, instant, optional, parse_form, string
 
 
@@ -58,21 +71,40 @@ class BookingPages:
         self.tenant = context.tenant
 
     def page(self, template, status=200, **extra):
-        booking = self.booking
+        booking, request = self.booking, self.request
         data = {
             "tenant": self.tenant, "booking": booking, "resource": booking.resource,
             "venue": booking.resource.venue, "zone": zone_of(booking.resource),
             "deadline": cancellation_deadline(booking, self.tenant),
-            "can_change": self.request.has_permission(Permission.CANCEL, self.context),
-            "status": booking.status_at(self.request.now), **extra,
+            "can_change": request.has_permission(Permission.CANCEL, self.context),
+            "status": booking.status_at(request.now), "refunded": self.refunded(),
+            "here": request.resource_url(self.context),
+            "bookings_url": request.resource_url(self.context.__parent__), **extra,
         }
         response = render_to_response(template, data, request=self.request)
         response.status_int = status
+        if template == "booking/payment.jinja2":
+            allow_checkout_forms(request, response)
         return response
+
+    def refunded(self):
+        """How much of the booking's online payments was given back."""
+        return self.request.dbsession.scalar(
+            select(func.coalesce(func.sum(Payment.refunded_amount), 0))
+            .where(Payment.booking_id == self.booking.id))
 
     @view_config(request_method="GET", permission=Permission.VIEW)
     def show(self):
-        return self.page("booking/show.jinja2")
+        """The booking; held for an online payment, where that stands."""
+        request, booking = self.request, self.booking
+        state = payment_state(request, booking)
+        if state is not None:
+            return self.page("booking/payment.jinja2", state=state,
+                             returned=request.GET.get("checkout") == "cancelled")
+        notice = None
+        if request.GET.get("paid") == "1" and booking.status == BookingStatus.CONFIRMED:
+            notice = _("Payment received: your booking is confirmed.")
+        return self.page("booking/show.jinja2", notice=notice)
 
     @view_config(name="booking.ics", request_method="GET", permission=Permission.VIEW)
     def calendar_file(self):
@@ -93,17 +125,51 @@ class BookingPages:
         clean, errors = parse_form(request.POST, {"reason": optional(string(1000), default="")})
         if errors:
             return self.page("booking/show.jinja2", status=400, errors=errors)
+        paid = self.booking.payment_status == PaymentStatus.PAID
+        actor_id = request.identity.user.id
         try:
             request.find_service(BookingService).cancel(
-                self.tenant, self.booking, actor_id=request.identity.user.id,
-                reason=clean["reason"] or "",
+                self.tenant, self.booking, actor_id=actor_id, reason=clean["reason"] or "",
                 by_staff=bool(request.has_permission(Permission.MANAGE, self.context)),
             )
+            refund = (payments(request).refund_for_cancellation(self.booking, actor_id=actor_id)
+                      if paid and collects_online(request) else None)
         except Conflict as exc:
             request.tm.doom()  # nothing of this attempt is kept
             return self.page("booking/show.jinja2", status=409, message=exc.message)
-        request.session.flash(request.translate(_("Your booking is cancelled.")))
+        except ProviderUnavailable:
+            request.tm.doom()  # cancel and refund together, or neither
+            return self.page("booking/show.jinja2", status=503, message=_(
+                "We could not reach our payment provider to refund you, so your booking "
+                "is not cancelled: nothing has changed. Please try again in a few minutes."))
+        request.session.flash(request.translate(self.cancelled_message(paid, refund)))
         return HTTPSeeOther(request.resource_url(self.context))
+
+    @view_config(name="pay", request_method="POST", permission=Permission.VIEW)
+    def pay(self):
+        """Pay for a held booking (again): the same pending payment while the
+        hold lasts. Anything else goes back to the booking's page."""
+        request, booking = self.request, self.booking
+        here = request.resource_url(self.context)
+        if payment_state(request, booking) is None:
+            if booking.status == BookingStatus.CONFIRMED:
+                message = _("This booking is confirmed: there is nothing to pay.")
+            else:
+                message = _("This booking is ${status}: there is nothing to pay. Nothing was "
+                            "charged.", mapping={"status": booking.status_at(request.now)})
+            request.session.flash(request.translate(message))
+            return HTTPSeeOther(here)
+        return send_to_checkout(request, booking, here, self.page)
+
+    def cancelled_message(self, paid, refund):
+        if refund is not None:
+            amount = self.request.format.money(refund.amount, self.booking.currency)
+            return _("Your booking is cancelled. ${amount} is refunded to your card; it may "
+                     "take a few days to show on your statement.", mapping={"amount": amount})
+        if paid:
+            return _("Your booking is cancelled. Under the venue's refund policy, nothing is "
+                     "refunded.")
+        return _("Your booking is cancelled.")
 
     def reschedule_page(self, status=200, message=None):
         resource = self.booking.resource

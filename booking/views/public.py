@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 
-from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 from sqlalchemy import select
@@ -10,13 +9,17 @@ from sqlalchemy import select
 from ..models import OpeningHours, Resource, Tenant, TenantStatus, Venue
 from ..resources import ResourceContext, Root, TenantContext, VenueContext
 from ..security import Permission
+from ..services.popularity import popular_times
 from .calendar import week_of
+from .discovery import location_query, map_links, venue_distance_text, visitor_point
 
 
 @view_config(context=Root, renderer="public/home.jinja2", permission=NO_PERMISSION_REQUIRED)
 def home(context, request):
     tenants = request.dbsession.scalars(
-        select(Tenant).where(Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)
+        select(Tenant)
+        .where(Tenant.status == TenantStatus.ACTIVE, Tenant.deletion_requested_at.is_(None))
+        .order_by(Tenant.name)
     ).all()
     return {"tenants": tenants}
 
@@ -56,14 +59,28 @@ def tenant_home(context, request):
         "venues": venues,
         "resources_by_venue": by_venue,
         "hours_by_venue": opening_hours_by_venue(request.dbsession, tenant.id),
+        "maps_by_venue": {venue.id: map_links(venue) for venue in venues},
     }
 
 
-@view_config(context=VenueContext, permission=Permission.VIEW)
+def where_is(request, venue):
+    """The map links and the visitor's distance (``?lat=&lon=``, see
+    :mod:`booking.views.discovery`) for a venue's pages."""
+    point = visitor_point(request)
+    return {"maps": map_links(venue, point), "distance": venue_distance_text(request, venue, point),
+            "location": location_query(point)}
+
+
+@view_config(context=VenueContext, renderer="public/venue.jinja2", permission=Permission.VIEW)
 def venue_page(context, request):
-    """A venue is shown on its tenant's page."""
-    url = request.resource_url(context.tenant_context, anchor=f"venue-{context.venue.id}")
-    return HTTPSeeOther(url)
+    venue = context.venue
+    return {
+        "tenant": context.tenant,
+        "venue": venue,
+        "resources": context["resources"].resources(),
+        "hours": opening_hours_by_venue(request.dbsession, context.tenant.id).get(venue.id, []),
+        **where_is(request, venue),
+    }
 
 
 @view_config(context=ResourceContext, renderer="public/resource.jinja2",
@@ -75,4 +92,6 @@ def resource_page(context, request):
         "resource": resource,
         "venue": resource.venue,
         "week": week_of(request, resource),
+        "popular": popular_times(request.dbsession, resource, request.now),
+        **where_is(request, resource.venue),
     }

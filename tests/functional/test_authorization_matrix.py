@@ -41,12 +41,22 @@ MATRIX = {
     "rival_booking":    ["NNNNN"] * 8,
 }
 
+#: A closed tenant (suspended by the platform, or its deletion requested):
+#: 404 to the public, read-only to its staff (each in their usual scope),
+#: nobody books; a customer still sees, and inside the window cancels, their
+#: own booking.
 SUSPENDED_MATRIX = {
-    "tenant":           ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "NNNNN"],
-    "venue":            ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "NNNNN"],
-    "resource":         ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "NNNNN"],
-    "bookings":         ["UUUUU", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "NNNNN"],
-    "booking":          ["UUUUU", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "NNNNN"],
+    #                    anon     cust     other    staff    o.venue  manager  owner    rival
+    "tenant":           ["NNNNN", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "NNNNN"],
+    "venue":            ["NNNNN", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "NNNNN"],
+    "resource":         ["NNNNN", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "NNNNN"],
+    "inactive_resource": ["NNNNN", "NNNNN", "NNNNN", "ADDDD", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
+    "bookings":         ["UUUUU", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "ADDDD"],
+    "booking":          ["UUUUU", "ADADD", "NNNNN", "ADDDD", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
+    "booking_window_closed": ["UUUUU", "ADDDD", "NNNNN", "ADDDD", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
+    "booking_cancelled": ["UUUUU", "ADDDD", "NNNNN", "ADDDD", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
+    "rival_venue":      ["NNNNN"] * 8,
+    "rival_booking":    ["NNNNN"] * 8,
 }
 
 CODES = {"allow": "A", 403: "D", 401: "U", 404: "N"}
@@ -138,6 +148,13 @@ def test_authorization(app, world, paths, kind):
 def test_authorization_when_tenant_suspended(app, world, paths, kind):
     with world.db.session() as s:
         s.get(Tenant, world.tenant_id).status = TenantStatus.SUSPENDED
+    assert mismatches(SUSPENDED_MATRIX[kind], table_row(app, world, paths[kind])) == []
+
+
+@pytest.mark.parametrize("kind", list(SUSPENDED_MATRIX))
+def test_authorization_when_tenant_deletion_requested(app, world, paths, kind):
+    with world.db.session() as s:
+        s.get(Tenant, world.tenant_id).deletion_requested_at = NOW
     assert mismatches(SUSPENDED_MATRIX[kind], table_row(app, world, paths[kind])) == []
 
 

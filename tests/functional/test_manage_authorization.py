@@ -20,8 +20,9 @@ from pyramid.traversal import find_resource
 
 from booking.models import Resource, Tenant, User
 from booking.resources import manage as tree
-from booking.security import UNDECLARED_PERMISSION
+from booking.security import UNDECLARED_PERMISSION, Permission
 from booking.services.booking import BookingService
+from booking.services.outbox import enqueue
 from booking.views.errors import denial_status
 
 from .. import builders as b
@@ -32,12 +33,14 @@ from .site import sign_in
 ROLES = ["anonymous", "customer", "other_customer", "staff", "other_venue_staff", "manager",
          "owner", "other_tenant_owner"]
 
-#: Paths use {booking}, {venue}, {other_venue}, {resource}, {closure} for ids.
+#: Paths use {booking}, {venue}, {other_venue}, {resource}, {closure},
+#: {message} for ids.
 DESK_HERE = "UNNANAAN"      # the desk of the venue "Centre": its staff, not the Annexe's
 DESK_ANYWHERE = "UNNAAAAN"  # the desk of the tenant: any staff member
 CONFIGURE = "UNNDNAAN"      # configuration of "Centre": managers and owners
 SETTINGS = "UNNDDAAN"
 DESK_THERE = "UNNNAAAN"     # the venue "Annexe": its staff, not Centre's
+OWNERS = "UNNNNNAN"         # deleting the business
 TABLE = [
     # method, path below /t/club/manage, view name, outcomes
     ("GET", "/", "", DESK_ANYWHERE),
@@ -66,24 +69,59 @@ TABLE = [
     ("GET", "/venues/{venue}/closures/", "", CONFIGURE),
     ("POST", "/venues/{venue}/closures/", "", CONFIGURE),
     ("POST", "/venues/{venue}/closures/{closure}/delete", "delete", CONFIGURE),
+    ("GET", "/venues/", "", SETTINGS),
+    ("GET", "/venues/new", "new", SETTINGS),
+    ("POST", "/venues/new", "new", SETTINGS),
+    ("GET", "/venues/{venue}/edit", "edit", CONFIGURE),
+    ("POST", "/venues/{venue}/edit", "edit", CONFIGURE),
     ("GET", "/bookings/", "", DESK_ANYWHERE),
     ("GET", "/bookings/export.csv", "export.csv", DESK_ANYWHERE),
     ("GET", "/bookings/new", "new", DESK_ANYWHERE),
     ("POST", "/bookings/new", "new", DESK_ANYWHERE),
     ("GET", "/bookings/{booking}/", "", DESK_HERE),
+    ("GET", "/messages/", "", "UNNNNAAN"),
+    ("POST", "/messages/{message}/retry", "retry", "UNNNNAAN"),
+    ("GET", "/deletion", "", OWNERS),
+    ("POST", "/deletion", "", OWNERS),
+    ("POST", "/deletion/cancel", "cancel", OWNERS),
     *[("POST", f"/bookings/{{booking}}/{action}", action, DESK_HERE)
-      for action in ("confirm", "check-in", "no-show", "cancel", "move")],
+      for action in ("confirm", "check-in", "no-show", "cancel", "move", "refund")],
 ]
 
-#: A suspended tenant: only its owner gets in, and may not work there (the
-#: desk pages need ``manage``; a suspended tenant grants its owner ``view``).
+#: A closed tenant (suspended by the platform, or its deletion requested):
+#: its staff still see what they saw, read-only; nobody works or configures;
+#: the owners may still request or cancel the deletion.
 SUSPENDED = {
-    ("GET", "/"): "UNNNNNDN",
-    ("POST", "/settings"): "UNNNNNDN",
-    ("GET", "/bookings/{booking}/"): "UNNNNNDN",
-    ("POST", "/bookings/{booking}/cancel"): "UNNNNNDN",
-    ("POST", "/venues/{venue}/resources/new"): "UNNNNNDN",
+    ("GET", "/"): "UNNAAAAN",
+    ("GET", "/venues/{venue}/"): "UNNANAAN",
+    ("GET", "/people/"): "UNNNNAAN",
+    ("POST", "/settings"): "UNNDDDDN",
+    ("POST", "/people/invite"): "UNNNNDDN",
+    ("POST", "/bookings/new"): "UNNDDDDN",
+    ("POST", "/bookings/{booking}/cancel"): "UNNDNDDN",
+    ("POST", "/venues/{venue}/resources/new"): "UNNDNDDN",
+    ("GET", "/deletion"): OWNERS,
+    ("POST", "/deletion"): OWNERS,
+    ("POST", "/deletion/cancel"): OWNERS,
 }
+CLOSURES = ("suspended", "deletion_requested")
+
+
+def close(world, closure):
+    with world.db.session() as s:
+        tenant = s.get(Tenant, world.tenant_id)
+        if closure == "suspended":
+            tenant.status = "suspended"
+        else:
+            tenant.deletion_requested_at = NOW
+
+
+def read_only(expected, permission):
+    """What an open tenant's row becomes once it is closed: who was let in
+    keeps a page that needs only ``view`` and is refused anything else."""
+    if permission == Permission.VIEW:
+        return expected
+    return expected.replace("A", "D")
 
 
 @pytest.fixture
@@ -95,9 +133,12 @@ def ids(world):
         booking, _ = BookingService(s, NOW).book(
             tenant, court, s.get(User, world.user_ids["customer"]), start)
         closure = b.closure(s, court.venue, NOW + timedelta(days=30), NOW + timedelta(days=31))
+        message = enqueue(s, kind="booking.confirmed", dedupe_key="authorization-table",
+                          recipient="someone@example.test", subject="Subject", body_text="Body",
+                          body_html="Body", now=NOW, tenant_id=tenant.id, booking_id=booking.id)
         return {"booking": booking.id, "venue": world.venue_id,
                 "other_venue": world.other_venue_id, "resource": world.court_id,
-                "closure": closure.id}
+                "closure": closure.id, "message": message}
 
 
 def declared_permissions(registry):
@@ -137,6 +178,20 @@ def outcome(app, world, role, path, name, method):
         env["closer"]()
 
 
+def declared_permission(app, world, ids, method, path, name):
+    """The permission the view at ``path`` declares."""
+    full = f"/t/{world.slug}/manage" + path.format(**ids)
+    env = prepare(request=Request.blank(full, base_url="http://booking.test"),
+                  registry=app.app.registry)
+    env["request"].tm.begin()
+    try:
+        context = find_resource(env["root"], full.removesuffix(name).rstrip("/") or "/")
+        return declared_permissions(app.app.registry)[(type(context), name, method)]
+    finally:
+        env["request"].tm.abort()
+        env["closer"]()
+
+
 def row(app, world, ids, method, path, name):
     full = f"/t/{world.slug}/manage" + path.format(**ids)
     return "".join(outcome(app, world, role, full, name, method) for role in ROLES)
@@ -148,13 +203,25 @@ def test_staff_view_authorization(app, world, ids, method, path, name, expected)
     assert row(app, world, ids, method, path, name) == expected
 
 
+@pytest.mark.parametrize("closure", CLOSURES)
 @pytest.mark.parametrize("key", list(SUSPENDED), ids=[" ".join(k) for k in SUSPENDED])
-def test_suspended_tenant_staff_area(app, world, ids, key):
-    with world.db.session() as s:
-        s.get(Tenant, world.tenant_id).status = "suspended"
+def test_suspended_tenant_staff_area(app, world, ids, key, closure):
+    close(world, closure)
     method, path = key
     name = next(n for m, p, n, _e in TABLE if (m, p) == key)
     assert row(app, world, ids, method, path, name) == SUSPENDED[key]
+
+
+@pytest.mark.parametrize("closure", CLOSURES)
+def test_closed_tenant_staff_area_is_read_only_everywhere(app, world, ids, closure):
+    """Every row of the table, closed: the same people get in, to look only."""
+    expected = {(method, path): read_only(outcomes, declared_permission(app, world, ids,
+                                                                         method, path, name))
+                for method, path, name, outcomes in TABLE if not path.startswith("/deletion")}
+    close(world, closure)
+    observed = {(method, path): row(app, world, ids, method, path, name)
+                for method, path, name, _e in TABLE if not path.startswith("/deletion")}
+    assert {key: value for key, value in observed.items() if value != expected[key]} == {}
 
 
 def test_every_staff_view_is_in_the_table(app):

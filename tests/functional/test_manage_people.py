@@ -1,15 +1,28 @@
 """The team in the staff area: the list, invitations (existing and new
-people, the single-use link), role changes, removal, the last-owner rule
-and who may do what."""
+people, the single-use link sent by email and never shown to the inviter),
+role changes, removal (and the feeds it revokes), the last-owner rule and
+who may do what."""
 
+import re
 from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
 from sqlalchemy import select
 
-from booking.models import AuditLog, Membership, Role, TokenPurpose, User, UserToken
-from booking.passwords import verify_password
+from booking.models import (
+    AuditLog,
+    CalendarFeed,
+    Membership,
+    OutboxMessage,
+    Role,
+    Tenant,
+    TokenPurpose,
+    User,
+    UserToken,
+)
+from booking.passwords import UNUSABLE_PASSWORD, verify_password
+from booking.security import token_digest
 
 from .. import builders as b
 from .site import form_by_action, sign_in
@@ -29,6 +42,11 @@ def membership_of(world, who=None, user_id=None):
         return s.scalar(select(Membership.id).where(
             Membership.tenant_id == world.tenant_id,
             Membership.user_id == (user_id or world.user_ids[who])))
+
+
+def user_id(world, email):
+    with world.db.session() as s:
+        return s.scalar(select(User.id).where(User.email == email))
 
 
 def membership_row(world, membership_id):
@@ -58,8 +76,34 @@ def invite(page, email, role="staff", venue_id=""):
     return form
 
 
-def invitation_path(page):
-    return urlparse(page.html.select_one("#invitation-url")["value"]).path
+def invitations(world, email):
+    """The staff invitations queued for ``email``, oldest first."""
+    with world.db.session() as s:
+        return s.execute(select(
+            OutboxMessage.tenant_id, OutboxMessage.body_text, OutboxMessage.body_html,
+        ).where(
+            OutboxMessage.kind == "staff.invitation", OutboxMessage.recipient == email,
+        ).order_by(OutboxMessage.id)).all()
+
+
+def emailed_link(world, email):
+    """The link of the last invitation emailed to ``email``."""
+    rows = invitations(world, email)
+    assert rows, f"no invitation emailed to {email}"
+    match = re.search(r"https?://\S+", rows[-1].body_text)
+    return match.group(0)
+
+
+def invitation_path(world, email="new@example.test"):
+    path = urlparse(emailed_link(world, email)).path
+    assert path.startswith("/invitations/")
+    return path
+
+
+def invited(testapp, world, email="new@example.test", role="staff", venue_id=""):
+    """The owner invites ``email``; returns the page the invitation leads to."""
+    return invite(people_page(testapp, world), email, role, venue_id).submit(
+        status=303).follow()
 
 
 def csrf(page):
@@ -100,10 +144,23 @@ class TestInviteExistingUser:
         page = invite(people_page(testapp, world), world.emails["customer"].upper(),
                       "staff", world.other_venue_id).submit(status=303).follow()
         assert "is now a member of the team" in page.text
+        assert "We emailed them a link to the staff area." in page.text
         membership_id = membership_of(world, "customer")
         assert membership_row(world, membership_id) == ("staff", world.other_venue_id)
-        assert audit_actions(world)[-1][0] == "membership.invited"
-        assert not page.html.select("#invitation-url")
+        assert audit_actions(world)[-1] == ("membership.invited", {
+            "email": world.emails["customer"], "role": "staff",
+            "venue_id": world.other_venue_id, "invitation": False})
+
+    def test_existing_user_is_emailed_a_link_to_the_staff_area_without_secret(
+            self, testapp, world):
+        invited(testapp, world, world.emails["customer"])
+        (message,) = invitations(world, world.emails["customer"])
+        assert message.tenant_id == world.tenant_id
+        assert urlparse(emailed_link(world, world.emails["customer"])).path == \
+            f"/t/{world.slug}/manage/"
+        assert "/invitations/" not in message.body_text + message.body_html
+        with world.db.session() as s:
+            assert s.scalar(select(UserToken.id)) is None
 
     def test_existing_member_is_a_conflict(self, testapp, world):
         page = invite(people_page(testapp, world), world.emails["manager"], "owner").submit(
@@ -111,6 +168,7 @@ class TestInviteExistingUser:
         assert "is already a member of this team" in page.text
         assert membership_row(world, membership_of(world, "manager")) == ("manager", None)
         assert audit_actions(world) == []
+        assert invitations(world, world.emails["manager"]) == []
 
     def test_member_of_another_tenant_can_join_this_one(self, testapp, world):
         invite(people_page(testapp, world), world.emails["other_tenant_owner"],
@@ -145,30 +203,30 @@ class TestInviteBadInput:
 
 
 class TestInvitation:
-    def test_unknown_email_creates_user_and_shows_link_once(self, testapp, world):
-        page = invite(people_page(testapp, world), "New.Person@Example.test", "manager").submit(
-            status=201)
-        link = page.html.select_one("#invitation-url")["value"]
-        assert link.startswith("http://booking.test/invitations/")
-        assert page.headers["Cache-Control"] == "no-store"
+    def test_unknown_email_creates_user_and_emails_the_link(self, testapp, world):
+        page = invited(testapp, world, "New.Person@Example.test", "manager")
+        assert "We emailed them an invitation to choose a password." in page.text
+        assert "/invitations/" not in page.text
+        assert "invited, no password yet" in page.text
+        link = emailed_link(world, "new.person@example.test")
+        assert link.startswith("http://127.0.0.1:6543/invitations/")
+        secret = link.rsplit("/", 1)[1]
         with world.db.session() as s:
             user = s.scalar(select(User).where(User.email == "new.person@example.test"))
-            assert verify_password(b.PASSWORD, user.password_hash) == (False, None)
+            assert user.password_hash == UNUSABLE_PASSWORD
             token = s.scalar(select(UserToken).where(UserToken.user_id == user.id))
             assert token.purpose == TokenPurpose.INVITATION
-            assert token.digest not in link and len(token.digest) == 64
+            assert token.digest == token_digest(secret)
             assert token.expires_at - token.created_at == timedelta(days=7)
             membership = s.scalar(select(Membership).where(Membership.user_id == user.id))
             assert (membership.role, membership.tenant_id) == (Role.MANAGER, world.tenant_id)
+        (message,) = invitations(world, "new.person@example.test")
+        assert message.tenant_id == world.tenant_id
         assert audit_actions(world)[-1][1]["invitation"] is True
-        again = testapp.get(people_url(world))
-        assert not again.html.select("#invitation-url") and link not in again.text
-        assert "invited, no password yet" in again.text
 
     def test_invited_person_sets_password_and_lands_in_staff_area(self, testapp, world):
-        page = invite(people_page(testapp, world), "new@example.test", "staff",
-                      world.venue_id).submit(status=201)
-        path = invitation_path(page)
+        invited(testapp, world, "new@example.test", "staff", world.venue_id)
+        path = invitation_path(world)
         testapp.reset()
         accept = testapp.get(path)
         assert "Tenant" in accept.html.select_one(".invitation-teams").text
@@ -191,8 +249,8 @@ class TestInvitation:
         sign_in(testapp, "new@example.test", "a-long-new-password")
 
     def test_link_is_single_use(self, testapp, world):
-        path = invitation_path(invite(people_page(testapp, world), "new@example.test").submit(
-            status=201))
+        invited(testapp, world)
+        path = invitation_path(world)
         testapp.reset()
         form = form_by_action(testapp.get(path), path + "/")
         form["name"], form["password"], form["confirm"] = "Nina", "x" * 12, "x" * 12
@@ -204,8 +262,8 @@ class TestInvitation:
                                   "confirm": "y" * 12}, status=404)
 
     def test_expired_link_is_not_found(self, testapp, world, clock):
-        path = invitation_path(invite(people_page(testapp, world), "new@example.test").submit(
-            status=201))
+        invited(testapp, world)
+        path = invitation_path(world)
         clock.advance(timedelta(days=7))
         testapp.reset()
         testapp.get(path, status=404)
@@ -220,8 +278,8 @@ class TestInvitation:
     ])
     def test_bad_acceptance_is_400_and_link_still_works(self, testapp, world, name, password,
                                                         confirm, field, message):
-        path = invitation_path(invite(people_page(testapp, world), "new@example.test").submit(
-            status=201))
+        invited(testapp, world)
+        path = invitation_path(world)
         testapp.reset()
         form = form_by_action(testapp.get(path), path + "/")
         form["name"], form["password"], form["confirm"] = name, password, confirm
@@ -231,19 +289,52 @@ class TestInvitation:
             assert s.scalar(select(UserToken.used_at)) is None
         testapp.get(path, status=200)
 
-    def test_reinviting_someone_who_never_accepted_gives_a_new_link(self, testapp, world):
-        page = people_page(testapp, world)
-        invite(page, "new@example.test").submit(status=201)
-        membership_id = membership_of(world, user_id=self.user_id(world, "new@example.test"))
+    def test_reinviting_someone_who_never_accepted_emails_a_new_link(self, testapp, world):
+        invited(testapp, world)
+        first = invitation_path(world)
+        membership_id = membership_of(world, user_id=user_id(world, "new@example.test"))
         page = testapp.get(people_url(world))
         row_form(page, "/people/remove", membership_id).submit(status=303)
-        page = invite(testapp.get(people_url(world)), "new@example.test").submit(status=201)
-        assert page.html.select_one("#invitation-url")
+        invited(testapp, world)
+        second = invitation_path(world)
+        assert second != first and len(invitations(world, "new@example.test")) == 2
+        testapp.reset()
+        testapp.get(first, status=404)
+        testapp.get(second, status=200)
 
-    @staticmethod
-    def user_id(world, email):
+
+class TestNoTakeover:
+    """An owner never holds a link that sets someone else's password."""
+
+    def test_owner_of_another_tenant_inviting_a_pending_member_gets_no_link(
+            self, testapp, world):
+        invited(testapp, world)  # pending in "club", no password yet
+        testapp.reset()
+        sign_in(testapp, world.emails["other_tenant_owner"])
+        page = testapp.get(f"/t/{world.other_slug}/manage/people/")
+        page = invite(page, "new@example.test", "manager").submit(status=303).follow()
+        assert "/invitations/" not in page.text
         with world.db.session() as s:
-            return s.scalar(select(User.id).where(User.email == email))
+            rival_id = s.scalar(select(Tenant.id).where(Tenant.slug == world.other_slug))
+            user = s.scalar(select(User).where(User.email == "new@example.test"))
+            assert user.password_hash == UNUSABLE_PASSWORD
+            assert s.scalar(select(Membership.role).where(
+                Membership.tenant_id == rival_id, Membership.user_id == user.id)) == "manager"
+        rows = invitations(world, "new@example.test")
+        assert [row.tenant_id for row in rows] == [world.tenant_id, rival_id]
+        testapp.reset()
+        accept = testapp.get(invitation_path(world))
+        assert len(accept.html.select(".invitation-teams li")) == 2
+
+    def test_walk_in_customer_is_emailed_the_link_not_shown_to_the_owner(
+            self, testapp, world):
+        with world.db.session() as s:
+            s.add(User(email="walkin@example.test", name="Walk In",
+                       password_hash=UNUSABLE_PASSWORD, created_at=b.EPOCH))
+        page = invited(testapp, world, "walkin@example.test")
+        assert "/invitations/" not in page.text
+        assert "We emailed them an invitation to choose a password." in page.text
+        assert invitation_path(world, "walkin@example.test")
 
 
 class TestChangeRole:
@@ -348,3 +439,56 @@ class TestRemove:
             "csrf_token": csrf(page), "membership_id": membership_id,
         }, status=403)
         assert membership_row(world, membership_id) == ("owner", None)
+
+
+class TestFeedsRevoked:
+    """A member who no longer covers a venue loses the feeds they made of it."""
+
+    @staticmethod
+    def feed(world, who, venue_id):
+        with world.db.session() as s:
+            row = CalendarFeed(tenant_id=world.tenant_id, venue_id=venue_id,
+                               digest=token_digest(f"{who}-{venue_id}"),
+                               created_by=world.user_ids[who], created_at=b.EPOCH)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    @staticmethod
+    def revoked(world, feed_id):
+        with world.db.session() as s:
+            return s.get(CalendarFeed, feed_id).revoked_at is not None
+
+    @staticmethod
+    def feed_audit(world):
+        with world.db.session() as s:
+            return s.execute(select(AuditLog.target_id, AuditLog.details["cause"].as_string())
+                             .where(AuditLog.action == "calendar_feed.revoked")
+                             .order_by(AuditLog.id)).all()
+
+    def test_removal_revokes_the_members_feeds(self, testapp, world):
+        feed_id = self.feed(world, "other_venue_staff", world.other_venue_id)
+        others = self.feed(world, "manager", world.other_venue_id)
+        membership_id = membership_of(world, "other_venue_staff")
+        row_form(people_page(testapp, world), "/people/remove", membership_id).submit(
+            status=303)
+        assert self.revoked(world, feed_id) and not self.revoked(world, others)
+        assert self.feed_audit(world) == [(feed_id, "membership.removed")]
+
+    def test_scoping_to_another_venue_revokes_feeds_of_the_old_one(self, testapp, world):
+        old = self.feed(world, "manager", world.venue_id)
+        kept = self.feed(world, "manager", world.other_venue_id)
+        form = row_form(people_page(testapp, world), "/people/role",
+                        membership_of(world, "manager"))
+        form["role"], form["venue_id"] = "staff", str(world.other_venue_id)
+        form.submit(status=303)
+        assert self.revoked(world, old) and not self.revoked(world, kept)
+        assert self.feed_audit(world) == [(old, "membership.role_changed")]
+
+    def test_tenant_wide_role_keeps_every_feed(self, testapp, world):
+        feed_id = self.feed(world, "staff", world.venue_id)
+        form = row_form(people_page(testapp, world), "/people/role",
+                        membership_of(world, "staff"))
+        form["role"], form["venue_id"] = "manager", ""
+        form.submit(status=303)
+        assert not self.revoked(world, feed_id) and self.feed_audit(world) == []

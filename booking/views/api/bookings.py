@@ -11,9 +11,13 @@ from ...resources import BookingCollection, BookingContext
 from ...resources.bookables import resource_context
 from ...security import Permission
 from ...services import BookingService
-from ...services.booking import visible_bookings
-from ...services.errors import Conflict, ValidationError
+from ...services.queries import visible_bookings
+from ...adapters.payments import ProviderRefused, ProviderUnavailable
+from ...services.errors import Conflict, DomainError, ValidationError
 from ..forms import Field, day, instant, integer, json_body, optional, parse, query, string
+from ..checkout import needs_checkout, payments
+from ..discovery import find_alternatives
+from .discovery import alternatives_json
 from .serialize import booking_json
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -31,6 +35,30 @@ def idempotency_key(request):
             field="Idempotency-Key",
         )
     return key
+
+
+class PaymentNotStarted(DomainError):
+    """The provider could not start the checkout: nothing was charged, and
+    the same request (same Idempotency-Key) may be sent again."""
+
+    status = 503
+    code = "payment_unavailable"
+
+
+def api_checkout(request, booking):
+    """The provider's checkout URL for held ``booking`` (paid online); the
+    provider sends the customer back to the booking's page on the site."""
+    page = f"{request.application_url}/t/{booking.resource.venue.tenant.slug}/bookings/{booking.id}/"
+    try:
+        payment = payments(request).start_checkout(
+            booking, success_url=page + "?paid=1", cancel_url=page + "?checkout=cancelled")
+    except ProviderUnavailable:
+        raise PaymentNotStarted(_("the payment provider could not be reached and nothing was "
+                                  "charged: send the same request again")) from None
+    except ProviderRefused:
+        raise PaymentNotStarted(_("the payment provider refused to start the payment and "
+                                  "nothing was charged")) from None
+    return payment.checkout_url
 
 
 def bookable_resource(request, tenant_context, resource_id, as_staff=False):
@@ -64,14 +92,28 @@ class BookingCollectionApi:
         key = idempotency_key(request)
         resource = bookable_resource(request, self.context.tenant_context, data["resource_id"])
         user = request.identity.user
-        booking, created = request.find_service(BookingService).book(
-            self.context.tenant, resource, user, data["start"], data["seats"],
-            actor_id=user.id, note=data["note"], idempotency_key=key,
-        )
+        try:
+            booking, created = request.find_service(BookingService).book(
+                self.context.tenant, resource, user, data["start"], data["seats"],
+                actor_id=user.id, note=data["note"], idempotency_key=key,
+                hold=needs_checkout(request, resource.price * data["seats"]),
+            )
+        except Conflict as exc:
+            if exc.field != "start":  # not about the slot: nothing to offer
+                raise
+            found = find_alternatives(request, resource, data["start"], data["seats"])
+            raise Conflict(exc.message, field=exc.field, **exc.extra,
+                           alternatives=alternatives_json(found)) from exc
+        checkout_url = None
+        if booking.status == BookingStatus.HELD and needs_checkout(request, booking.price):
+            checkout_url = api_checkout(request, booking)
+        body = booking_json(booking)
+        if checkout_url is not None:
+            body["checkout_url"] = checkout_url
         request.response.status_int = 201
         if not created:
             request.response.headers["Idempotent-Replayed"] = "true"
-        return booking_json(booking)
+        return body
 
     @view_config(request_method="GET", permission=Permission.VIEW)
     def list(self):

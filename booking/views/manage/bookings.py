@@ -1,8 +1,9 @@
 """The staff bookings section: the list of the requester's venues (and its
 CSV export), booking for a walk-in or phone customer, and one booking with
-its history and the front-desk actions (confirm, check in, no-show,
-cancel, move). Every change goes through ``BookingService`` (the guard),
-which writes the audit log."""
+its history, its payments and the front-desk actions (confirm, check in,
+no-show, cancel, move, refund). Every change goes through
+``BookingService`` (the guard) or ``PaymentService``, which write the
+audit log."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,13 +14,14 @@ from pyramid.view import view_config, view_defaults
 from sqlalchemy import select
 
 from ...i18n import _
-from ...models import BookingStatus, Resource
+from ...models import BookingStatus, PaymentStatus, Resource
 from ...resources.manage import ManagedBooking, ManagedBookings
 from ...security import Permission
 from ...services import BookingService
 from ...services.availability import zone_of
 from ...services.customers import customer_email, find_or_create_customer
 from ...services.errors import DomainError
+from ...services.messages import booking_messages
 from ...services.queries import (
     BookingFilter,
     booking_history,
@@ -29,6 +31,13 @@ from ...services.queries import (
 )
 from ..forms import Field, day, instant, integer, optional, parse_form, string
 from . import ManageView
+from .payments import (
+    CANCEL_REFUNDS,
+    manual_refund,
+    payment_panel,
+    refund_after_cancel,
+    refund_fields,
+)
 
 PAGE_SIZE = 100
 #: The list shows a week unless asked; at most a year at once.
@@ -36,6 +45,18 @@ DEFAULT_DAYS, MAX_DAYS = 7, 366
 CSV_LIMIT = 50_000
 #: Service fields named as the forms name them.
 FORM_FIELD = {"start": "when", "resource_id": "resource"}
+
+
+def choice(choices):
+    """One of ``choices``."""
+
+    def parse_choice(value):
+        if value not in choices:
+            raise ValueError(_("must be one of ${choices}",
+                               mapping={"choices": ", ".join(choices)}))
+        return value
+
+    return parse_choice
 
 
 def local_datetime(value):
@@ -144,7 +165,7 @@ class BookingList(BookingsView):
                                clean.get("status"), clean.get("q"))
         return chosen, clean.get("page") or 1, errors
 
-    @view_config(request_method="GET")
+    @view_config(request_method="GET", permission=Permission.VIEW)
     def list(self):
         venues = self.manage.venues()
         chosen, page, errors = self.chosen(venues)
@@ -159,7 +180,7 @@ class BookingList(BookingsView):
         data["pages"] = max(1, -(-data["total"] // PAGE_SIZE))
         return self.page("manage/bookings/list.jinja2", **data)
 
-    @view_config(name="export.csv", request_method="GET")
+    @view_config(name="export.csv", request_method="GET", permission=Permission.VIEW)
     def export(self):
         venues = self.manage.venues()
         chosen, _page, errors = self.chosen(venues)
@@ -248,18 +269,19 @@ class BookingDesk(BookingsView):
         super().__init__(context, request)
         self.booking = context.booking
 
-    def detail(self, status=200, message=None, errors=None, values=None):
+    def detail(self, status=200, message=None, errors=None, values=None, refund_values=None):
         booking, now = self.booking, self.request.now
+        panel = payment_panel(self.request.dbsession, booking)
         zone = zone_of(booking.resource)
         opens, closes = self.service().check_in_window(booking)
         live = booking.holds_seats(now)
         confirmed = booking.status == BookingStatus.CONFIRMED and not booking.checked_in_at
         actions = {
             "confirm": booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED)
-            and booking.starts_at > now,
+            and booking.starts_at > now and booking.payment_status != PaymentStatus.PENDING,
             "check-in": confirmed and opens <= now < closes,
             "no-show": confirmed and now >= booking.starts_at,
-            "cancel": live, "move": live,
+            "cancel": live, "move": live, "refund": panel["refundable"] > 0,
         }
         entries = booking_history(self.request.dbsession, booking, zone,
                                   lambda at: self.request.format.datetime(at, zone))
@@ -268,16 +290,18 @@ class BookingDesk(BookingsView):
             resource=booking.resource, venue=booking.resource.venue, zone=zone,
             status_now=booking.status_at(now), actions=actions, message=message,
             errors=errors or {}, history=entries,
+            messages=booking_messages(self.request.dbsession, booking),
             values={"when": wall_value(booking.starts_at, zone),
                     "resource": str(booking.resource_id), **(values or {})},
             move_resources=self.bookable_resources([booking.resource.venue]),
+            refund_values=refund_values or {}, cancel_refunds=CANCEL_REFUNDS, **panel,
         )
 
-    @view_config(request_method="GET")
+    @view_config(request_method="GET", permission=Permission.VIEW)
     def show(self):
         return self.detail()
 
-    def act(self, change, done, values=None):
+    def act(self, change, done, values=None, refund_values=None):
         """Run ``change``; flash ``done`` and go back to the booking, or show
         why it was refused."""
         try:
@@ -285,7 +309,8 @@ class BookingDesk(BookingsView):
         except DomainError as exc:
             status = self.refused(exc)
             errors = {FORM_FIELD.get(exc.field, exc.field): exc.message} if status == 400 else {}
-            return self.detail(status, message=exc.message, errors=errors, values=values)
+            return self.detail(status, message=exc.message, errors=errors, values=values,
+                               refund_values=refund_values)
         self.request.session.flash(self.request.translate(done))
         return HTTPSeeOther(self.request.resource_url(self.context))
 
@@ -307,12 +332,40 @@ class BookingDesk(BookingsView):
 
     @view_config(name="cancel", request_method="POST")
     def cancel(self):
-        clean, errors = parse_form(self.request.POST, {"reason": optional(string(1000), "")})
+        """Cancel; the money left on a paid booking is refunded in full, as
+        the policy gives a customer, or not (``refund``)."""
+        paid = payment_panel(self.request.dbsession, self.booking)["refundable"] > 0
+        clean, errors = parse_form(self.request.POST, {
+            "reason": optional(string(1000), ""),
+            "refund": Field(choice(CANCEL_REFUNDS), required=paid, default="none")})
         if errors:
-            return self.detail(400, message=errors["reason"], errors=errors)
-        return self.act(lambda: self.service().cancel(
-            self.tenant, self.booking, actor_id=self.user.id, reason=clean["reason"] or "",
-            by_staff=True), _("The booking is cancelled."))
+            field = sorted(errors)[0]
+            return self.detail(400, message=errors[field], errors=errors)
+
+        def cancel_and_refund():
+            self.service().cancel(self.tenant, self.booking, actor_id=self.user.id,
+                                  reason=clean["reason"] or "", by_staff=True)
+            refund_after_cancel(self.request, self.booking, clean["refund"], self.user.id)
+
+        return self.act(cancel_and_refund, _("The booking is cancelled."))
+
+    @view_config(name="refund", request_method="POST")
+    def refund(self):
+        """Give back part or all of what is left of the booking's payment."""
+        request = self.request
+        fields = refund_fields(payment_panel(request.dbsession, self.booking)["refundable"])
+        values = {name: value if isinstance(value := request.POST.get(name, ""), str) else ""
+                  for name in fields}
+        clean, errors = parse_form(request.POST, fields)
+        if errors:
+            field = sorted(errors)[0]
+            return self.detail(400, message=errors[field], errors=errors, refund_values=values)
+        amount = request.format.money(clean["amount"], self.booking.currency)
+        return self.act(
+            lambda: manual_refund(request, self.booking, clean["amount"],
+                                  clean["refund_reason"], self.user.id),
+            _("${amount} is refunded to the customer.", mapping={"amount": amount}),
+            refund_values=values)
 
     @view_config(name="move", request_method="POST")
     def move(self):

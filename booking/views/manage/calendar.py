@@ -22,7 +22,7 @@ def calendar_view(value):
 
 
 class VenueCalendar(ManageView):
-    @view_config(context=ManagedVenue, request_method="GET", permission=Permission.MANAGE)
+    @view_config(context=ManagedVenue, request_method="GET", permission=Permission.VIEW)
     def calendar(self):
         request = self.request
         # An empty field (the date picker left blank) means its default.

@@ -1,5 +1,6 @@
 """``/t/{slug}/manage/people/``: the team. Managers see it; owners invite,
-change roles and remove. The membership to change comes from the form and
+change roles and remove. An invitation goes to the invitee by email; its
+link is never shown here. The membership to change comes from the form and
 is looked up within the tenant, so another tenant's id is not found."""
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
@@ -41,21 +42,19 @@ SCOPE_FIELDS = {
 class PeopleViews(ManageView):
     @property
     def team(self):
-        return TeamService(self.request.dbsession, self.request.now)
+        return TeamService(self.request.dbsession, self.request.now,
+                           self.request.registry.settings)
 
     def list_page(self, status=200, **data):
         members = self.team.members(self.tenant)
         data.setdefault("values", {"email": "", "role": Role.STAFF, "venue_id": None})
         data.setdefault("errors", {})
-        response = self.page(
+        return self.page(
             "manage/people/list.jinja2", status=status, members=members,
             awaiting=self.team.awaiting_password([user.id for _m, user, _v in members]),
             can_change=self.request.has_permission(Permission.ADMIN, self.context),
             role_labels=ROLE_LABELS, **data,
         )
-        if data.get("invitation_link"):
-            response.cache_control.no_store = True  # the secret is shown once
-        return response
 
     def refuse(self, status, **data):
         """Show the list again with a message; nothing of the attempt is kept."""
@@ -92,18 +91,20 @@ class PeopleViews(ManageView):
         if errors:
             return self.list_page(status=400, values=values, errors=errors)
         try:
-            membership, secret = self.team.invite(self.tenant, clean["email"], clean["role"],
-                                                  clean["venue_id"], self.user.id)
+            _membership, invitation = self.team.invite(
+                self.tenant, clean["email"], clean["role"], clean["venue_id"], self.user)
         except ValidationError as exc:
             return self.refuse(400, values=values, errors={exc.field: exc.message})
         except Conflict as exc:
             return self.refuse(409, values=values, message=exc.message)
-        if secret is None:
-            request.session.flash(request.translate(_(
-                "${email} is now a member of the team.", mapping={"email": clean["email"]})))
-            return HTTPSeeOther(request.resource_url(self.context))
-        link = request.resource_url(request.root, "invitations", secret)
-        return self.list_page(status=201, invitation_link=link, invited=clean["email"])
+        if invitation:
+            message = _("${email} is now a member of the team. We emailed them an invitation "
+                        "to choose a password.", mapping={"email": clean["email"]})
+        else:
+            message = _("${email} is now a member of the team. We emailed them a link to "
+                        "the staff area.", mapping={"email": clean["email"]})
+        request.session.flash(request.translate(message))
+        return HTTPSeeOther(request.resource_url(self.context))
 
     @view_config(name="role", request_method="POST", permission=Permission.ADMIN)
     def change_role(self):

@@ -1,6 +1,6 @@
-"""``/t/{slug}/manage/settings``: the tenant's name, time zone, currency and
-booking policy. Owners and managers change them; every change is audited
-with its old and new values."""
+"""``/t/{slug}/manage/settings``: the tenant's name, time zone, currency,
+booking policy and refund policy. Owners and managers change them; every
+change is audited with its old and new values."""
 
 from decimal import Decimal, InvalidOperation
 
@@ -12,6 +12,7 @@ from ...i18n import _
 from ...resources.manage import ManageContext
 from ...security import Permission
 from ...services.availability import valid_time_zone
+from ...services.policy import REFUND_POLICIES
 from ..forms import Field, integer, parse_form, string
 from . import ManageView
 
@@ -20,7 +21,7 @@ MAX_REMINDER_HOURS = 720
 MAX_WINDOW_HOURS = 8760
 #: The form's fields, in the tenant's columns' terms.
 SETTINGS = ("name", "time_zone", "currency", "cancellation_window_minutes", "hold_minutes",
-            "reminder_offsets")
+            "reminder_offsets", "refund_policy", "refund_percent")
 
 
 def hours_to_minutes(text, minimum, maximum):
@@ -72,6 +73,14 @@ def currency(value):
     return value
 
 
+def refund_policy(value):
+    value = value.strip().lower()
+    if value not in REFUND_POLICIES:
+        raise ValueError(_("must be one of ${choices}",
+                           mapping={"choices": ", ".join(REFUND_POLICIES)}))
+    return value
+
+
 FIELDS = {
     "name": Field(string(200, min_length=1)),
     "time_zone": Field(time_zone_name),
@@ -79,7 +88,23 @@ FIELDS = {
     "cancellation_window_minutes": Field(cancellation_window),
     "hold_minutes": Field(integer(minimum=1, maximum=1440, from_text=True)),
     "reminder_offsets": Field(reminder_offsets, required=False, default=()),
+    "refund_policy": Field(refund_policy),
 }
+#: Read only with a partial refund policy; the other policies keep the
+#: tenant's percent unchanged (it is used again if partial comes back).
+REFUND_PERCENT = Field(integer(minimum=0, maximum=100, from_text=True))
+
+
+def parse_settings(data, tenant):
+    """The form's clean values and ``{field: message}``."""
+    clean, errors = parse_form(data, FIELDS)
+    if clean.get("refund_policy") == "partial":
+        percent, problems = parse_form(data, {"refund_percent": REFUND_PERCENT})
+        clean.update(percent)
+        errors.update(problems)
+    else:
+        clean["refund_percent"] = tenant.refund_percent
+    return clean, errors
 
 
 def hours_text(minutes):
@@ -95,6 +120,7 @@ def form_values(tenant):
         "cancellation_window_minutes": hours_text(tenant.cancellation_window_minutes),
         "hold_minutes": str(tenant.hold_minutes),
         "reminder_offsets": ", ".join(hours_text(m) for m in tenant.reminder_offsets or []),
+        "refund_policy": tenant.refund_policy, "refund_percent": str(tenant.refund_percent),
     }
 
 
@@ -111,7 +137,7 @@ class SettingsViews(ManageView):
     @view_config(request_method="POST")
     def save(self):
         request, tenant = self.request, self.tenant
-        clean, errors = parse_form(request.POST, FIELDS)
+        clean, errors = parse_settings(request.POST, tenant)
         if errors:
             values = {key: request.POST.get(key, "") for key in SETTINGS}
             return self.form(values, errors, status=400)

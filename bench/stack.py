@@ -1,0 +1,107 @@
+"""The real stack for the load benchmarks: ``pserve`` serving the app with
+waitress in its own process, from an INI file written to a temporary
+directory: ``production.ini`` as shipped, with only the database, the
+loopback port, the thread count and a frozen clock changed (the secret comes
+from the environment, as in production).
+
+``Server`` is a context manager; ``server.rss_kb()`` reads the server
+process's resident set size from /proc.
+"""
+
+import configparser
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+from .common import NOW
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PSERVE = os.path.join(os.path.dirname(sys.executable), "pserve")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def write_ini(directory, database_url, port, threads):
+    """production.ini with the benchmark's database, port, threads and clock."""
+    config = configparser.RawConfigParser()
+    config.optionxform = str  # keep the keys' case
+    config.read(os.path.join(ROOT, "production.ini"))
+    app = config["app:main"]
+    app["sqlalchemy.url"] = database_url
+    # One connection per waitress thread, and a few spare (as production: 20 + 10).
+    app["sqlalchemy.pool_size"] = str(max(threads + 4, 20))
+    app["booking.clock"] = NOW.isoformat()  # every benchmark's "now"
+    app["booking.maps"] = "offline"  # no request of a benchmark geocodes; never call out
+    server = config["server:main"]
+    server["listen"] = f"127.0.0.1:{port}"
+    server["threads"] = str(threads)
+    server["connection_limit"] = "1000"
+    config["alembic"]["script_location"] = os.path.join(ROOT, "alembic")
+    path = os.path.join(directory, "bench.ini")
+    with open(path, "w") as handle:
+        config.write(handle)
+    return path
+
+
+class Server:
+    """``pserve`` on a free loopback port; ``base`` is its URL."""
+
+    def __init__(self, database_url, threads=16):
+        self.database_url = database_url
+        self.threads = threads
+
+    def __enter__(self):
+        self.directory = tempfile.TemporaryDirectory()
+        port = free_port()
+        ini = write_ini(self.directory.name, self.database_url, port, self.threads)
+        self.log = open(os.path.join(self.directory.name, "server.log"), "w+")
+        environ = {**os.environ, "BOOKING_SECRET": "bench-" + "s" * 40}
+        environ.pop("BOOKING_DATABASE_URL", None)
+        self.process = subprocess.Popen([PSERVE, ini], cwd=ROOT, env=environ,
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise SystemExit(f"pserve exited: {self.output()}")
+            try:
+                requests.get(f"{self.base}/api/v1/t/bench", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    self.__exit__(None, None, None)
+                    raise SystemExit("pserve did not start in 60 s") from None
+                time.sleep(0.1)
+        return self
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()[-4000:]
+
+    def rss_kb(self):
+        with open(f"/proc/{self.process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return None
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        self.directory.cleanup()

@@ -1,0 +1,263 @@
+"""The outbox worker's pass: housekeeping, then claim and send due messages.
+
+One pass (:meth:`Delivery.run_pass`):
+
+1. expire stale holds, then queue the reminders whose moment has come, then
+   purge the tenants whose deletion grace period is over
+   (``booking.tenant_deletion_grace_days``), each in its own short
+   transaction;
+2. claim due messages in small batches: ``SELECT … FOR UPDATE SKIP LOCKED``
+   on PostgreSQL (inside ``BEGIN IMMEDIATE`` on SQLite), set a lease
+   (``locked_until``) and commit, so no row stays locked while we talk to
+   the mail server and other workers skip the leased rows;
+3. send each over one connection, and record the outcome of each message in
+   its own short transaction: ``sent_at``; or, on failure, ``attempts``,
+   ``last_error`` and ``next_attempt_at`` pushed back exponentially
+   (``base * 2 ** (attempts - 1)``, capped), given up (``failed_at``) after
+   ``max_attempts`` or at once when the server refuses it for good (5xx).
+
+A message that no longer applies (``notifications.still_relevant`` is false:
+a reminder for a cancelled booking) is not sent: it gets ``failed_at`` and
+``last_error = SKIPPED`` with ``attempts`` untouched, and counts as skipped.
+
+Guarantee: at-least-once delivery to the SMTP server. A duplicate is
+possible only if the process dies between the server's accept and our
+commit of ``sent_at``. Nothing is lost: a crashed worker's lease expires and
+a later pass (of any worker) takes the row again. A worker stops sending
+from a batch before its own lease could run out, so two live workers never
+hold one message.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import transaction
+from sqlalchemy import bindparam, func, or_, select, update
+
+from ..adapters.mail import MailError, PermanentMailError
+from ..models import OutboxMessage, get_tm_session
+from . import geocoding, reminders, tenants
+from .booking import BookingService
+from .notifications import Notifier, still_relevant
+
+log = logging.getLogger(__name__)
+
+#: ``last_error`` of a message skipped because it no longer applies.
+SKIPPED = "skipped: no longer relevant"
+
+#: Built once: it runs after every message sent.
+MARK_SENT = (
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message_id"))
+    .values(sent_at=bindparam("now"), locked_until=None,
+            attempts=OutboxMessage.attempts + 1, last_error="")
+)
+
+
+@dataclass
+class PassReport:
+    sent: int = 0
+    failed: int = 0  # given up during this pass
+    retried: int = 0  # failed this time, will be tried again
+    skipped: int = 0
+    pending: int = 0  # not sent and not given up, due or not, after the pass
+    expired_holds: int = 0
+    reminders: int = 0
+    purged_tenants: list = field(default_factory=list)
+    located_venues: int = 0
+    stopped: bool = False
+    errors: list = field(default_factory=list)
+
+    def line(self):
+        return (f"sent {self.sent}, failed {self.failed}, pending {self.pending} "
+                f"(retried {self.retried}, skipped {self.skipped}, "
+                f"holds expired {self.expired_holds}, reminders queued {self.reminders})")
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    batch: int = 50
+    lease: timedelta = timedelta(minutes=10)
+    max_attempts: int = 8
+    backoff_base: timedelta = timedelta(minutes=1)
+    backoff_max: timedelta = timedelta(hours=6)
+    #: Stop sending from a batch this long before its lease runs out.
+    margin: timedelta = timedelta(minutes=1)
+
+    @classmethod
+    def from_settings(cls, settings, batch=None):
+        return cls(
+            batch=batch or settings["booking.worker.batch"],
+            lease=timedelta(seconds=settings["booking.worker.lease_seconds"]),
+            max_attempts=settings["booking.worker.max_attempts"],
+            backoff_base=timedelta(seconds=settings["booking.worker.backoff_base_seconds"]),
+            backoff_max=timedelta(seconds=settings["booking.worker.backoff_max_seconds"]),
+            margin=timedelta(seconds=2 * settings["booking.mail.timeout"]),
+        )
+
+    def backoff(self, attempts):
+        return min(self.backoff_base * 2 ** (attempts - 1), self.backoff_max)
+
+
+class Delivery:
+    """Runs passes with one session factory, one mailer and one clock.
+    ``should_stop()`` is asked between messages (SIGTERM in the worker)."""
+
+    def __init__(self, session_factory, mailer, clock, policy, settings=None,
+                 should_stop=lambda: False, geocoder=None):
+        self.session_factory = session_factory
+        #: Locates venues whose address the geocoder could not place yet.
+        self.geocoder = geocoder
+        self.mailer = mailer
+        self.clock = clock
+        self.policy = policy
+        self.settings = settings or {}
+        self.should_stop = should_stop
+
+    def transaction(self):
+        """A short write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        return _Transaction(self.session_factory)
+
+    def write(self, statement, parameters=None):
+        """One statement in its own transaction, on a bare connection: the
+        per-message bookkeeping, kept as cheap as it can be (on PostgreSQL
+        one round trip, autocommit; on SQLite ``BEGIN IMMEDIATE``)."""
+        engine = self.session_factory.kw["bind"]
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                connection.execution_options(sqlite_begin="immediate")
+            with connection.begin():
+                connection.execute(statement, parameters)
+
+    def run_pass(self):
+        report = PassReport()
+        self.housekeeping(report)
+        try:
+            while not self.should_stop():
+                found, batch = self.claim(report)
+                if not found:
+                    break
+                self.send_batch(batch, report)
+        finally:
+            self.mailer.close()
+        report.stopped = self.should_stop()
+        report.pending = self.count_pending()
+        return report
+
+    def housekeeping(self, report):
+        with self.transaction() as dbsession:
+            now = self.clock.now()
+            notifier = Notifier(dbsession, now, self.settings)
+            report.expired_holds = BookingService(dbsession, now, notifier).expire_stale_holds()
+        with self.transaction() as dbsession:
+            report.reminders = reminders.schedule_due_reminders(
+                dbsession, self.clock.now(), self.settings)
+        with self.transaction() as dbsession:
+            report.purged_tenants = tenants.purge_due(
+                dbsession, self.clock.now(),
+                self.settings.get("booking.tenant_deletion_grace_days",
+                                  tenants.DEFAULT_GRACE_DAYS))
+        if self.geocoder is not None and not self.geocoder.offline:
+            # Its own short transactions: none may be open around the HTTP call.
+            report.located_venues, _failed = geocoding.locate_pending_venues(
+                self.session_factory, self.geocoder, self.clock.now(),
+                max_age=geocoding.cache_age(self.settings))
+
+    def claim(self, report):
+        """Lease up to ``batch`` due messages; skip those no longer relevant.
+        Returns how many were due and the leased ones, detached copies
+        readable after the commit."""
+        now = self.clock.now()
+        with self.transaction() as dbsession:
+            rows = dbsession.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+                       OutboxMessage.next_attempt_at <= now,
+                       or_(OutboxMessage.locked_until.is_(None),
+                           OutboxMessage.locked_until <= now))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(self.policy.batch)
+                .with_for_update(skip_locked=True)
+            ).all()
+            batch = []
+            for message in rows:
+                if still_relevant(dbsession, message, now):
+                    message.locked_until = now + self.policy.lease
+                    batch.append(message)
+                else:
+                    message.failed_at, message.last_error = now, SKIPPED
+                    report.skipped += 1
+            dbsession.flush()
+            for message in batch:
+                dbsession.expunge(message)
+        return len(rows), batch
+
+    def send_batch(self, batch, report):
+        if not batch:
+            return
+        deadline = batch[0].locked_until - self.policy.margin
+        for index, message in enumerate(batch):
+            if self.should_stop() or self.clock.now() >= deadline:
+                self.release(batch[index:])
+                return
+            try:
+                self.mailer.send(message)
+            except MailError as exc:
+                self.record_failure(message, exc, report)
+            else:
+                self.record_sent(message, report)
+
+    def record_sent(self, message, report):
+        now = self.clock.now()
+        self.write(MARK_SENT, {"message_id": message.id, "now": now})
+        report.sent += 1
+
+    def record_failure(self, message, error, report):
+        now = self.clock.now()
+        attempts = message.attempts + 1
+        give_up = isinstance(error, PermanentMailError) or attempts >= self.policy.max_attempts
+        values = {"attempts": attempts, "last_error": str(error)[:1000], "locked_until": None}
+        if give_up:
+            values["failed_at"] = now
+        else:
+            values["next_attempt_at"] = now + self.policy.backoff(attempts)
+        self.write(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
+        if give_up:
+            report.failed += 1
+            log.warning("outbox %s to %s given up after %s attempt(s): %s",
+                        message.id, message.recipient, attempts, error)
+        else:
+            report.retried += 1
+            log.info("outbox %s attempt %s failed, next at %s: %s",
+                     message.id, attempts, values["next_attempt_at"].isoformat(), error)
+        report.errors.append(str(error))
+
+    def release(self, messages):
+        """Give back leased messages we will not send now (we are stopping)."""
+        self.write(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([m.id for m in messages]),
+                   OutboxMessage.sent_at.is_(None))
+            .values(locked_until=None))
+
+    def count_pending(self):
+        with self.session_factory() as dbsession:
+            return dbsession.scalar(
+                select(func.count()).select_from(OutboxMessage)
+                .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)))
+
+
+class _Transaction:
+    def __init__(self, session_factory):
+        self.session_factory = session_factory
+        self.manager = transaction.TransactionManager(explicit=True)
+
+    def __enter__(self):
+        self.manager.__enter__()
+        return get_tm_session(self.session_factory, self.manager, write=True)
+
+    def __exit__(self, *exc_info):
+        return self.manager.__exit__(*exc_info)

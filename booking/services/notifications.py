@@ -1,0 +1,225 @@
+"""Emails about bookings and accounts, rendered and queued in the outbox.
+
+Each :class:`Notifier` method renders one kind of email (plain text and
+HTML, from ``booking/templates/email/``) in the recipient's language, with
+times in the venue's zone, and writes it to the outbox in the caller's
+transaction: a change that rolls back sends nothing. Every message has a
+dedupe key, so the same cause seen twice queues one message.
+"""
+
+import functools
+import hashlib
+from email.utils import parseaddr
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .. import ics
+from ..i18n import DOMAIN, Formatter, _, language_or_default, localizer_for
+from ..models import Booking, BookingStatus, Tenant
+from .availability import zone_of
+from .outbox import enqueue
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:6543"
+DEFAULT_SENDER = "no-reply@booking.invalid"
+
+
+@functools.cache
+def environment(locale_name):
+    """The Jinja2 environment for one language: HTML templates autoescaped,
+    ``_()`` translating through the app's catalogs (no request needed)."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html.jinja2",), default=False),
+        extensions=["jinja2.ext.i18n"],
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    translations = localizer_for(locale_name).translations
+    env.install_gettext_callables(
+        lambda message: translations.dgettext(DOMAIN, message),
+        lambda singular, plural, n: translations.dngettext(DOMAIN, singular, plural, n),
+        newstyle=True,
+    )
+    return env
+
+
+def link_digest(link):
+    """A short digest of a secret link: tells two links apart in a dedupe
+    key without storing the secret there."""
+    return hashlib.sha256(link.encode("utf-8")).hexdigest()[:16]
+
+
+def reminder_key(booking, offset_minutes):
+    """One reminder per booking, time (``sequence``) and offset."""
+    return f"{reminder_key_prefix(booking)}{offset_minutes}"
+
+
+def reminder_key_prefix(booking):
+    return f"booking:{booking.id}:reminder:{booking.sequence}:"
+
+
+def still_relevant(dbsession, message, now):
+    """Whether a queued message should still be sent at ``now``. A reminder
+    is dropped once its booking is no longer confirmed, has started, or has
+    moved (a reminder for the new time is queued instead)."""
+    if message.kind != "reminder":
+        return True
+    booking = dbsession.get(Booking, message.booking_id) if message.booking_id else None
+    return (
+        booking is not None
+        and booking.status == BookingStatus.CONFIRMED
+        and booking.starts_at > now
+        and message.dedupe_key.startswith(reminder_key_prefix(booking))
+    )
+
+
+class Notifier:
+    """Queues the emails of one unit of work (``now`` is its instant)."""
+
+    def __init__(self, dbsession, now, settings=None):
+        self.dbsession = dbsession
+        self.now = now
+        settings = settings or {}
+        self.public_url = (settings.get("booking.public_url") or DEFAULT_PUBLIC_URL).rstrip("/")
+        #: The calendar event's organizer: the address the emails come from.
+        self.organizer = parseaddr(settings.get("booking.mail.sender") or "")[1] or DEFAULT_SENDER
+
+    # -- bookings ------------------------------------------------------------
+
+    def booking_confirmed(self, booking):
+        subject = _("Booking confirmed: ${resource}, ${when}")
+        return self.about_booking(booking, "booking.confirmed", subject,
+                                  f"booking:{booking.id}:confirmed:{booking.sequence}",
+                                  calendar_method="REQUEST")
+
+    def booking_cancelled(self, booking):
+        subject = _("Booking cancelled: ${resource}, ${when}")
+        return self.about_booking(booking, "booking.cancelled", subject,
+                                  f"booking:{booking.id}:cancelled", calendar_method="CANCEL")
+
+    def booking_rescheduled(self, booking):
+        subject = _("Booking moved: ${resource}, ${when}")
+        return self.about_booking(booking, "booking.rescheduled", subject,
+                                  f"booking:{booking.id}:rescheduled:{booking.sequence}",
+                                  calendar_method="REQUEST")
+
+    def hold_expired(self, booking):
+        subject = _("Your hold has expired: ${resource}, ${when}")
+        return self.about_booking(booking, "hold.expired", subject,
+                                  f"booking:{booking.id}:hold-expired")
+
+    def payment_refunded(self, booking, amount, reference=None):
+        """``amount`` in minor units; ``reference`` (the provider's refund
+        id) tells two refunds of one amount apart."""
+        subject = _("Refund of ${amount} for your booking ${reference}")
+        key = f"booking:{booking.id}:refunded:{reference or amount}"
+        return self.about_booking(booking, "payment.refunded", subject, key, amount=amount)
+
+    def reminder(self, booking, offset_minutes):
+        subject = _("Reminder: ${resource}, ${when}")
+        return self.about_booking(booking, "reminder", subject,
+                                  reminder_key(booking, offset_minutes))
+
+    # -- accounts ------------------------------------------------------------
+
+    def password_reset(self, user, link):
+        """The link (with its secret) is in the email, never in the key."""
+        return self.send(
+            "password.reset", user, _("Reset your password"),
+            f"user:{user.id}:password-reset:{link_digest(link)}",
+            {"email": user.email, "link": link},
+        )
+
+    def staff_invitation(self, user, tenant, link, inviter):
+        inviter_name = (inviter.name or inviter.email) if inviter is not None else tenant.name
+        return self.send(
+            "staff.invitation", user, _("${inviter} invites you to join ${tenant}"),
+            f"tenant:{tenant.id}:user:{user.id}:invitation:{link_digest(link)}",
+            {"tenant_name": tenant.name, "inviter": inviter_name, "link": link},
+            mapping={"inviter": inviter_name, "tenant": tenant.name}, tenant_id=tenant.id,
+        )
+
+    # -- rendering -----------------------------------------------------------
+
+    def about_booking(self, booking, kind, subject, dedupe_key, calendar_method=None,
+                      amount=None):
+        """Queue ``kind`` about ``booking`` to its customer."""
+        customer = booking.customer
+        resource = booking.resource
+        venue = resource.venue
+        tenant = self.dbsession.get(Tenant, booking.tenant_id)
+        zone = zone_of(resource)
+        locale = language_or_default(customer.locale)
+        fmt = Formatter(locale)
+        values = {
+            "tenant_name": tenant.name,
+            "reference": booking.reference,
+            "resource_name": resource.name,
+            "venue_name": venue.name,
+            "address": venue.address,
+            "when": f"{fmt.datetime(booking.starts_at, zone, 'full')} – "
+                    f"{fmt.time(booking.ends_at, zone)}",
+            "zone": zone.key,
+            "seats": booking.seats,
+            "price": fmt.money(booking.price, booking.currency) if booking.price else "",
+            "reason": booking.cancel_reason if kind == "booking.cancelled" else "",
+            "amount": fmt.money(amount, booking.currency) if amount is not None else "",
+            "booking_url": f"{self.public_url}/t/{tenant.slug}/bookings/{booking.id}/",
+            "book_again_url": (f"{self.public_url}/t/{tenant.slug}/venues/{venue.id}"
+                               f"/resources/{resource.id}/"),
+        }
+        mapping = {"resource": resource.name, "when": fmt.datetime(booking.starts_at, zone),
+                   "amount": values["amount"], "reference": booking.reference}
+        attachments = []
+        if calendar_method is not None:
+            attachments.append(self.calendar_file(booking, tenant, customer, calendar_method))
+        return self.send(kind, customer, subject, dedupe_key, values, mapping=mapping,
+                         tenant_id=tenant.id, booking_id=booking.id, attachments=attachments)
+
+    def calendar_file(self, booking, tenant, customer, method):
+        """The booking as the customer's ``booking.ics`` has it (same UID and
+        SEQUENCE), as an iTIP ``method`` (REQUEST or CANCEL)."""
+        resource, venue = booking.resource, booking.resource.venue
+        description = localizer_for(customer.locale).translate(
+            _("Booking reference ${reference}", mapping={"reference": booking.reference}))
+        lines = ics.booking_event(
+            booking, tenant, self.now, f"{resource.name} · {tenant.name}",
+            ", ".join(part for part in (venue.name, venue.address) if part), description,
+        )
+        lines[-1:-1] = [f"ORGANIZER;CN={parameter(tenant.name)}:mailto:{self.organizer}",
+                        f"ATTENDEE;CN={parameter(customer.name or customer.email)};"
+                        f"ROLE=REQ-PARTICIPANT:mailto:{customer.email}"]
+        return {
+            "filename": f"booking-{booking.reference}.ics",
+            "content_type": "text/calendar",
+            "content": ics.calendar([lines], method=method),
+        }
+
+    def send(self, kind, user, subject, dedupe_key, values, mapping=None, tenant_id=None,
+             booking_id=None, attachments=()):
+        """Render ``kind`` for ``user`` and queue it; the outbox id, or
+        ``None`` when this message was already queued."""
+        locale = language_or_default(user.locale)
+        subject_text = localizer_for(locale).translate(subject, mapping=mapping)
+        env = environment(locale)
+        name = kind.replace(".", "_")
+        values = {"subject": subject_text, "lang": locale, "name": user.name,
+                  "site": self.public_url, **values}
+        return enqueue(
+            self.dbsession, kind=kind, dedupe_key=dedupe_key, recipient=user.email,
+            subject=subject_text,
+            body_text=env.get_template(f"{name}.txt.jinja2").render(values),
+            body_html=env.get_template(f"{name}.html.jinja2").render(values),
+            now=self.now, tenant_id=tenant_id, booking_id=booking_id, locale=locale,
+            attachments=attachments,
+        )
+
+
+def parameter(value):
+    """An iCalendar parameter value, quoted (§3.2: no DQUOTE inside)."""
+    cleaned = "".join(ch for ch in str(value) if ch not in '"\r\n')
+    return f'"{cleaned}"'

@@ -1,0 +1,136 @@
+"""Forgotten passwords: a single-use link, valid for an hour, emailed to the
+account's address. Only the SHA-256 digest of its secret is stored.
+
+Asking for a link answers the same whether or not the account exists (no
+account enumeration); the requests are throttled per address asked for and
+per client address, counted in the ``login_failures`` table like sign-in
+failures (keys ``reset-account:<email>`` and ``reset-address:<ip>``). The
+same throttle answers an unknown email, so a 429 reveals nothing either.
+"""
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from ..i18n import _
+from ..models import LoginFailure, TokenPurpose, User, UserToken, normalize_email
+from ..passwords import hash_password
+from ..security import TOKEN_BYTES, token_digest
+from .accounts import EMAIL_PATTERN
+from .errors import ValidationError
+from .notifications import Notifier
+from .throttle import LoginThrottle, TooManyAttempts
+
+RESET_LIFETIME = timedelta(hours=1)
+WINDOW = timedelta(hours=1)
+MAX_REQUESTS_PER_ACCOUNT = 3
+MAX_REQUESTS_PER_ADDRESS = 20
+
+
+class ResetThrottle:
+    """At most a few reset emails per account, and per client address, an hour."""
+
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+
+    @staticmethod
+    def keys(email, address):
+        return {f"reset-account:{email}": MAX_REQUESTS_PER_ACCOUNT,
+                f"reset-address:{address}": MAX_REQUESTS_PER_ADDRESS}
+
+    def check(self, email, address):
+        """Raise :class:`TooManyAttempts` if either key is over its limit."""
+        for key, limit in self.keys(email, address).items():
+            count, oldest = self.dbsession.execute(
+                select(func.count(), func.min(LoginFailure.at))
+                .where(LoginFailure.key == key, LoginFailure.at > self.now - WINDOW)
+            ).one()
+            if count >= limit:
+                wait = max(1, int((oldest + WINDOW - self.now).total_seconds() // 60) + 1)
+                message = (
+                    _("Too many password reset requests for this email address: try again "
+                      "in ${minutes} minute(s).", mapping={"minutes": wait})
+                    if key.startswith("reset-account:") else
+                    _("Too many password reset requests from your address: try again in "
+                      "${minutes} minute(s).", mapping={"minutes": wait})
+                )
+                raise TooManyAttempts(message, retry_after=wait * 60)
+
+    def record(self, email, address):
+        keys = list(self.keys(email, address))
+        self.dbsession.execute(
+            delete(LoginFailure).where(LoginFailure.key.in_(keys),
+                                       LoginFailure.at <= self.now - WINDOW)
+        )
+        self.dbsession.add_all(LoginFailure(key=key, at=self.now) for key in keys)
+
+
+def reset_email(value):
+    """The address a reset is asked for, normalized; a ValidationError if it
+    cannot be an address."""
+    email = normalize_email(value or "")
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise ValidationError(_("is not an email address"), field="email")
+    return email
+
+
+class PasswordResetService:
+    def __init__(self, dbsession, now, settings=None):
+        self.dbsession = dbsession
+        self.now = now
+        self.settings = settings or {}
+
+    def request_reset(self, email, address):
+        """Email a reset link to the account of ``email``, if there is one.
+        Raises ``ValidationError`` for a malformed address and
+        ``TooManyAttempts`` while throttled; otherwise returns nothing,
+        whether or not the account exists."""
+        email = reset_email(email)
+        throttle = ResetThrottle(self.dbsession, self.now)
+        throttle.check(email, address)
+        throttle.record(email, address)
+        user = self.dbsession.scalar(select(User).where(User.email == email))
+        if user is None:
+            return
+        notifier = Notifier(self.dbsession, self.now, self.settings)
+        notifier.password_reset(user, f"{notifier.public_url}/reset/{self.new_token(user)}")
+
+    def new_token(self, user):
+        """A fresh reset secret for ``user``; their earlier unused ones stop working."""
+        self.dbsession.execute(
+            update(UserToken)
+            .where(UserToken.user_id == user.id,
+                   UserToken.purpose == TokenPurpose.PASSWORD_RESET,
+                   UserToken.used_at.is_(None))
+            .values(used_at=self.now)
+            .execution_options(synchronize_session=False)
+        )
+        secret = secrets.token_urlsafe(TOKEN_BYTES)
+        self.dbsession.add(UserToken(
+            user_id=user.id, purpose=TokenPurpose.PASSWORD_RESET, digest=token_digest(secret),
+            created_at=self.now, expires_at=self.now + RESET_LIFETIME,
+        ))
+        self.dbsession.flush()
+        return secret
+
+    def reset(self, token, password):
+        """Set ``password`` (already checked) on the token's user and use the
+        token up. Returns the user, or ``None`` if another request used the
+        token first. Every other session of the user ends."""
+        claimed = self.dbsession.execute(
+            update(UserToken)
+            .where(UserToken.id == token.id, UserToken.used_at.is_(None),
+                   UserToken.expires_at > self.now)
+            .values(used_at=self.now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            return None
+        user = token.user
+        user.password_hash = hash_password(password)
+        user.session_epoch += 1
+        LoginThrottle(self.dbsession, self.now).record_success(user.email)
+        self.dbsession.flush()
+        return user

@@ -1,0 +1,99 @@
+"""``/admin/``: the platform administrators' pages: the tenants (search,
+size, suspend, reactivate) and the audit log of every tenant. The context's
+ACL lets only platform administrators in; to anybody else it is a 404."""
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config, view_defaults
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from ..i18n import _
+from ..models import AuditLog, Tenant, User
+from ..resources import AdminContext, AdminTenant
+from ..security import Permission
+from ..services import tenants
+from .forms import integer, optional, query, string
+
+TENANTS_PER_PAGE = 50
+AUDIT_PER_PAGE = 50
+MAX_PAGE = 100_000
+
+
+def page_number(request, fields):
+    """The clean query string (``page`` from 1) with ``fields`` besides."""
+    return query(request, {"page": optional(integer(minimum=1, maximum=MAX_PAGE,
+                                                    from_text=True), default=1),
+                           **fields})
+
+
+def pages(total, per_page):
+    return max(1, -(-total // per_page))
+
+
+@view_defaults(context=AdminContext, permission=Permission.VIEW)
+class AdminPages:
+    def __init__(self, context, request):
+        self.context = context
+        self.request = request
+
+    @view_config(request_method="GET", renderer="admin/tenants.jinja2")
+    def tenants(self):
+        request = self.request
+        params = page_number(request, {"q": optional(string(200), default="")})
+        rows, total = tenants.search(request.dbsession, params["q"], limit=TENANTS_PER_PAGE,
+                                     offset=(params["page"] - 1) * TENANTS_PER_PAGE)
+        return {
+            "tenants": rows, "total": total, "q": params["q"], "page": params["page"],
+            "pages": pages(total, TENANTS_PER_PAGE),
+            "sizes": tenants.sizes(request.dbsession, [t.id for t in rows], request.now),
+            "recent_days": tenants.RECENT_DAYS,
+        }
+
+    @view_config(name="audit", request_method="GET", renderer="admin/audit.jinja2")
+    def audit(self):
+        request = self.request
+        params = page_number(request, {"tenant": optional(string(40), default="")})
+        dbsession = request.dbsession
+        conditions = []
+        if params["tenant"]:
+            tenant_id = dbsession.scalar(select(Tenant.id).where(Tenant.slug == params["tenant"]))
+            conditions.append(AuditLog.tenant_id == tenant_id)
+        actor = aliased(User)
+        total = dbsession.scalar(select(func.count(AuditLog.id)).where(*conditions))
+        entries = dbsession.execute(
+            select(AuditLog, Tenant.slug, actor.email)
+            .join(Tenant, Tenant.id == AuditLog.tenant_id)
+            .outerjoin(actor, actor.id == AuditLog.actor_id)
+            .where(*conditions)
+            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
+            .limit(AUDIT_PER_PAGE).offset((params["page"] - 1) * AUDIT_PER_PAGE)
+        ).all()
+        return {"entries": entries, "tenant": params["tenant"], "page": params["page"],
+                "pages": pages(total, AUDIT_PER_PAGE), "total": total}
+
+
+@view_defaults(context=AdminTenant, request_method="POST", permission=Permission.ADMIN)
+class AdminTenantActions:
+    def __init__(self, context, request):
+        self.context = context
+        self.request = request
+
+    def done(self, message):
+        request = self.request
+        request.session.flash(request.translate(message))
+        return HTTPSeeOther(request.resource_url(request.root, "admin", "",
+                                                 query={"q": self.context.row.slug}))
+
+    @view_config(name="suspend")
+    def suspend(self):
+        tenant = self.context.row
+        tenants.suspend(self.request.dbsession, tenant, self.request.identity.user.id,
+                        self.request.now)
+        return self.done(_("${tenant} is suspended.", mapping={"tenant": tenant.slug}))
+
+    @view_config(name="reactivate")
+    def reactivate(self):
+        tenant = self.context.row
+        tenants.reactivate(self.request.dbsession, tenant, self.request.identity.user.id,
+                           self.request.now)
+        return self.done(_("${tenant} is active again.", mapping={"tenant": tenant.slug}))

@@ -1,0 +1,202 @@
+"""The tenant's venues in the staff area: the list with each venue's
+location, a new venue, the edit form. Configuration: owners and managers.
+
+Saving never waits on the geocoder's verdict to keep the venue: the venue
+is committed first, then (still in the request, after commit) its address
+is geocoded once; a failure leaves it "not located" for the worker to retry.
+Coordinates typed by staff are kept as they are and never geocoded.
+"""
+
+import math
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.view import view_config
+from sqlalchemy import func, select
+
+from ...i18n import _
+from ...models import OpeningHours, Venue
+from ...resources.manage import ManagedVenue, ManagedVenues
+from ...security import Permission
+from ...services.availability import valid_time_zone
+from ...services.geocoding import (LOCATABLE, cache_age, clear_location, locate_venue,
+                                   set_typed_location)
+from . import ManageView
+
+FIELDS = ("name", "address", "time_zone", "latitude", "longitude")
+AUDITED = ("name", "address", "time_zone", "latitude", "longitude", "location_status")
+RANGES = {"latitude": (-90, 90, "48.8566"), "longitude": (-180, 180, "2.3522")}
+
+
+def parse_coordinate(raw, field):
+    minimum, maximum, example = RANGES[field]
+    try:
+        value = float(raw.replace(",", ".", 1))
+    except ValueError:
+        raise ValueError(_("must be a number in decimal degrees, e.g. ${example}",
+                           mapping={"example": example})) from None
+    if not math.isfinite(value) or not minimum <= value <= maximum:
+        raise ValueError(_("must be between ${minimum} and ${maximum}",
+                           mapping={"minimum": minimum, "maximum": maximum}))
+    return value
+
+
+def parse_venue(form):
+    """The venue form → ``(values, {field: message})``; ``latitude`` and
+    ``longitude`` are both floats or both ``None``."""
+    raw = {field: form.get(field) for field in FIELDS}
+    if any(value is not None and not isinstance(value, str) for value in raw.values()):
+        return {}, {"name": _("must be text")}
+    raw = {field: (value or "").strip() for field, value in raw.items()}
+    values, errors = {}, {}
+    values["name"] = raw["name"]
+    if not raw["name"]:
+        errors["name"] = _("is required")
+    for field, limit in (("name", 200), ("address", 500)):
+        if len(raw[field]) > limit or "\x00" in raw[field]:
+            errors[field] = _("must be at most ${max_length} characters long",
+                              mapping={"max_length": limit})
+    values["address"] = " ".join(raw["address"].split())
+    values["time_zone"] = raw["time_zone"] or None
+    if raw["time_zone"] and not valid_time_zone(raw["time_zone"]):
+        errors["time_zone"] = _("is not a known IANA time zone, e.g. Europe/Paris")
+    for field in RANGES:
+        values[field] = None
+        if raw[field]:
+            try:
+                values[field] = parse_coordinate(raw[field], field)
+            except ValueError as exc:
+                errors[field] = exc.args[0]
+    if raw["latitude"] and not raw["longitude"]:
+        errors["longitude"] = _("is required with a latitude (type both, or neither)")
+    if raw["longitude"] and not raw["latitude"]:
+        errors["latitude"] = _("is required with a longitude (type both, or neither)")
+    return values, errors
+
+
+def snapshot(venue):
+    return {field: getattr(venue, field) for field in AUDITED}
+
+
+class VenueView(ManageView):
+    def form_page(self, values, errors=None, status=200, venue=None):
+        return self.page("manage/venues/form.jinja2", status=status, venue=venue,
+                         values=values, errors=errors or {}, has_hours=self.has_hours(venue),
+                         offline=self.request.geocoder.offline)
+
+    def has_hours(self, venue):
+        if venue is None:
+            return False
+        return self.request.dbsession.scalar(select(func.count()).where(
+            OpeningHours.tenant_id == self.tenant.id, OpeningHours.venue_id == venue.id,
+            OpeningHours.resource_id.is_(None))) > 0
+
+    def typed(self):
+        return {field: self.request.POST.get(field, "") for field in FIELDS}
+
+    def apply(self, venue, values):
+        """Copy the form onto ``venue``; typed coordinates make it "manual",
+        a new address (or typed coordinates taken away) asks the geocoder."""
+        address_changed = venue.address != values["address"]
+        venue.name, venue.address = values["name"], values["address"]
+        venue.time_zone = values["time_zone"]
+        latitude, longitude = values["latitude"], values["longitude"]
+        if latitude is not None:
+            if (venue.location_status != "manual"
+                    or (venue.latitude, venue.longitude) != (latitude, longitude)):
+                set_typed_location(venue, latitude, longitude, self.request.now)
+        elif address_changed or venue.location_status == "manual":
+            clear_location(venue)
+
+    def geocode_after_commit(self, venue):
+        """Locate ``venue`` once the request's transaction is committed (so
+        the venue is saved whatever the geocoder says, and no write lock is
+        held while it answers)."""
+        if venue.location_status not in LOCATABLE or not venue.address:
+            return
+        request = self.request
+        arguments = (request.registry["dbsession_factory"], venue.id, request.geocoder,
+                     request.now, cache_age(request.registry.settings))
+
+        def locate_when_committed(committed):
+            if committed:
+                locate_venue(*arguments)
+
+        request.tm.get().addAfterCommitHook(locate_when_committed)
+
+    def edit_url(self, venue):
+        return self.url("venues", venue.id, "edit")
+
+
+class VenueListPages(VenueView):
+    @view_config(context=ManagedVenues, request_method="GET", permission=Permission.ADMIN)
+    def index(self):
+        dbsession = self.request.dbsession
+        venues = dbsession.scalars(select(Venue).where(Venue.tenant_id == self.tenant.id)
+                                   .order_by(Venue.name, Venue.id)).all()
+        with_hours = set(dbsession.scalars(
+            select(OpeningHours.venue_id).where(OpeningHours.tenant_id == self.tenant.id,
+                                                OpeningHours.resource_id.is_(None))
+            .group_by(OpeningHours.venue_id)))
+        return self.page("manage/venues/index.jinja2", all_venues=venues,
+                         with_hours=with_hours, offline=self.request.geocoder.offline)
+
+    @view_config(context=ManagedVenues, name="new", request_method="GET",
+                 permission=Permission.ADMIN)
+    def new(self):
+        return self.form_page(dict.fromkeys(FIELDS, ""))
+
+    @view_config(context=ManagedVenues, name="new", request_method="POST",
+                 permission=Permission.ADMIN)
+    def create(self):
+        request = self.request
+        values, errors = parse_venue(request.POST)
+        if errors:
+            return self.form_page(self.typed(), errors, status=400)
+        venue = Venue(tenant_id=self.tenant.id, address="", created_at=request.now,
+                      location_status="pending", locate_attempts=0)
+        self.apply(venue, values)
+        if venue.location_status != "manual":
+            clear_location(venue)
+        request.dbsession.add(venue)
+        request.dbsession.flush()
+        self.audit("venue.created", "venue", venue.id, **snapshot(venue))
+        self.geocode_after_commit(venue)
+        request.session.flash(request.translate(_(
+            "${name} is created. It has no opening hours yet: set them so that customers "
+            "can book.", mapping={"name": venue.name})))
+        return HTTPSeeOther(self.edit_url(venue))
+
+
+class VenueEditPages(VenueView):
+    @property
+    def venue(self):
+        return self.context.venue
+
+    @view_config(context=ManagedVenue, name="edit", request_method="GET",
+                 permission=Permission.ADMIN)
+    def edit(self):
+        venue = self.venue
+        values = {"name": venue.name, "address": venue.address,
+                  "time_zone": venue.time_zone or "", "latitude": "", "longitude": ""}
+        if venue.location_status == "manual":
+            values["latitude"], values["longitude"] = venue.latitude, venue.longitude
+        return self.form_page(values, venue=venue)
+
+    @view_config(context=ManagedVenue, name="edit", request_method="POST",
+                 permission=Permission.ADMIN)
+    def update(self):
+        request, venue = self.request, self.venue
+        values, errors = parse_venue(request.POST)
+        if errors:
+            return self.form_page(self.typed(), errors, status=400, venue=venue)
+        before = snapshot(venue)
+        self.apply(venue, values)
+        after = snapshot(venue)
+        changes = {field: [before[field], after[field]]
+                   for field in AUDITED if before[field] != after[field]}
+        if changes:
+            self.audit("venue.updated", "venue", venue.id, changes=changes)
+        self.geocode_after_commit(venue)
+        request.session.flash(request.translate(_("${name} is saved.",
+                                                  mapping={"name": venue.name})))
+        return HTTPSeeOther(self.edit_url(venue))

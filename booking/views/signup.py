@@ -1,0 +1,107 @@
+"""``/signup``: a business signs up. A visitor creates their own account in
+the same form; a signed-in user becomes the owner as themselves. On success
+the owner is signed in and lands on the staff dashboard's setup checklist."""
+
+from zoneinfo import available_timezones
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.view import view_config, view_defaults
+
+from ..i18n import LANGUAGES, _
+from ..models import User, normalize_email
+from ..passwords import hash_password
+from ..resources import SignupContext
+from ..security import Permission
+from ..services.accounts import registration_problems
+from ..services.onboarding import (
+    SignupThrottle,
+    SlugTaken,
+    TooManySignups,
+    business_problems,
+    create_tenant,
+    suggest_slug,
+)
+from .auth import form_text, sign_in
+from .calendar import viewer_zone
+
+DEFAULT_ZONE = "UTC"
+DEFAULT_CURRENCY = "EUR"
+#: Offered first in the currency list; any ISO 4217 code with cents is accepted.
+COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN")
+#: The form's fields and their lengths: the business's, then the owner's.
+BUSINESS_FIELDS = {"name": 200, "slug": 100, "time_zone": 64, "currency": 10, "locale": 10}
+OWNER_FIELDS = {"owner_name": 200, "email": 254, "password": 1024}
+
+
+@view_defaults(context=SignupContext, permission=Permission.VIEW)
+class SignupView:
+    def __init__(self, context, request):
+        self.context = context
+        self.request = request
+        self.user = request.identity.user if request.identity is not None else None
+
+    def form(self, values, errors=None, status=200, message=None):
+        response = render_to_response("signup/form.jinja2", {
+            "values": values, "errors": errors or {}, "message": message, "user": self.user,
+            "languages": LANGUAGES, "zones": sorted(available_timezones()),
+            "currencies": COMMON_CURRENCIES,
+        }, request=self.request)
+        response.status_int = status
+        return response
+
+    @view_config(request_method="GET")
+    def show(self):
+        zone = viewer_zone(self.request)
+        return self.form({
+            "name": "", "slug": "", "owner_name": "", "email": "",
+            "time_zone": zone.key if zone is not None else DEFAULT_ZONE,
+            "currency": DEFAULT_CURRENCY, "locale": self.request.locale_name,
+        })
+
+    @view_config(request_method="POST")
+    def submit(self):
+        request = self.request
+        fields = BUSINESS_FIELDS if self.user else {**BUSINESS_FIELDS, **OWNER_FIELDS}
+        values = {key: form_text(request, key, limit) for key, limit in fields.items()}
+        password = values.pop("password", "")
+        values = {key: value.strip() for key, value in values.items()}
+        values["slug"] = values["slug"].lower()
+        values["currency"] = values["currency"].upper()
+        throttle = SignupThrottle(request.dbsession, request.now)
+        try:
+            throttle.check(request.client_addr)
+        except TooManySignups as exc:
+            response = self.form(values, status=429, message=exc.message)
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+            return response
+        errors = business_problems(request.dbsession, values)
+        if not values["slug"]:
+            # Suggest one, the visitor confirms it by sending the form again.
+            values["slug"] = suggest_slug(values["name"])
+            errors["slug"] = _("is required: we suggest one made of the name")
+        if self.user is None:
+            problems = registration_problems(request.dbsession, values["owner_name"],
+                                             values["email"], password)
+            errors.update({"owner_name" if key == "name" else key: message
+                           for key, message in problems.items()})
+        if errors:
+            return self.form(values, errors, status=400)
+        owner = self.user or User(
+            email=normalize_email(values["email"]), name=values["owner_name"],
+            password_hash=hash_password(password), created_at=request.now,
+            locale=values["locale"])
+        try:
+            tenant = create_tenant(request.dbsession, request.now, owner, values["name"],
+                                   values["slug"], values["time_zone"], values["currency"],
+                                   values["locale"])
+        except SlugTaken as exc:
+            return self.form(values, {"slug": exc.message}, status=409)
+        throttle.record(request.client_addr)
+        # Signing in starts a new session: the welcome goes into that one.
+        headers = sign_in(request, owner) if self.user is None else []
+        request.session.flash(request.translate(_(
+            "Welcome! ${business} is ready: follow the checklist to take your first bookings.",
+            mapping={"business": tenant.name})))
+        return HTTPSeeOther(request.resource_url(request.root, "t", tenant.slug, "manage", ""),
+                            headers=headers)

@@ -1,0 +1,145 @@
+"""The email templates and the pure helpers of notifications and reminders,
+without a database."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from jinja2 import UndefinedError
+
+from booking.services.notifications import TEMPLATES, environment, link_digest, parameter
+from booking.services.reminders import due_offset
+
+KINDS = ["booking_confirmed", "booking_cancelled", "booking_rescheduled", "hold_expired",
+         "payment_refunded", "reminder", "password_reset", "staff_invitation"]
+PARIS = ZoneInfo("Europe/Paris")
+
+BOOKING_VALUES = {
+    "tenant_name": "Club <Rive> Gauche", "reference": "ABCD2345", "resource_name": "Court",
+    "venue_name": "Centre", "address": "1 rue de Rivoli", "when": "Tuesday, 10:00 AM",
+    "zone": "Europe/Paris", "seats": 2, "price": "€20.00", "reason": "", "amount": "€5.00",
+    "booking_url": "http://127.0.0.1:6543/t/club/bookings/7/",
+    "book_again_url": "http://127.0.0.1:6543/t/club/venues/1/resources/2/",
+}
+ACCOUNT_VALUES = {"email": "ann@example.test", "link": "http://127.0.0.1:6543/reset/SECRET",
+                  "tenant_name": "Club", "inviter": "Zoé"}
+
+
+def render(kind, part, locale="en", **extra):
+    values = {"subject": "Subject line", "lang": locale, "name": "Ann",
+              "site": "http://127.0.0.1:6543",
+              **(ACCOUNT_VALUES if kind in ("password_reset", "staff_invitation")
+                 else BOOKING_VALUES), **extra}
+    return environment(locale).get_template(f"{kind}.{part}.jinja2").render(values)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_has_a_text_and_an_html_template(kind):
+    assert (TEMPLATES / f"{kind}.txt.jinja2").is_file()
+    assert (TEMPLATES / f"{kind}.html.jinja2").is_file()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_part_uses_the_shared_layout(kind):
+    html = render(kind, "html")
+    assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html
+    assert "<title>Subject line</title>" in html and "Hello Ann," in html
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_text_part_is_plain_text(kind):
+    text = render(kind, "txt")
+    assert text.startswith("Hello Ann,\n\n") and "<" not in text.replace("<Rive>", "")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_html_is_escaped(kind):
+    html = render(kind, "html", name="<b>Ann</b>")
+    assert "<b>Ann</b>" not in html and "&lt;b&gt;Ann&lt;/b&gt;" in html
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_text_is_not_escaped(kind):
+    assert "Hello <b>Ann</b>," in render(kind, "txt", name="<b>Ann</b>")
+
+
+@pytest.mark.parametrize("kind", ["booking_confirmed", "reminder"])
+def test_booking_facts_are_in_both_parts(kind):
+    for part in ("txt", "html"):
+        body = render(kind, part)
+        for fact in ("ABCD2345", "Court", "Tuesday, 10:00 AM", "Centre, 1 rue de Rivoli",
+                     "€20.00", "2 places", "Europe/Paris", BOOKING_VALUES["booking_url"]):
+            assert fact in body, (part, fact)
+
+
+def test_free_booking_says_free():
+    assert "Price: Free" in render("booking_confirmed", "txt", price="")
+
+
+def test_greeting_without_a_name():
+    assert render("reminder", "txt", name="").startswith("Hello,\n")
+
+
+def test_cancellation_reason_is_shown_when_given():
+    assert "Reason: Court flooded." in render("booking_cancelled", "txt", reason="Court flooded")
+    assert "Reason" not in render("booking_cancelled", "txt", reason="")
+
+
+def test_hold_expired_links_to_booking_again():
+    assert BOOKING_VALUES["book_again_url"] in render("hold_expired", "html")
+
+
+@pytest.mark.parametrize("kind", ["password_reset", "staff_invitation"])
+def test_account_emails_carry_the_link(kind):
+    assert ACCOUNT_VALUES["link"] in render(kind, "txt")
+    assert f'href="{ACCOUNT_VALUES["link"]}"' in render(kind, "html")
+
+
+def test_french_environment_translates():
+    text = render("booking_confirmed", "txt", locale="fr")
+    assert "Quand: " in text and "Référence: " in text and "Prix: " in text
+
+
+def test_a_missing_value_is_an_error_not_a_blank():
+    with pytest.raises(UndefinedError):
+        environment("en").get_template("reminder.txt.jinja2").render(
+            {"subject": "s", "lang": "en", "name": "", "site": "x"})
+
+
+def test_link_digest_hides_the_secret():
+    digest = link_digest("http://x/reset/SECRET")
+    assert "SECRET" not in digest and len(digest) == 16
+    assert digest != link_digest("http://x/reset/OTHER")
+
+
+def test_calendar_parameter_is_quoted_without_quotes_inside():
+    assert parameter('Club "Rive"\r\nGauche') == '"Club RiveGauche"'
+
+
+class TestDueOffset:
+    OFFSETS = [1440, 120]
+    MADE = datetime(2026, 3, 1, tzinfo=UTC)
+
+    def test_nothing_before_the_first_moment(self):
+        start = datetime(2026, 3, 30, 9, tzinfo=PARIS).astimezone(UTC)
+        assert due_offset(start, self.MADE, self.OFFSETS, start - timedelta(hours=25)) is None
+
+    def test_24_real_hours_before_across_dst(self):
+        start = datetime(2026, 3, 29, 12, tzinfo=PARIS).astimezone(UTC)  # 10:00 UTC
+        moment = datetime(2026, 3, 28, 10, tzinfo=UTC)  # Saturday 11:00 in Paris
+        assert due_offset(start, self.MADE, self.OFFSETS, moment - timedelta(seconds=1)) is None
+        assert due_offset(start, self.MADE, self.OFFSETS, moment) == 1440
+
+    def test_latest_passed_moment_wins(self):
+        start = datetime(2026, 3, 30, 7, tzinfo=UTC)
+        assert due_offset(start, self.MADE, self.OFFSETS, start - timedelta(hours=1)) == 120
+
+    def test_none_when_the_moment_passed_before_booking(self):
+        start = datetime(2026, 3, 30, 7, tzinfo=UTC)
+        made = start - timedelta(hours=5)
+        assert due_offset(start, made, self.OFFSETS, start - timedelta(hours=4)) is None
+
+    def test_moment_equal_to_creation_counts(self):
+        start = datetime(2026, 3, 30, 7, tzinfo=UTC)
+        made = start - timedelta(hours=2)
+        assert due_offset(start, made, self.OFFSETS, made) == 120
