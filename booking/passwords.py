@@ -67,3 +67,13 @@ def burn_verification(password):
     """Verify against a throwaway hash, so that a sign-in for an unknown email
     costs as much as one for a known email (no account enumeration by timing)."""
     password_context.verify(password[:MAX_PASSWORD_LENGTH], _dummy_hash())
+
+
+def new_password_problems(password, confirm):
+    """``{field: message}`` for a new password typed twice; empty when fine."""
+    problem = password_problem(password)
+    if problem:
+        return {"password": problem}
+    if password != confirm:
+        return {"confirm": _("does not match the password")}
+    return {}

@@ -104,6 +104,11 @@ class Booking(TenantScoped, Base):
     currency: Mapped[str] = mapped_column(String(3))
     payment_status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.NOT_REQUIRED)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    #: How the customer is named and reached for this booking, as the business
+    #: knows them: their profile's at booking time, or what the desk typed for
+    #: a walk-in. Staff pages show these, never the account's later profile.
+    contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     note: Mapped[str] = mapped_column(String(1000), default="")
     cancel_reason: Mapped[str] = mapped_column(String(1000), default="")
     #: When staff checked the customer in (the booking stays ``confirmed``).

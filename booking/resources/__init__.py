@@ -9,8 +9,12 @@ from .admin import AdminContext, AdminTenant, AdminTenants
 from .bookables import ResourceCollection, ResourceContext
 from .bookings import BookingCollection, BookingContext
 from .feeds import FeedCollection, FeedContext
-from .invitations import InvitationCollection, InvitationContext
-from .password_reset import PasswordResetCollection, PasswordResetContext
+from .user_links import (
+    InvitationCollection,
+    InvitationContext,
+    PasswordResetCollection,
+    PasswordResetContext,
+)
 from .signup import SignupContext
 from .tenants import TenantCollection, TenantContext
 from .venues import VenueCollection, VenueContext

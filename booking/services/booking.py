@@ -21,6 +21,7 @@ from ..models import Booking, BookingStatus, PaymentStatus, Resource, is_exclusi
 from ..i18n import _
 from . import audit
 from .availability import AvailabilityService, zone_of
+from .desk import FrontDesk, local_text
 from .errors import Conflict, PolicyViolation, ValidationError
 from .notifications import Notifier
 from .policy import cancellation_deadline
@@ -28,8 +29,6 @@ from .tenants import is_open
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
-#: Staff may check a customer in this long before the booking starts.
-CHECK_IN_EARLY = timedelta(hours=1)
 
 
 def new_reference():
@@ -46,11 +45,7 @@ def payment_status_for(price):
     return PaymentStatus.DUE_AT_VENUE if price else PaymentStatus.NOT_REQUIRED
 
 
-def local_text(instant, zone):
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-class BookingService:
+class BookingService(FrontDesk):
     def __init__(self, dbsession, now, notifier=None):
         self.dbsession = dbsession
         self.now = now
@@ -192,12 +187,13 @@ class BookingService:
     # -- the operations ------------------------------------------------------
 
     def book(self, tenant, resource, customer, start, seats=1, *, actor_id=None, note="",
-             idempotency_key=None, hold=False, by_staff=False):
+             idempotency_key=None, hold=False, by_staff=False, contact=None):
         """Book ``seats`` on the slot of ``resource`` at ``start`` for
         ``customer``. Returns ``(booking, created)``; ``created`` is False
         when ``idempotency_key`` names a booking this customer already made.
         Staff (``by_staff``) may book inside the minimum notice and beyond
-        the maximum advance."""
+        the maximum advance. ``contact`` is ``(name, phone)`` for the
+        booking (a walk-in's, as the desk typed them); else the customer's."""
         if not is_open(tenant):  # suspended, or its deletion requested
             raise PolicyViolation(_("this business is closed: it takes no bookings"))
         self.lock_resources(resource.id)
@@ -222,6 +218,7 @@ class BookingService:
         end, block_start, block_end = self.check_slot(resource, start, seats,
                                                       by_staff=by_staff)
         price = price_of(resource, seats)
+        contact_name, contact_phone = contact or (customer.name, customer.phone)
         booking = Booking(
             tenant_id=tenant.id,
             reference=new_reference(),
@@ -240,6 +237,8 @@ class BookingService:
             payment_status=payment_status_for(price),
             idempotency_key=idempotency_key,
             note=note,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
             created_at=self.now,
             updated_at=self.now,
         )
@@ -353,51 +352,4 @@ class BookingService:
         self.flush()
         self.audit(tenant.id, actor_id, "booking.confirmed", booking.id)
         self.notifier.booking_confirmed(booking)
-        return booking
-
-    def check_in_window(self, booking):
-        """When the customer of ``booking`` may be checked in."""
-        return booking.starts_at - CHECK_IN_EARLY, booking.ends_at
-
-    def check_in(self, tenant, booking, actor_id):
-        """Note that the customer of a confirmed booking has arrived: from
-        an hour before the start until the end."""
-        self.guard(booking)
-        zone = zone_of(booking.resource)
-        if booking.status != BookingStatus.CONFIRMED:
-            raise Conflict(_("only a confirmed booking can be checked in; this one is ${status}",
-                             mapping={"status": booking.status_at(self.now)}), field="status")
-        if booking.checked_in_at is not None:
-            raise Conflict(_("the customer was already checked in at ${time}",
-                             mapping={"time": local_text(booking.checked_in_at, zone)}),
-                           field="status")
-        opens, closes = self.check_in_window(booking)
-        if not opens <= self.now < closes:
-            raise Conflict(_("check-in is open from ${opens} until ${closes}",
-                             mapping={"opens": local_text(opens, zone),
-                                      "closes": local_text(closes, zone)}), field="status")
-        booking.checked_in_at = self.now
-        booking.updated_at = self.now
-        self.flush()
-        self.audit(tenant.id, actor_id, "booking.checked_in", booking.id)
-        return booking
-
-    def mark_no_show(self, tenant, booking, actor_id):
-        """Record that the customer of a confirmed booking did not come:
-        only once the booking has started, and not if they checked in."""
-        self.guard(booking)
-        if booking.status != BookingStatus.CONFIRMED:
-            raise Conflict(_("only a confirmed booking can be a no-show; this one is ${status}",
-                             mapping={"status": booking.status_at(self.now)}), field="status")
-        if booking.checked_in_at is not None:
-            raise Conflict(_("the customer has checked in"), field="status")
-        if self.now < booking.starts_at:
-            raise Conflict(_("the booking has not started yet: it starts at ${time}",
-                             mapping={"time": local_text(booking.starts_at,
-                                                         zone_of(booking.resource))}),
-                           field="status")
-        booking.status = BookingStatus.NO_SHOW
-        booking.updated_at = self.now
-        self.flush()
-        self.audit(tenant.id, actor_id, "booking.no_show", booking.id)
         return booking

@@ -105,7 +105,7 @@ class FeedService:
             select(Booking.id, Booking.reference, Booking.starts_at, Booking.ends_at,
                    Booking.seats, Booking.status, Booking.hold_expires_at, Booking.sequence,
                    Resource.name.label("resource_name"), Resource.capacity,
-                   User.name.label("customer_name"), User.email)
+                   Booking.contact_name.label("customer_name"), User.email)
             .join(Resource, Resource.id == Booking.resource_id)
             .join(User, User.id == Booking.customer_id)
             .where(Booking.tenant_id == feed.tenant_id, Resource.venue_id == feed.venue_id,

@@ -8,7 +8,6 @@ failures (keys ``reset-account:<email>`` and ``reset-address:<ip>``). The
 same throttle answers an unknown email, so a 429 reveals nothing either.
 """
 
-import secrets
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
@@ -16,10 +15,10 @@ from sqlalchemy import delete, func, select, update
 from ..i18n import _
 from ..models import LoginFailure, TokenPurpose, User, UserToken, normalize_email
 from ..passwords import hash_password
-from ..security import TOKEN_BYTES, token_digest
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
 from .notifications import Notifier
+from .user_tokens import issue_token
 from .throttle import LoginThrottle, TooManyAttempts
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -99,21 +98,7 @@ class PasswordResetService:
 
     def new_token(self, user):
         """A fresh reset secret for ``user``; their earlier unused ones stop working."""
-        self.dbsession.execute(
-            update(UserToken)
-            .where(UserToken.user_id == user.id,
-                   UserToken.purpose == TokenPurpose.PASSWORD_RESET,
-                   UserToken.used_at.is_(None))
-            .values(used_at=self.now)
-            .execution_options(synchronize_session=False)
-        )
-        secret = secrets.token_urlsafe(TOKEN_BYTES)
-        self.dbsession.add(UserToken(
-            user_id=user.id, purpose=TokenPurpose.PASSWORD_RESET, digest=token_digest(secret),
-            created_at=self.now, expires_at=self.now + RESET_LIFETIME,
-        ))
-        self.dbsession.flush()
-        return secret
+        return issue_token(self.dbsession, user, TokenPurpose.PASSWORD_RESET, self.now, RESET_LIFETIME)
 
     def reset(self, token, password):
         """Set ``password`` (already checked) on the token's user and use the

@@ -56,7 +56,7 @@ def _status_is(status, now):
 def _search(text):
     needle = text.strip().lower()
     return or_(
-        func.lower(User.name).contains(needle, autoescape=True),
+        func.lower(Booking.contact_name).contains(needle, autoescape=True),
         func.lower(User.email).contains(needle, autoescape=True),
         func.lower(Booking.reference).contains(needle, autoescape=True),
     )
@@ -190,7 +190,7 @@ def bookings_csv(bookings, now):
         writer.writerow([csv_cell(value) for value in (
             booking.reference, booking.starts_at.astimezone(zone).isoformat(),
             booking.ends_at.astimezone(zone).isoformat(), booking.resource.venue.name,
-            booking.resource.name, customer.name, customer.email, customer.phone,
+            booking.resource.name, booking.contact_name, customer.email, booking.contact_phone,
             booking.seats, booking.status_at(now), booking.payment_status,
             f"{booking.price / 100:.2f}", booking.currency,
             checked_in.astimezone(zone).isoformat() if checked_in else "", booking.note,

@@ -169,7 +169,7 @@ class StaffCalendarService:
         rows = self.dbsession.execute(
             select(Booking.id, Booking.reference, Booking.resource_id, Booking.seats,
                    Booking.status, Booking.hold_expires_at, Booking.starts_at,
-                   Booking.ends_at, Resource.capacity, User.name, User.email)
+                   Booking.ends_at, Resource.capacity, Booking.contact_name, User.email)
             .join(Resource, Resource.id == Booking.resource_id)
             .join(User, User.id == Booking.customer_id)
             .where(Booking.tenant_id == venue.tenant_id, Resource.venue_id == venue.id,
@@ -178,7 +178,7 @@ class StaffCalendarService:
             .order_by(Booking.starts_at, Booking.id)
         ).all()
         return [
-            Entry(row.id, row.reference, row.resource_id, customer_label(row.name, row.email),
+            Entry(row.id, row.reference, row.resource_id, customer_label(row.contact_name, row.email),
                   row.seats, row.capacity, row.status, row.starts_at, row.ends_at)
             for row in rows
             if row.status != BookingStatus.HELD or row.hold_expires_at > self.now

@@ -12,19 +12,18 @@ a link to the staff area. A member who loses a venue (removed, or scoped
 to another one) loses the calendar feeds they made of it.
 """
 
-import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..i18n import _
-from ..models import CalendarFeed, Membership, Role, TokenPurpose, User, UserToken, Venue
+from ..models import CalendarFeed, Membership, Role, TokenPurpose, User, Venue
 from ..models import normalize_email
 from ..passwords import UNUSABLE_PASSWORD, has_password
-from ..security import TOKEN_BYTES, token_digest
 from . import audit
 from .errors import Conflict, ValidationError
 from .notifications import Notifier
+from .user_tokens import issue_token
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -101,20 +100,7 @@ class TeamService:
 
     def new_invitation(self, user):
         """A fresh invitation secret for ``user``; earlier unused ones stop working."""
-        self.dbsession.execute(
-            update(UserToken)
-            .where(UserToken.user_id == user.id, UserToken.purpose == TokenPurpose.INVITATION,
-                   UserToken.used_at.is_(None))
-            .values(used_at=self.now)
-            .execution_options(synchronize_session=False)
-        )
-        secret = secrets.token_urlsafe(TOKEN_BYTES)
-        self.dbsession.add(UserToken(
-            user_id=user.id, purpose=TokenPurpose.INVITATION, digest=token_digest(secret),
-            created_at=self.now, expires_at=self.now + INVITATION_LIFETIME,
-        ))
-        self.dbsession.flush()
-        return secret
+        return issue_token(self.dbsession, user, TokenPurpose.INVITATION, self.now, INVITATION_LIFETIME)
 
     def change_role(self, tenant, membership, role, venue_id, actor_id):
         self.check_scope(tenant, role, venue_id)

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from ..i18n import _
 from ..models import Membership, Tenant, UserToken
-from ..passwords import hash_password, password_problem
+from ..passwords import hash_password, new_password_problems
 from ..resources import InvitationContext
 from ..security import Permission
 from ..services import audit
@@ -47,17 +47,12 @@ class InvitationViews:
         name = form_text(request, "name", NAME_LIMIT + 1).strip()
         password = form_text(request, "password", 1025)
         confirm = form_text(request, "confirm", 1025)
-        errors = {}
+        errors = new_password_problems(password, confirm)
         if not name:
             errors["name"] = _("is required")
         elif len(name) > NAME_LIMIT:
             errors["name"] = _("must be at most ${max_length} characters long",
                                mapping={"max_length": NAME_LIMIT})
-        problem = password_problem(password)
-        if problem:
-            errors["password"] = problem
-        elif password != confirm:
-            errors["confirm"] = _("does not match the password")
         if errors:
             request.response.status_int = 400
             return self.data(name, errors)

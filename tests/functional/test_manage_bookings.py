@@ -237,6 +237,25 @@ class TestWalkIn:
         form.submit(status=303)
         assert count(world, Booking, Booking.customer_id == world.user_ids["customer"]) == 1
 
+    def test_walk_in_for_an_existing_account_shows_only_what_the_desk_typed(self, testapp, world):
+        """An email names an account, not its profile: staff of this
+        business see the name and phone they were given, never the ones
+        the customer gave elsewhere."""
+        with world.db.session() as s:
+            customer = s.get(User, world.user_ids["customer"])
+            customer.name, customer.phone = "Private Name", "+33 6 11 22 33 44"
+        form = walk_in_form(testapp, world)
+        form["email"], form["name"] = world.emails["customer"], "Caller at the desk"
+        page = form.submit(status=303).follow()
+        assert "Caller at the desk" in page.text
+        assert "Private Name" not in page.text and "11 22 33 44" not in page.text
+        listing = testapp.get(manage(world), {"from": "2026-03-03"})
+        assert "Caller at the desk" in listing.text and "Private Name" not in listing.text
+        export = testapp.get(manage(world) + "export.csv", {"from": "2026-03-03"}).text
+        assert "Private Name" not in export and "11 22 33 44" not in export
+        with world.db.session() as s:
+            assert s.get(User, world.user_ids["customer"]).name == "Private Name"
+
     def test_staff_book_inside_minimum_notice_and_beyond_advance(self, testapp, world):
         with world.db.session() as s:
             court = s.get(Resource, world.court_id)

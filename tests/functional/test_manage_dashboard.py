@@ -36,7 +36,8 @@ def add_booking(world, resource="court", start=None, minutes=60, seats=1, status
             customer_id=world.user_ids[customer], starts_at=start, ends_at=end,
             block_start=start, block_end=end, seats=seats, exclusive=resource != "yoga",
             status=status, hold_expires_at=hold_expires_at, price=0, currency="EUR",
-            cancel_reason=cancel_reason, created_at=NOW - timedelta(days=30),
+            cancel_reason=cancel_reason, contact_name="Test User",
+            created_at=NOW - timedelta(days=30),
             updated_at=updated_at,
         )
         s.add(booking)

@@ -79,12 +79,12 @@ def compose(message, sender, now):
     email["Message-ID"] = message_id(message, sender)
     email["Auto-Submitted"] = "auto-generated"
     email["X-Booking-Outbox-Id"] = str(message.id)
-    if message.locale:
-        email["Content-Language"] = message.locale
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
     for attachment in message.attachments or ():
         _attach(email, attachment)
+    if message.locale:  # after the body: set_content drops Content-* headers
+        email["Content-Language"] = message.locale
     return email
 
 

@@ -250,7 +250,8 @@ class WalkIn(BookingsView):
                 request.dbsession, clean["email"], clean["name"], clean["phone"], request.now)
             booking, _new = self.service().book(
                 self.tenant, resource, customer, clean["start"], clean["seats"],
-                actor_id=self.user.id, note=clean["note"], by_staff=True)
+                actor_id=self.user.id, note=clean["note"], by_staff=True,
+                contact=(clean["name"] or "", clean["phone"] or ""))
         except DomainError as exc:
             status = self.refused(exc)
             if status == 400 and exc.field:

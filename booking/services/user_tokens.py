@@ -1,0 +1,27 @@
+"""Single-use secrets emailed to a user (invitations, password resets):
+only their SHA-256 digest is stored."""
+
+import secrets
+
+from sqlalchemy import update
+
+from ..models import UserToken
+from ..security import TOKEN_BYTES, token_digest
+
+
+
+def issue_token(dbsession, user, purpose, now, lifetime):
+    """A fresh secret of ``purpose`` for ``user``, usable for ``lifetime``;
+    their earlier unused ones of that purpose stop working."""
+    dbsession.execute(
+        update(UserToken)
+        .where(UserToken.user_id == user.id, UserToken.purpose == purpose,
+               UserToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    secret = secrets.token_urlsafe(TOKEN_BYTES)
+    dbsession.add(UserToken(user_id=user.id, purpose=purpose, digest=token_digest(secret),
+                            created_at=now, expires_at=now + lifetime))
+    dbsession.flush()
+    return secret
