@@ -11,6 +11,7 @@ that one connection::
 
 import hashlib
 import re
+from abc import ABC, abstractmethod
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -26,7 +27,7 @@ class PermanentMailError(MailError):
     """The server refused the message for good (an SMTP 5xx reply)."""
 
 
-class Mailer:
+class Mailer(ABC):
     """Hands rendered outbox messages over to the mail system."""
 
     def __init__(self, sender, clock):
@@ -36,10 +37,10 @@ class Mailer:
     def open(self):
         """Get ready to send (connect, create the folder)."""
 
+    @abstractmethod
     def send(self, message):
         """Hand ``message`` (an :class:`~booking.models.OutboxMessage`) over;
         raise :class:`MailError` when it was not accepted."""
-        raise NotImplementedError
 
     def close(self):
         """Release the connection; safe to call twice."""

@@ -9,6 +9,7 @@ database cache; a geocoder itself never caches.
 """
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 
@@ -34,17 +35,17 @@ def valid_coordinates(latitude, longitude):
             and -90 <= latitude <= 90 and -180 <= longitude <= 180)
 
 
-class Geocoder:
+class Geocoder(ABC):
     """Turns an address into a :class:`Place`. Implementations are shared by
     all threads of a process, so they must be thread-safe."""
 
     #: True for a geocoder that never asks anyone (answers are not cached).
     offline = False
 
+    @abstractmethod
     def geocode(self, query):
         """The place ``query`` names, ``None`` when the provider knows no
         such place; raise :class:`GeocoderUnavailable` when it cannot tell."""
-        raise NotImplementedError
 
 
 def geocoder_from_settings(settings, dbsession_factory=None, retries=2):

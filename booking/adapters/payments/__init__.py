@@ -9,6 +9,7 @@ Card data never passes through the app: the customer types it on the
 provider's hosted page; the app only learns the outcome from a signed webhook.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 
@@ -61,7 +62,7 @@ class ProviderEvent:
     status: str | None = None
 
 
-class PaymentProvider:
+class PaymentProvider(ABC):
     """Creates checkouts and refunds at a provider and reads its webhooks.
     Implementations are shared by all threads of a process: thread-safe."""
 
@@ -69,23 +70,23 @@ class PaymentProvider:
     #: False when the customer pays at the venue (nothing collected online).
     collects_online = False
 
+    @abstractmethod
     def create_checkout(self, *, amount, currency, idempotency_key, description,
                         success_url, cancel_url, metadata, expires_at=None):
         """A hosted checkout for ``amount`` minor units of ``currency``.
         Raise :class:`ProviderUnavailable` (retry with the same key) or
         :class:`ProviderRefused`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def refund(self, *, provider_ref, amount, idempotency_key):
         """Give back ``amount`` minor units of the checkout ``provider_ref``;
         returns the refund's provider id."""
-        raise NotImplementedError
 
+    @abstractmethod
     def parse_webhook(self, body, headers, now):
         """The :class:`ProviderEvent` in ``body`` (the raw bytes) once its
         signature in ``headers`` is verified at ``now``; else
         :class:`BadSignature`."""
-        raise NotImplementedError
 
 
 def provider_from_settings(settings):
