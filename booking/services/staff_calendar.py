@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..models import Booking, BookingStatus, Closure, Resource, User
-from .availability import AvailabilityService, venue_zone, wall_instant
+from .availability import MAX_BLOCK, AvailabilityService, venue_zone, wall_instant
 
 DAY_MINUTES = 24 * 60
 #: The statuses the calendar shows (an expired hold is not shown).
@@ -135,6 +135,8 @@ class StaffCalendarService:
         booked = {entry.resource_id for entry in entries}
         shown_resources = [r for r in resources if r.active or r.id in booked]
         columns = [Column(r.id, r.name, r.capacity, r.active) for r in shown_resources]
+        margin = timedelta(days=1)  # buffers and DST edges around the shown days
+        self.availability.prefetch(shown_resources, start - margin, end + margin)
         hours = {r.id: self.availability.weekly_hours(r) for r in shown_resources}
         free = [
             FreeSlot(r.id, slot.start, slot.end, slot.seats_left)
@@ -173,7 +175,9 @@ class StaffCalendarService:
             .join(Resource, Resource.id == Booking.resource_id)
             .join(User, User.id == Booking.customer_id)
             .where(Booking.tenant_id == venue.tenant_id, Resource.venue_id == venue.id,
-                   Booking.starts_at < end, Booking.ends_at > start,
+                   # No booking lasts longer than MAX_BLOCK: a bounded index range.
+                   Booking.starts_at < end, Booking.starts_at > start - MAX_BLOCK,
+                   Booking.ends_at > start,
                    Booking.status.in_([str(s) for s in SHOWN_STATUSES]))
             .order_by(Booking.starts_at, Booking.id)
         ).all()

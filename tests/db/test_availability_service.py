@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.models import Booking, BookingStatus
+from booking.models import Booking, BookingStatus, OpeningHours
 from booking.services.availability import AvailabilityService
 
 from .. import builders as b
@@ -172,3 +172,37 @@ def test_dst_day_in_paris_through_the_database(db):
         starts = free_starts(s, resource, day, day)
         assert len(starts) == 23 and len(set(starts)) == 23
         assert all(start.tzinfo == UTC for start in starts)
+
+
+def test_prefetched_rows_give_the_same_slots_without_queries(db):
+    """The staff calendar loads many resources' rows at once; what it then
+    computes must equal the per-resource answer, and ask nothing more."""
+    from sqlalchemy import event
+
+    with db.session() as s:
+        tenant, venue, court = make_world(s, capacity=1, buffer_after_minutes=15,
+                                          slot_minutes=45)
+        yoga = b.resource(s, venue, capacity=5)
+        own = b.resource(s, venue, capacity=2)
+        for weekday in range(7):
+            s.add(OpeningHours(tenant_id=tenant.id, venue_id=venue.id, resource_id=own.id,
+                               weekday=weekday, opens_minute=14 * 60, closes_minute=17 * 60))
+        insert_booking(s, court, paris(TOMORROW, 9), minutes=45, block_after=15)
+        insert_booking(s, yoga, paris(TOMORROW, 10), seats=4)
+        insert_booking(s, own, paris(TOMORROW, 15), seats=2)
+        b.closure(s, venue, paris(TOMORROW, 11), paris(TOMORROW, 12), resource=yoga)
+        resources = [court, yoga, own]
+        last = TOMORROW + timedelta(days=6)
+        expected = {r.id: AvailabilityService(s, NOW).slots(r, TOMORROW, last) for r in resources}
+        service = AvailabilityService(s, NOW)
+        service.prefetch(resources, paris(TOMORROW, 0) - timedelta(days=1),
+                         paris(last, 0) + timedelta(days=2))
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(s.get_bind(), "before_cursor_execute", listener)
+        try:
+            got = {r.id: service.slots(r, TOMORROW, last) for r in resources}
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", listener)
+        assert got == expected
+        assert statements == []
