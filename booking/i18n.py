@@ -83,6 +83,8 @@ class Formatter:
 
     def __init__(self, locale_name):
         self.locale = Locale.parse(locale_name)
+        #: Pages like the staff calendar show the same times many times over.
+        self._times = {}
 
     def date(self, value, format="full"):
         return format_date(value, format=format, locale=self.locale)
@@ -96,7 +98,12 @@ class Formatter:
         return get_day_names("wide", locale=self.locale)[number]
 
     def time(self, instant, zone):
-        return format_time(instant, format="short", tzinfo=as_zone(zone), locale=self.locale)
+        zone = as_zone(zone)
+        key = (instant, zone.key)
+        if key not in self._times:
+            self._times[key] = format_time(instant, format="short", tzinfo=zone,
+                                           locale=self.locale)
+        return self._times[key]
 
     def datetime(self, instant, zone, format="medium"):
         """The local date (``format``: short, medium, long, full) and time,
