@@ -99,8 +99,11 @@ def _mail_settings(settings):
         settings, "booking.worker.interval", 10, minimum=1)
     settings["booking.worker.batch"] = _int(
         settings, "booking.worker.batch", 50, minimum=1, maximum=1000)
+    # A worker stops using its batch 2 × the mail timeout before the lease
+    # runs out: the lease must leave time to send.
     settings["booking.worker.lease_seconds"] = _int(
-        settings, "booking.worker.lease_seconds", 600, minimum=60)
+        settings, "booking.worker.lease_seconds", 600,
+        minimum=max(60, 4 * settings["booking.mail.timeout"]))
     settings["booking.worker.max_attempts"] = _int(
         settings, "booking.worker.max_attempts", 8, minimum=1, maximum=100)
     settings["booking.worker.backoff_base_seconds"] = _int(

@@ -97,7 +97,9 @@ class DeliveryPolicy:
         )
 
     def backoff(self, attempts):
-        return min(self.backoff_base * 2 ** (attempts - 1), self.backoff_max)
+        # The exponent is capped: 2 ** 40 minutes is beyond any maximum
+        # and beyond what a timedelta holds.
+        return min(self.backoff_base * 2 ** min(attempts - 1, 40), self.backoff_max)
 
 
 class Delivery:
@@ -148,18 +150,36 @@ class Delivery:
         return report
 
     def housekeeping(self, report):
+        """Expire holds, queue reminders, purge, locate venues: each step on
+        its own, so that one failing never stops the others nor the mail."""
+        for step in (self.expire_holds, self.queue_reminders, self.purge, self.locate_venues):
+            if self.should_stop():
+                return
+            try:
+                step(report)
+            except Exception:
+                log.exception("worker housekeeping step %s failed", step.__name__)
+                report.errors.append(f"{step.__name__} failed")
+
+    def expire_holds(self, report):
         with self.transaction() as dbsession:
             now = self.clock.now()
             notifier = Notifier(dbsession, now, self.settings)
             report.expired_holds = BookingService(dbsession, now, notifier).expire_stale_holds()
+
+    def queue_reminders(self, report):
         with self.transaction() as dbsession:
             report.reminders = reminders.schedule_due_reminders(
                 dbsession, self.clock.now(), self.settings)
+
+    def purge(self, report):
         with self.transaction() as dbsession:
             report.purged_tenants = tenants.purge_due(
                 dbsession, self.clock.now(),
                 self.settings.get("booking.tenant_deletion_grace_days",
                                   tenants.DEFAULT_GRACE_DAYS))
+
+    def locate_venues(self, report):
         if self.geocoder is not None and not self.geocoder.offline:
             # Its own short transactions: none may be open around the HTTP call.
             report.located_venues, _failed = geocoding.locate_pending_venues(
@@ -207,6 +227,9 @@ class Delivery:
                 self.mailer.send(message)
             except MailError as exc:
                 self.record_failure(message, exc, report)
+            except Exception as exc:  # a message that breaks the mailer must not block the rest
+                log.exception("outbox %s could not be sent", message.id)
+                self.record_failure(message, MailError(f"{type(exc).__name__}: {exc}"), report)
             else:
                 self.record_sent(message, report)
 

@@ -47,6 +47,7 @@ from ..models import (
 )
 from . import audit
 from .errors import Conflict, DomainError, ValidationError
+from .tenants import is_open
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class PaymentService:
         if not self.provider.collects_online:
             raise NotCollectingOnline(f"{self.provider.name} collects no payments online")
         self.bookings.guard(booking)  # one attempt at a time (a double click waits)
+        if not is_open(self.tenant_of(booking)):
+            raise Conflict(_("this business is closed: it takes no payments"), field="status")
         if booking.status != BookingStatus.HELD or not booking.holds_seats(self.now):
             raise Conflict(_("the booking is ${status}: there is nothing to pay",
                              mapping={"status": booking.status_at(self.now)}), field="status")
@@ -142,6 +145,8 @@ class PaymentService:
                                   Payment.status.in_((PaymentState.SUCCEEDED,
                                                       PaymentState.REFUNDED)))
             .order_by(Payment.id.desc()).limit(1).with_for_update()
+            # A copy loaded earlier (the page showed it) is read afresh under the lock.
+            .execution_options(populate_existing=True)
         )
 
     # -- webhooks ------------------------------------------------------------
@@ -174,7 +179,8 @@ class PaymentService:
         return self.refund_updated(refund, event)
 
     def locked(self, model, *where):
-        return self.dbsession.scalar(select(model).where(*where).with_for_update())
+        return self.dbsession.scalar(select(model).where(*where).with_for_update()
+                                     .execution_options(populate_existing=True))
 
     def record_event(self, event, payment):
         """Insert the event's row; False if it was recorded before."""
@@ -195,14 +201,24 @@ class PaymentService:
         if event.amount is not None and event.amount != payment.amount:
             log.error("%s: checkout %s paid %s, expected %s", self.provider.name,
                       payment.provider_ref, event.amount, payment.amount)
+        booking = payment.booking
+        self.bookings.guard(booking)
+        paid_before = any(other.id != payment.id and other.status in (
+            PaymentState.SUCCEEDED, PaymentState.REFUNDED) for other in self.payments_of(booking))
         payment.status = PaymentState.SUCCEEDED
         payment.last_error = ""
         payment.updated_at = self.now
-        booking = payment.booking
-        self.bookings.guard(booking)
-        booking.payment_status = PaymentStatus.PAID
         self.dbsession.flush()
         self.audit(booking, "payment.succeeded", payment_id=payment.id, amount=payment.amount)
+        if paid_before or payment.amount != booking.price:
+            # A replaced checkout (the price changed) or a second one was paid
+            # too: the booking is paid by the other, this money goes back.
+            self.refund_payment(payment, payment.amount, actor_id=None,
+                                reason="a replaced or second checkout was paid",
+                                settles_booking=False)
+            return "refunded"
+        booking.payment_status = PaymentStatus.PAID
+        self.dbsession.flush()
         if booking.status == BookingStatus.CONFIRMED:
             return "paid"
         if booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED):
@@ -306,7 +322,10 @@ class PaymentService:
         return self.refund_payment(payment, amount, actor_id=actor_id,
                                    reason=f"cancellation ({tenant.refund_policy} refund policy)")
 
-    def refund_payment(self, payment, amount, *, actor_id, reason):
+    def refund_payment(self, payment, amount, *, actor_id, reason, settles_booking=True):
+        """Give back ``amount`` of ``payment``. ``settles_booking``: the
+        payment is the one that pays the booking (else a stray one, whose
+        refund leaves the booking's payment status alone)."""
         booking = payment.booking
         attempt = self.dbsession.scalar(
             select(func.count()).select_from(Refund).where(Refund.payment_id == payment.id)) + 1
@@ -325,7 +344,8 @@ class PaymentService:
         payment.updated_at = self.now
         if payment.refunded_amount == payment.amount:
             payment.status = PaymentState.REFUNDED
-            booking.payment_status = PaymentStatus.REFUNDED
+            if settles_booking:
+                booking.payment_status = PaymentStatus.REFUNDED
         booking.updated_at = self.now
         self.dbsession.flush()
         self.audit(booking, "payment.refunded", payment_id=payment.id, refund_id=refund.id,

@@ -92,16 +92,20 @@ def purge(dbsession, tenant_id):
 def purge_due(dbsession, now, grace_days=DEFAULT_GRACE_DAYS):
     """Purge every tenant whose deletion was requested at least
     ``grace_days`` ago; return their slugs."""
-    due = dbsession.execute(
-        select(Tenant.id, Tenant.slug)
-        .where(Tenant.deletion_requested_at.is_not(None),
-               Tenant.deletion_requested_at <= now - timedelta(days=grace_days))
-        .order_by(Tenant.id)
-    ).all()
-    for tenant_id, slug in due:
+    due = (Tenant.deletion_requested_at.is_not(None),
+           Tenant.deletion_requested_at <= now - timedelta(days=grace_days))
+    purged = []
+    for tenant_id, slug in dbsession.execute(
+            select(Tenant.id, Tenant.slug).where(*due).order_by(Tenant.id)).all():
+        # Locked and asked again: an owner may have cancelled the deletion
+        # since the list was read.
+        if dbsession.scalar(select(Tenant.id).where(Tenant.id == tenant_id, *due)
+                            .with_for_update()) is None:
+            continue
         counts = purge(dbsession, tenant_id)
         log.info("tenant %s purged (%s rows)", slug, sum(counts.values()))
-    return [slug for _id, slug in due]
+        purged.append(slug)
+    return purged
 
 
 def search(dbsession, text="", limit=50, offset=0):

@@ -125,15 +125,17 @@ class BookingPages:
         clean, errors = parse_form(request.POST, {"reason": optional(string(1000), default="")})
         if errors:
             return self.page("booking/show.jinja2", status=400, errors=errors)
-        paid = self.booking.payment_status == PaymentStatus.PAID
         actor_id = request.identity.user.id
         try:
             request.find_service(BookingService).cancel(
                 self.tenant, self.booking, actor_id=actor_id, reason=clean["reason"] or "",
                 by_staff=bool(request.has_permission(Permission.MANAGE, self.context)),
             )
+            # Read under the cancel's lock, not before it: a payment that
+            # arrived meanwhile is refunded too.
+            paid = self.booking.payment_status == PaymentStatus.PAID
             refund = (payments(request).refund_for_cancellation(self.booking, actor_id=actor_id)
-                      if paid and collects_online(request) else None)
+                      if collects_online(request) else None)
         except Conflict as exc:
             request.tm.doom()  # nothing of this attempt is kept
             return self.page("booking/show.jinja2", status=409, message=exc.message)

@@ -181,3 +181,47 @@ def test_stop_request_finishes_the_current_message_and_gives_back_the_rest(db, c
 @pytest.mark.parametrize("attempts, delay", [(1, 60), (2, 120), (5, 960), (20, 6 * 3600)])
 def test_backoff_doubles_up_to_the_cap(attempts, delay):
     assert DeliveryPolicy().backoff(attempts) == timedelta(seconds=delay)
+
+
+def test_a_failing_housekeeping_step_does_not_stop_the_mail(db, clock, smtp, monkeypatch):
+    queue(db, 2)
+    worker = delivery(db, clock, smtp.port)
+
+    def broken(report):
+        raise RuntimeError("reminders table is on fire")
+
+    monkeypatch.setattr(worker, "queue_reminders", broken)
+    report = worker.run_pass()
+    assert report.sent == 2
+    assert report.errors == ["broken failed"]
+
+
+def test_a_message_that_breaks_the_mailer_is_recorded_and_the_rest_are_sent(db, clock, smtp,
+                                                                             monkeypatch):
+    first, second = queue(db, 2)
+    worker = delivery(db, clock, smtp.port)
+    send = worker.mailer.send
+
+    def fragile(message):
+        if message.id == first:
+            raise UnicodeEncodeError("ascii", "é", 0, 1, "not ascii")
+        return send(message)
+
+    monkeypatch.setattr(worker.mailer, "send", fragile)
+    report = worker.run_pass()
+    assert (report.sent, report.retried) == (1, 1)
+    assert "UnicodeEncodeError" in rows(db)[first].last_error
+    assert rows(db)[second].sent_at is not None
+
+
+def test_backoff_stays_within_its_maximum_for_any_attempt():
+    policy = DeliveryPolicy(backoff_base=timedelta(minutes=1), backoff_max=timedelta(hours=6))
+    assert policy.backoff(100) == timedelta(hours=6)
+
+
+def test_a_lease_too_short_to_send_is_refused():
+    from booking.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="lease_seconds must be at least 120"):
+        parse_settings({"sqlalchemy.url": "sqlite://", "booking.mail.timeout": "30",
+                        "booking.worker.lease_seconds": "60"})

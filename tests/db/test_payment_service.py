@@ -382,3 +382,42 @@ def test_audit_rows_never_hold_the_secrets(db, ids, provider, fake):
     with db.session() as s:
         details = " ".join(str(d) for d in s.scalars(text("SELECT details FROM audit_log")))
     assert fake.api_key not in details and fake.webhook_secret not in details
+
+
+def test_a_replaced_checkout_paid_after_the_price_changed_is_refunded(db, ids, provider, fake):
+    """The customer paid an old checkout after the booking's price changed:
+    that money goes back, and the booking still waits for its payment."""
+    booking_id, old_ref = checkout(db, ids, provider)
+    with db.session() as s:
+        s.get(Booking, booking_id).price = 3000  # e.g. moved to a dearer court
+    _, new_ref = checkout(db, ids, provider, booking_id)
+    assert new_ref != old_ref
+    fake.pay(old_ref, deliver=False)
+    assert handle(db, provider, event("checkout.completed", old_ref)) == "refunded"
+    [booking] = row(db, Booking, id=booking_id)
+    assert (booking.status, booking.payment_status) == ("held", PaymentStatus.PENDING)
+    [refund] = row(db, Refund)
+    assert refund.amount == 2000
+
+
+def test_a_second_paid_checkout_is_refunded_in_full(db, ids, provider, fake):
+    booking_id = paid(db, ids, provider, fake)
+    with db.session() as s:  # a stray second attempt for the same booking
+        s.add(Payment(tenant_id=ids["tenant"], booking_id=booking_id, provider="stripe",
+                      provider_ref="cs_stray", amount=2000, currency="EUR",
+                      idempotency_key=f"booking-{booking_id}-checkout-9", status="pending",
+                      created_at=NOW, updated_at=NOW))
+    fake.sessions["cs_stray"] = dict(next(iter(fake.sessions.values())), id="cs_stray")
+    assert handle(db, provider, event("checkout.completed", "cs_stray", "evt_2")) == "refunded"
+    [booking] = row(db, Booking, id=booking_id)
+    assert (booking.status, booking.payment_status) == ("confirmed", PaymentStatus.PAID)
+    assert [r.amount for r in row(db, Refund)] == [2000]
+
+
+def test_a_closed_business_takes_no_payment(db, ids, provider, fake):
+    booking_id = hold(db, ids)
+    with db.session() as s:
+        s.get(Tenant, ids["tenant"]).status = "suspended"
+    with pytest.raises(Conflict, match="closed"):
+        checkout(db, ids, provider, booking_id)
+    assert fake.api_calls("/v1/checkout/sessions") == []

@@ -85,7 +85,9 @@ TABLE = [
     ("POST", "/deletion", "", OWNERS),
     ("POST", "/deletion/cancel", "cancel", OWNERS),
     *[("POST", f"/bookings/{{booking}}/{action}", action, DESK_HERE)
-      for action in ("confirm", "check-in", "no-show", "cancel", "move", "refund")],
+      for action in ("confirm", "check-in", "no-show", "cancel", "move")],
+    # Giving money back by hand is for managers and owners.
+    ("POST", "/bookings/{booking}/refund", "refund", "UNNDNAAN"),
 ]
 
 #: A closed tenant (suspended by the platform, or its deletion requested):

@@ -31,7 +31,7 @@ def desk_page(testapp, world, who="staff", status=200):
                        status=status)
 
 
-def refund_form(testapp, world, amount, reason="Court lights were broken", who="staff"):
+def refund_form(testapp, world, amount, reason="Court lights were broken", who="manager"):
     form = form_by_action(desk_page(testapp, world, who), "/refund")
     form["amount"], form["refund_reason"] = amount, reason
     return form
@@ -97,10 +97,18 @@ class TestManualRefund:
         assert "€12.50 is refunded to the customer." in page.text
         assert [r["amount"] for r in stripe.refunds.values()] == [1250]
         [refund] = rows(world, Refund)
-        assert (refund.amount, refund.actor_id) == (1250, world.user_ids["staff"])
+        assert (refund.amount, refund.actor_id) == (1250, world.user_ids["manager"])
         with world.db.session() as s:
             audit = s.scalar(select(AuditLog).where(AuditLog.action == "payment.refunded"))
-            assert (audit.actor_id, audit.details["amount"]) == (world.user_ids["staff"], 1250)
+            assert (audit.actor_id, audit.details["amount"]) == (world.user_ids["manager"], 1250)
+
+    def test_desk_staff_cannot_refund_by_hand(self, payapp, world, paid):
+        page = desk_page(payapp, world, "staff")
+        assert [f for f in page.forms.values() if f.action.endswith("/refund")] == []
+        token = page.forms[next(iter(page.forms))]["csrf_token"].value
+        payapp.post(f"/t/{world.slug}/manage/bookings/{only_booking(world).id}/refund",
+                    {"csrf_token": token, "amount": "1.00", "refund_reason": "x"}, status=403)
+        assert rows(world, Refund) == []
 
     def test_refunding_everything_left_marks_the_booking_refunded(self, payapp, world, paid):
         refund_form(payapp, world, "5.00").submit(status=303)
@@ -136,7 +144,7 @@ class TestManualRefund:
         assert rows(world, Refund) == [] and only_booking(world).payment_status == "paid"
 
     def test_refund_without_csrf_is_refused(self, payapp, world, paid):
-        desk_page(payapp, world)
+        desk_page(payapp, world, "manager")
         payapp.post(f"/t/{world.slug}/manage/bookings/{paid.id}/refund",
                     {"amount": "5", "refund_reason": "x"}, status=400)
         assert rows(world, Refund) == []

@@ -282,7 +282,9 @@ class BookingDesk(BookingsView):
             and booking.starts_at > now and booking.payment_status != PaymentStatus.PENDING,
             "check-in": confirmed and opens <= now < closes,
             "no-show": confirmed and now >= booking.starts_at,
-            "cancel": live, "move": live, "refund": panel["refundable"] > 0,
+            "cancel": live, "move": live,
+            "refund": (panel["refundable"] > 0
+                       and self.request.has_permission(Permission.ADMIN, self.context)),
         }
         entries = booking_history(self.request.dbsession, booking, zone,
                                   lambda at: self.request.format.datetime(at, zone))
@@ -350,7 +352,7 @@ class BookingDesk(BookingsView):
 
         return self.act(cancel_and_refund, _("The booking is cancelled."))
 
-    @view_config(name="refund", request_method="POST")
+    @view_config(name="refund", request_method="POST", permission=Permission.ADMIN)
     def refund(self):
         """Give back part or all of what is left of the booking's payment."""
         request = self.request
