@@ -5,10 +5,12 @@ the request's transaction manager (``pyramid_tm``), and ``pyramid_retry``
 replays the whole request on transient database errors.
 """
 
+import contextlib
 import sqlite3
 
 import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
@@ -96,6 +98,23 @@ def get_tm_session(session_factory, transaction_manager, request=None, write=Fal
     if write and dbsession.get_bind().dialect.name == "sqlite":
         dbsession.connection(execution_options={"sqlite_begin": "immediate"})
     return dbsession
+
+
+@contextlib.contextmanager
+def write_session(session_factory):
+    """A short transaction of its own that will write (``BEGIN IMMEDIATE``
+    on SQLite), outside any request's; committed on leaving the block."""
+    with session_factory() as session, session.begin():
+        if session.get_bind().dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_begin": "immediate"})
+        yield session
+
+
+def insert_for(dbsession, model):
+    """An ``INSERT`` of ``model`` in the session's dialect, so that
+    ``on_conflict_do_nothing`` / ``on_conflict_do_update`` are at hand."""
+    dialect = dbsession.get_bind().dialect.name
+    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](model)
 
 
 def is_transient_error(exc):

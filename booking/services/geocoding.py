@@ -15,38 +15,25 @@ of "near me".
 - :func:`distance_km`, :func:`bounding_box`, :func:`bounding_boxes`.
 """
 
-import contextlib
 import math
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..adapters.maps import GeocoderUnavailable, Place, geocoder_from_settings
-from ..models import GeocodeResult, Venue
+from ..models import GeocodeResult, Venue, insert_for, write_session
 
 EARTH_RADIUS_KM = 6371.0088
 DEFAULT_MAX_AGE = timedelta(days=30)
 RETRY_FIRST = timedelta(minutes=5)
 RETRY_MAX = timedelta(days=1)
 LOCATABLE = ("pending", "not_located")
-INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def normalize_query(query):
     """One cache key per address however it is typed: case and runs of
     whitespace do not matter."""
     return " ".join(query.split()).casefold()[:500]
-
-
-@contextlib.contextmanager
-def write_session(dbsession_factory):
-    """A short transaction that will write (``BEGIN IMMEDIATE`` on SQLite);
-    committed on leaving the block."""
-    with dbsession_factory() as session, session.begin():
-        if session.get_bind().dialect.name == "sqlite":
-            session.connection(execution_options={"sqlite_begin": "immediate"})
-        yield session
 
 
 def cached_place(dbsession, query, now, max_age):
@@ -67,8 +54,7 @@ def store_place(dbsession, query, place, now):
         "display_name": place.display_name if place else "",
         "fetched_at": now,
     }
-    insert = INSERTS[dbsession.get_bind().dialect.name](GeocodeResult)
-    dbsession.execute(insert.values(query=query, **values)
+    dbsession.execute(insert_for(dbsession, GeocodeResult).values(query=query, **values)
                       .on_conflict_do_update(index_elements=["query"], set_=values))
 
 

@@ -2,21 +2,16 @@
 the change that causes them, and sent later by the worker
 (``booking.scripts.worker``). A rolled-back change leaves no message."""
 
-from sqlalchemy.dialects import postgresql, sqlite
-
-from ..models import OutboxMessage
-
-INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+from ..models import OutboxMessage, insert_for
 
 
 def enqueue(dbsession, *, kind, dedupe_key, recipient, subject, body_text, body_html, now,
             due_at=None, tenant_id=None, booking_id=None, locale="en", attachments=()):
     """Queue one rendered email. Returns its id, or ``None`` when a message
     with ``dedupe_key`` already exists (the same cause, seen again)."""
-    insert = INSERTS[dbsession.connection().dialect.name]
     due_at = due_at or now
     statement = (
-        insert(OutboxMessage)
+        insert_for(dbsession, OutboxMessage)
         .values(
             tenant_id=tenant_id, booking_id=booking_id, kind=kind, dedupe_key=dedupe_key,
             recipient=recipient, locale=locale, subject=subject, body_text=body_text,

@@ -13,14 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from ...models import ProviderSlot
+from ...models import ProviderSlot, insert_for, write_session
 from . import Geocoder, GeocoderUnavailable, Place, valid_coordinates
 
 log = logging.getLogger(__name__)
 
-INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class ProviderSlotGate:
@@ -47,11 +45,8 @@ class ProviderSlotGate:
         """Record the instant of the next request; return the seconds to
         wait for it. Raise :class:`GeocoderUnavailable` if the queue is
         longer than ``max_wait``."""
-        with self.dbsession_factory() as session, session.begin():
-            dialect = session.get_bind().dialect.name
-            if dialect == "sqlite":
-                session.connection(execution_options={"sqlite_begin": "immediate"})
-            session.execute(INSERTS[dialect](ProviderSlot)
+        with write_session(self.dbsession_factory) as session:
+            session.execute(insert_for(session, ProviderSlot)
                             .values(name=self.name, last_request_at=None)
                             .on_conflict_do_nothing(index_elements=["name"]))
             slot = session.execute(select(ProviderSlot).where(ProviderSlot.name == self.name)
