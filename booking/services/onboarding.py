@@ -7,15 +7,16 @@ import unicodedata
 from datetime import timedelta
 
 from babel.numbers import get_currency_precision, list_currencies
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..i18n import LANGUAGES, _
-from ..models import LoginFailure, Membership, Role, Tenant, User, normalize_email
+from ..models import Membership, Role, Tenant, User, normalize_email
 from ..passwords import UNUSABLE_PASSWORD
 from . import audit
 from .availability import valid_time_zone
 from .errors import Conflict, DomainError
+from .throttle import WindowCounter
 
 SLUG_MIN, SLUG_MAX = 3, 40
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
@@ -145,32 +146,22 @@ def owner_for_email(dbsession, now, email, name="", locale="en"):
 
 
 class SignupThrottle:
-    """Sign-ups per client address, counted in ``login_failures`` under
-    ``signup-address:<address>`` (one table for every throttle)."""
+    """Sign-ups per client address, counted under ``signup-address:<address>``."""
 
     def __init__(self, dbsession, now):
-        self.dbsession = dbsession
-        self.now = now
+        self.counter = WindowCounter(dbsession, now, SIGNUP_WINDOW)
 
     @staticmethod
     def key(address):
         return f"signup-address:{address}"
 
     def check(self, address):
-        count, oldest = self.dbsession.execute(
-            select(func.count(), func.min(LoginFailure.at))
-            .where(LoginFailure.key == self.key(address),
-                   LoginFailure.at > self.now - SIGNUP_WINDOW)
-        ).one()
-        if count >= SIGNUPS_PER_ADDRESS:
-            wait = max(1, int((oldest + SIGNUP_WINDOW - self.now).total_seconds() // 60) + 1)
+        wait = self.counter.minutes_to_wait(self.key(address), SIGNUPS_PER_ADDRESS)
+        if wait is not None:
             raise TooManySignups(
                 _("Too many businesses were signed up from your address: try again in "
                   "${minutes} minute(s).", mapping={"minutes": wait}),
                 retry_after=wait * 60)
 
     def record(self, address):
-        key = self.key(address)
-        self.dbsession.execute(delete(LoginFailure).where(
-            LoginFailure.key == key, LoginFailure.at <= self.now - SIGNUP_WINDOW))
-        self.dbsession.add(LoginFailure(key=key, at=self.now))
+        self.counter.record(self.key(address))

@@ -10,16 +10,16 @@ same throttle answers an unknown email, so a 429 reveals nothing either.
 
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 
 from ..i18n import _
-from ..models import LoginFailure, TokenPurpose, User, UserToken, normalize_email
+from ..models import TokenPurpose, User, UserToken, normalize_email
 from ..passwords import hash_password
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
 from .notifications import Notifier
 from .user_tokens import issue_token
-from .throttle import LoginThrottle, TooManyAttempts
+from .throttle import LoginThrottle, TooManyAttempts, WindowCounter
 
 RESET_LIFETIME = timedelta(hours=1)
 WINDOW = timedelta(hours=1)
@@ -31,8 +31,7 @@ class ResetThrottle:
     """At most a few reset emails per account, and per client address, an hour."""
 
     def __init__(self, dbsession, now):
-        self.dbsession = dbsession
-        self.now = now
+        self.counter = WindowCounter(dbsession, now, WINDOW)
 
     @staticmethod
     def keys(email, address):
@@ -42,12 +41,8 @@ class ResetThrottle:
     def check(self, email, address):
         """Raise :class:`TooManyAttempts` if either key is over its limit."""
         for key, limit in self.keys(email, address).items():
-            count, oldest = self.dbsession.execute(
-                select(func.count(), func.min(LoginFailure.at))
-                .where(LoginFailure.key == key, LoginFailure.at > self.now - WINDOW)
-            ).one()
-            if count >= limit:
-                wait = max(1, int((oldest + WINDOW - self.now).total_seconds() // 60) + 1)
+            wait = self.counter.minutes_to_wait(key, limit)
+            if wait is not None:
                 message = (
                     _("Too many password reset requests for this email address: try again "
                       "in ${minutes} minute(s).", mapping={"minutes": wait})
@@ -58,12 +53,7 @@ class ResetThrottle:
                 raise TooManyAttempts(message, retry_after=wait * 60)
 
     def record(self, email, address):
-        keys = list(self.keys(email, address))
-        self.dbsession.execute(
-            delete(LoginFailure).where(LoginFailure.key.in_(keys),
-                                       LoginFailure.at <= self.now - WINDOW)
-        )
-        self.dbsession.add_all(LoginFailure(key=key, at=self.now) for key in keys)
+        self.counter.record(*self.keys(email, address))
 
 
 def reset_email(value):

@@ -20,10 +20,42 @@ class TooManyAttempts(DomainError):
     code = "too_many_attempts"
 
 
-class LoginThrottle:
-    def __init__(self, dbsession, now):
+class WindowCounter:
+    """Events counted per key over a sliding ``window``, in the
+    ``login_failures`` table: every throttle (sign-ins, resets, sign-ups)
+    shares one table, told apart by the keys' prefixes."""
+
+    def __init__(self, dbsession, now, window):
         self.dbsession = dbsession
         self.now = now
+        self.window = window
+
+    def minutes_to_wait(self, key, limit):
+        """How long ``key`` must wait, in whole minutes, when it reached
+        ``limit`` events in the window; else ``None``."""
+        count, oldest = self.dbsession.execute(
+            select(func.count(), func.min(LoginFailure.at))
+            .where(LoginFailure.key == key, LoginFailure.at > self.now - self.window)
+        ).one()
+        if count < limit:
+            return None
+        return max(1, int((oldest + self.window - self.now).total_seconds() // 60) + 1)
+
+    def record(self, *keys):
+        """Count one event for each of ``keys``; forget their old ones."""
+        self.dbsession.execute(
+            delete(LoginFailure).where(LoginFailure.key.in_(keys),
+                                       LoginFailure.at <= self.now - self.window)
+        )
+        self.dbsession.add_all(LoginFailure(key=key, at=self.now) for key in keys)
+
+    def clear(self, key):
+        self.dbsession.execute(delete(LoginFailure).where(LoginFailure.key == key))
+
+
+class LoginThrottle:
+    def __init__(self, dbsession, now):
+        self.counter = WindowCounter(dbsession, now, WINDOW)
 
     @staticmethod
     def keys(email, address):
@@ -32,14 +64,9 @@ class LoginThrottle:
 
     def check(self, email, address):
         """Raise :class:`TooManyAttempts` if either key is over its limit."""
-        since = self.now - WINDOW
         for key, limit in self.keys(email, address).items():
-            count, oldest = self.dbsession.execute(
-                select(func.count(), func.min(LoginFailure.at))
-                .where(LoginFailure.key == key, LoginFailure.at > since)
-            ).one()
-            if count >= limit:
-                wait = max(1, int((oldest + WINDOW - self.now).total_seconds() // 60) + 1)
+            wait = self.counter.minutes_to_wait(key, limit)
+            if wait is not None:
                 message = (
                     _("Too many failed sign-ins for this account: try again in ${minutes} "
                       "minute(s).", mapping={"minutes": wait})
@@ -47,18 +74,10 @@ class LoginThrottle:
                     _("Too many failed sign-ins from your address: try again in ${minutes} "
                       "minute(s).", mapping={"minutes": wait})
                 )
-                raise TooManyAttempts(
-                    message,
-                    retry_after=wait * 60,
-                )
+                raise TooManyAttempts(message, retry_after=wait * 60)
 
     def record_failure(self, email, address):
-        keys = list(self.keys(email, address))
-        self.dbsession.execute(
-            delete(LoginFailure).where(LoginFailure.key.in_(keys),
-                                       LoginFailure.at <= self.now - WINDOW)
-        )
-        self.dbsession.add_all(LoginFailure(key=key, at=self.now) for key in keys)
+        self.counter.record(*self.keys(email, address))
 
     def record_success(self, email):
-        self.dbsession.execute(delete(LoginFailure).where(LoginFailure.key == f"account:{email}"))
+        self.counter.clear(f"account:{email}")
