@@ -10,6 +10,7 @@ the location is never stored, not even in a cookie.
 """
 
 import math
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
@@ -17,12 +18,14 @@ from pyramid.view import view_config
 
 from ..adapters.maps import GeocoderUnavailable
 from ..i18n import _
+from ..models import write_session
 from ..resources import NearContext
 from ..security import Permission
 from ..services import discovery
 from ..services.alternatives import AlternativesFinder
 from ..services.errors import ValidationError
 from ..services.geocoding import distance_km, locate_for_request
+from ..services.throttle import WindowCounter
 from .forms import optional, parse_form
 
 MAX_PAGE = 500
@@ -105,6 +108,12 @@ def geocode(request, clean, errors, lat_name, lon_name):
         errors["address"] = _("address search is not available here: give coordinates or "
                               "use your location")
         return 400
+    wait = address_search_wait(request)
+    if wait is not None:
+        errors["address"] = _("too many address searches from your address: try again in "
+                              "${minutes} minute(s), or use your location",
+                              mapping={"minutes": wait})
+        return 429
     try:
         place = locate_for_request(request, address)
     except GeocoderUnavailable:
@@ -116,6 +125,24 @@ def geocode(request, clean, errors, lat_name, lon_name):
         return 400
     clean[lat_name], clean[lon_name] = place.latitude, place.longitude
     return 200
+
+
+#: Address searches per visitor's address in a window: each new address
+#: may wait for the provider's one-request-per-second slot.
+ADDRESS_SEARCHES, ADDRESS_SEARCH_WINDOW = 30, timedelta(minutes=10)
+
+
+def address_search_wait(request):
+    """Minutes this visitor must wait before searching another address, or
+    ``None`` (and the search is counted). Counted in a transaction of its
+    own: the page itself writes nothing."""
+    key = f"near-address:{request.client_addr}"
+    with write_session(request.registry["dbsession_factory"]) as session:
+        counter = WindowCounter(session, request.now, ADDRESS_SEARCH_WINDOW)
+        wait = counter.minutes_to_wait(key, ADDRESS_SEARCHES)
+        if wait is None:
+            counter.record(key)
+        return wait
 
 
 def address_search_available(request):

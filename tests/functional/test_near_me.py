@@ -315,3 +315,16 @@ def test_resource_page_shows_map_links_and_distance(testapp, cities, db):
                        params={"lat": "48.8566", "lon": "2.3522"})
     assert page.html.select_one(".where .distance").text == "391 km from you"
     assert page.html.find("a", string="Directions") is not None
+
+
+def test_address_searches_are_throttled_per_visitor(nominatim_app, cities):
+    """Each new address may wait for the provider's one-per-second slot: a
+    visitor gets a fair number of searches, then a clear 429."""
+    _, testapp = nominatim_app
+    for _n in range(30):
+        testapp.get("/near", params={"address": "1 rue de Rivoli, Paris"})
+    page = testapp.get("/near", params={"address": "1 rue de Rivoli, Paris"}, status=429)
+    assert "too many address searches" in page.html.select_one("#address-error").text
+    api = testapp.get("/api/v1/near", params={"address": "1 rue de Rivoli, Paris"}, status=429)
+    assert api.json["error"]["field"] == "address"
+    testapp.get("/near", params={"lat": "48.86", "lon": "2.35"})  # coordinates still work

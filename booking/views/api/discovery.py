@@ -33,6 +33,14 @@ class Unavailable(DomainError):
     code = "unavailable"
 
 
+class TooManySearches(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+ERRORS_BY_STATUS = {503: Unavailable, 429: TooManySearches}
+
+
 def nearby_json(item):
     venue = item.venue
     zone = venue_zone(venue)
@@ -66,7 +74,7 @@ def near(context, request):
     clean, errors, status = where(request, params, names=("lat", "lon"))
     if errors:
         field, message = next(iter(errors.items()))
-        raise (Unavailable if status == 503 else ValidationError)(message, field=field)
+        raise ERRORS_BY_STATUS.get(status, ValidationError)(message, field=field)
     found = discovery.search(request.dbsession, request.now, clean["latitude"],
                              clean["longitude"], clean["radius"], clean["page"])
     return {
