@@ -105,6 +105,11 @@ class Formatter:
                                            locale=self.locale)
         return self._times[key]
 
+    def period(self, start, end, zone):
+        """"09:00–10:00": the local times of a period (one call for the
+        staff calendar's thousands of bookings)."""
+        return f"{self.time(start, zone)}–{self.time(end, zone)}"
+
     def datetime(self, instant, zone, format="medium"):
         """The local date (``format``: short, medium, long, full) and time,
         without seconds, in ``zone``."""

@@ -68,6 +68,19 @@ def wall_instant(day, minute, zone):
     return wall.astimezone(UTC)
 
 
+def steady_midnight(day, zone):
+    """The instant ``day`` begins in ``zone`` if the day has no clock change
+    (24 hours between its midnights, one UTC offset at both), else ``None``.
+    On such a day wall time ``m`` minutes after midnight is midnight plus
+    ``m`` minutes (tz data has no day with two changes that cancel out)."""
+    start = wall_instant(day, 0, zone)
+    end = wall_instant(day + timedelta(days=1), 0, zone)
+    if end - start != timedelta(days=1) or start.astimezone(zone).utcoffset() != \
+            end.astimezone(zone).utcoffset():
+        return None
+    return start
+
+
 def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after=0):
     """Candidate ``(start, end)`` instants, sorted, from weekly ``hours``
     (``{weekday: [(opens_minute, closes_minute), ...]}``) for the local days
@@ -82,10 +95,14 @@ def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after
     slots = []
     day = first_day
     while day <= last_day:
+        midnight = steady_midnight(day, zone)
         for opens, closes in hours.get(day.weekday(), ()):
             closing = wall_instant(day, closes, zone)
             for minute in range(opens + before, closes - slot_minutes - after + 1, step):
-                start = local_instant(day, minute, zone)
+                if midnight is not None:  # no clock change: plain arithmetic
+                    start = midnight + timedelta(minutes=minute)
+                else:
+                    start = local_instant(day, minute, zone)
                 if start is None or start in seen:
                     continue
                 if start + length + timedelta(minutes=after) > closing:
@@ -149,15 +166,24 @@ class AvailabilityService:
                    Booking.block_start < end, Booking.block_start > start - MAX_BLOCK,
                    Booking.block_end > start)
         ).all()
+        own_hours, venue_hours = defaultdict(list), defaultdict(list)
+        for r in hours:
+            group = (own_hours[r.resource_id] if r.resource_id is not None
+                     else venue_hours[r.venue_id])
+            group.append((r.weekday, r.opens_minute, r.closes_minute))
+        venue_closures, own_closures = defaultdict(list), defaultdict(list)
+        for c in closures:
+            group = (own_closures[c.resource_id] if c.resource_id is not None
+                     else venue_closures[c.venue_id])
+            group.append((c.starts_at, c.ends_at, c.reason))
+        active = defaultdict(list)
+        for b in bookings:
+            active[b.resource_id].append(b)
         self._prefetched = (start, end, {
             resource.id: (
-                [(r.weekday, r.opens_minute, r.closes_minute) for r in hours
-                 if r.resource_id == resource.id]
-                or [(r.weekday, r.opens_minute, r.closes_minute) for r in hours
-                    if r.venue_id == resource.venue_id and r.resource_id is None],
-                [(c.starts_at, c.ends_at, c.reason) for c in closures
-                 if c.venue_id == resource.venue_id and c.resource_id in (None, resource.id)],
-                [b for b in bookings if b.resource_id == resource.id],
+                own_hours[resource.id] or venue_hours[resource.venue_id],
+                venue_closures[resource.venue_id] + own_closures[resource.id],
+                active[resource.id],
             ) for resource in resources
         })
 

@@ -1,17 +1,25 @@
-"""The staff calendar of a venue: its resources side by side, a grid of
-time rows in the venue's local time, and on it the bookings, the free slots
-and the closures of the shown day(s).
+"""The staff calendar of a venue, a day or a week of its resources.
 
+The day is a grid: the resources side by side, a row per time step in the
+venue's local time, and on it the bookings, the free slots and the closures.
 Rows cover the opening hours of the day (of any resource), widened to take
 in any booking outside them. Everything that overlaps in a column (several
 bookings of a class, a cancelled booking and its replacement, a free slot
 with seats left next to its bookings) is merged into one *block*: one table
 cell spanning its rows, so the grid is always a valid table.
+
+The week is an overview: a row per resource, a column per day, and in each
+cell that day's bookings and closures and the number of free slots (which
+the day's grid offers for booking). A grid of every time row of every
+resource for seven days is unreadable past a few resources, and slow to
+render (a venue of 100 resources is ~8,000 cells a day).
 """
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -39,9 +47,9 @@ class Column:
     active: bool
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A booking as the calendar shows it."""
+class Entry(NamedTuple):
+    """A booking as the calendar shows it (a tuple: a week of a large venue
+    makes thousands)."""
 
     id: int
     reference: str
@@ -54,8 +62,7 @@ class Entry:
     ends_at: object
 
 
-@dataclass(frozen=True)
-class FreeSlot:
+class FreeSlot(NamedTuple):
     resource_id: int
     start: object
     end: object
@@ -103,6 +110,25 @@ class Day:
 
 
 @dataclass
+class DaySummary:
+    """One resource on one day, as the week shows it."""
+
+    day: date
+    closures: list
+    bookings: list
+    #: Free slots still bookable (the day's grid offers them).
+    free: int
+    #: No opening hours that weekday.
+    off: bool
+
+
+@dataclass
+class WeekRow:
+    column: Column
+    days: list
+
+
+@dataclass
 class StaffCalendar:
     zone: ZoneInfo
     view: str
@@ -112,7 +138,14 @@ class StaffCalendar:
     next: date
     step: int
     columns: list
+    #: The shown local days (one, or seven from Monday).
+    dates: list
+    #: The day's grid (``view="day"``; empty for the week).
     days: list
+    #: A row per resource (``view="week"``; empty for the day).
+    week: list
+    #: The closures overlapping the shown days.
+    closures: list
 
 
 class StaffCalendarService:
@@ -146,16 +179,19 @@ class StaffCalendarService:
         ]
         closures = self.closures(venue, start, end)
         step = grid_step(shown_resources, hours)
-        days = [
-            self.day(first + timedelta(days=n), zone, step, columns, hours, entries, free,
-                     closures)
-            for n in range(count)
-        ]
+        dates = [first + timedelta(days=n) for n in range(count)]
+        entries, free = by_resource(entries), by_resource(free)
+        if view == "day":
+            days = [self.day(first, zone, step, columns, hours, entries, free, closures)]
+            week = []
+        else:
+            days = []
+            week = self.week(dates, zone, columns, hours, entries, free, closures)
         stride = timedelta(days=count)
         return StaffCalendar(
             zone=zone, view=view, date=shown, today=self.now.astimezone(zone).date(),
-            previous=shown - stride, next=shown + stride,
-            step=step, columns=columns, days=days,
+            previous=shown - stride, next=shown + stride, step=step, columns=columns,
+            dates=dates, days=days, week=week, closures=closures,
         )
 
     def resources(self, venue):
@@ -200,13 +236,16 @@ class StaffCalendarService:
         return [ClosedPeriod(*row) for row in rows]
 
     def day(self, day, zone, step, columns, hours, entries, free, closures):
+        """The grid of ``day``; ``entries`` and ``free`` by resource id."""
         start, end = wall_instant(day, 0, zone), wall_instant(day, DAY_MINUTES, zone)
         todays = [c for c in closures if c.starts_at < end and c.ends_at > start]
-        entries = [e for e in entries if e.starts_at < end and e.ends_at > start]
-        free = [s for s in free if start <= s.start < end]
+        entries = {rid: [e for e in items if e.starts_at < end and e.ends_at > start]
+                   for rid, items in entries.items()}
+        free = {rid: [s for s in items if start <= s.start < end] for rid, items in free.items()}
         ranges = {rid: hours[rid].get(day.weekday(), []) for rid in hours}
         edges = [m for spans in ranges.values() for span in spans for m in span]
-        edges += [wall_minute(i, day, zone) for e in entries for i in (e.starts_at, e.ends_at)]
+        edges += [wall_minute(i, day, zone) for items in entries.values() for e in items
+                  for i in (e.starts_at, e.ends_at)]
         if not columns or not edges:
             return Day(day, [], todays)
         first = min(edges) // step * step
@@ -224,14 +263,13 @@ class StaffCalendarService:
             return top, max(math.ceil((high - first) / step), top + 1)
 
         for column in columns:
+            rid = column.resource_id
             items = [(span(c.starts_at, c.ends_at), "closures", c) for c in todays
-                     if c.resource_id in (None, column.resource_id)]
-            items += [(span(e.starts_at, e.ends_at), "bookings", e) for e in entries
-                      if e.resource_id == column.resource_id]
-            items += [(span(s.start, s.end), "free", s) for s in free
-                      if s.resource_id == column.resource_id]
+                     if c.resource_id in (None, rid)]
+            items += [(span(e.starts_at, e.ends_at), "bookings", e) for e in entries.get(rid, ())]
+            items += [(span(s.start, s.end), "free", s) for s in free.get(rid, ())]
             blocks = merge(column, items, len(rows))
-            opening = ranges.get(column.resource_id, [])
+            opening = ranges.get(rid, [])
             row = 0
             while row < len(rows):
                 cell = blocks.get(row) or Cell(column, off=not any(
@@ -239,6 +277,35 @@ class StaffCalendarService:
                 rows[row].cells.append(cell)
                 row += cell.rowspan
         return Day(day, rows, todays)
+
+    def week(self, dates, zone, columns, hours, entries, free, closures):
+        """A :class:`WeekRow` per column; ``entries`` and ``free`` by resource id."""
+        bounds = [(day, wall_instant(day, 0, zone), wall_instant(day, DAY_MINUTES, zone))
+                  for day in dates]
+        rows = []
+        for column in columns:
+            rid = column.resource_id
+            closed = [c for c in closures if c.resource_id in (None, rid)]
+            booked, offered = entries.get(rid, ()), free.get(rid, ())
+            weekly = hours.get(rid, {})
+            rows.append(WeekRow(column, [
+                DaySummary(
+                    day=day,
+                    closures=[c for c in closed if c.starts_at < end and c.ends_at > start],
+                    bookings=[e for e in booked if e.starts_at < end and e.ends_at > start],
+                    free=sum(1 for s in offered if start <= s.start < end),
+                    off=not weekly.get(day.weekday()),
+                ) for day, start, end in bounds
+            ]))
+        return rows
+
+
+def by_resource(items):
+    """``{resource_id: [item, ...]}``, each list in the order of ``items``."""
+    grouped = defaultdict(list)
+    for item in items:
+        grouped[item.resource_id].append(item)
+    return grouped
 
 
 def merge(column, items, row_count):

@@ -161,12 +161,65 @@ def test_closure_is_shown_with_its_reason(testapp, world):
     assert paris(TOMORROW, 12) not in starts
 
 
-def test_week_view_shows_the_week_from_monday(testapp, world):
+def week_cell(page, resource_id, day):
+    """The week's cell of resource ``resource_id`` on ``day`` ("20260303")."""
+    return page.html.select_one(f'td[headers="r{resource_id} w{day}"]')
+
+
+def test_week_shows_a_column_per_day_from_monday(testapp, world):
+    page = show(testapp, world, view="week", date="2026-03-05")
+    days = [th["id"] for th in page.html.select("table.staff-week thead th[id]")]
+    assert days == [f"w202603{day:02d}" for day in range(2, 9)]
+    assert page.html.select_one("#w20260303").get_text(strip=True) == "Tuesday, March 3, 2026"
+
+
+def test_week_shows_a_row_per_resource(testapp, world):
+    page = show(testapp, world, view="week", date="2026-03-05")
+    assert page.html.select_one(f"#r{world.court_id}").get_text(strip=True) == "Court"
+    assert "capacity 10" in page.html.select_one(f"#r{world.yoga_id}").get_text()
+
+
+def test_week_lists_a_booking_on_its_resource_and_day(testapp, world):
     booking_id = book(testapp, world, start=at(TOMORROW, 10)).json["id"]
     page = show(testapp, world, view="week", date="2026-03-05")
-    headings = [h2["id"] for h2 in page.html.select("section.calendar-day h2")]
-    assert headings == [f"day-202603{day:02d}" for day in range(2, 9)]
-    assert headers(cell_of(page, booking_id)) == f"t20260303-0600 c20260303-{world.court_id}"
+    cell = cell_of(page, booking_id)
+    assert headers(cell) == f"r{world.court_id} w20260303"
+    text = cell.get_text(" ", strip=True).replace("\u202f", " ")
+    assert "10:00 AM–11:00 AM Test User" in text
+
+
+def test_week_marks_a_cancelled_booking(testapp, world):
+    booking_id = book(testapp, world, start=at(TOMORROW, 10)).json["id"]
+    post_json(testapp, f"/api/v1/t/{world.slug}/bookings/{booking_id}/cancel", {},
+              "customer", world, status=200)
+    page = show(testapp, world, view="week", date="2026-03-05")
+    entry = cell_of(page, booking_id).select_one("li")
+    assert entry.select_one(".status").get_text() == "cancelled"
+
+
+def test_week_counts_free_slots_and_links_the_day(testapp, world):
+    free_before = week_cell(show(testapp, world, view="week", date="2026-03-05"),
+                            world.court_id, "20260303").select_one("a.free-count")
+    book(testapp, world, start=at(TOMORROW, 10))
+    page = show(testapp, world, view="week", date="2026-03-05")
+    link = week_cell(page, world.court_id, "20260303").select_one("a.free-count")
+    before, after = (int(a.get_text().split()[0]) for a in (free_before, link))
+    assert after == before - 1
+    assert link_query(link["href"]) == {"view": "day", "date": "2026-03-03"}
+    assert urlparse(link["href"]).fragment == f"c20260303-{world.court_id}"
+    day = testapp.get(link["href"])
+    assert day.html.select_one(f"#c20260303-{world.court_id}") is not None
+
+
+def test_week_shows_a_closure_in_its_cells(testapp, world):
+    with world.db.session() as s:
+        venue = s.get(Venue, world.venue_id)
+        b.closure(s, venue, paris(TOMORROW, 12), paris(TOMORROW, 14), reason="Floor polishing")
+    page = show(testapp, world, view="week", date="2026-03-05")
+    assert "Floor polishing" in page.html.select_one("p.closure").get_text()
+    cell = week_cell(page, world.court_id, "20260303")
+    assert "closed" in cell["class"] and "Floor polishing" in cell.get_text()
+    assert "closed" not in (week_cell(page, world.court_id, "20260304").get("class") or [])
 
 
 def test_default_is_today_in_the_venue_zone(testapp, world):
