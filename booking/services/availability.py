@@ -116,9 +116,12 @@ def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after
 
 class Occupancy:
     """Seats taken by active bookings, answered per period by bisecting the
-    bookings sorted by the start of their blocked span."""
+    bookings sorted by the start of their blocked span. ``stale_holds``
+    counts the held bookings found in the period whose hold ran out: they
+    take no seat (and are not among ``rows``)."""
 
-    def __init__(self, rows):
+    def __init__(self, rows, stale_holds=0):
+        self.stale_holds = stale_holds
         rows = sorted(rows)
         self._starts = [row[0] for row in rows]
         self._rows = rows
@@ -244,13 +247,10 @@ class AvailabilityService:
 
     def occupancy(self, resource, start, end, exclude_booking_id=None):
         """Active bookings whose blocked span overlaps [start, end)."""
-        now = self.now
         loaded = self._loaded(resource, start, end)
         if loaded is not None and exclude_booking_id is None:
-            return Occupancy(
-                (row.block_start, row.block_end, row.seats) for row in loaded[2]
-                if row.block_start < end and row.block_end > start
-                and (row.status != BookingStatus.HELD or row.hold_expires_at > now)
+            return self._occupancy(
+                [row for row in loaded[2] if row.block_start < end and row.block_end > start]
             )
         query = select(
             Booking.block_start, Booking.block_end, Booking.seats, Booking.status,
@@ -264,11 +264,15 @@ class AvailabilityService:
         )
         if exclude_booking_id is not None:
             query = query.where(Booking.id != exclude_booking_id)
-        return Occupancy(
-            (row.block_start, row.block_end, row.seats)
-            for row in self.dbsession.execute(query)
-            if row.status != BookingStatus.HELD or row.hold_expires_at > now
-        )
+        return self._occupancy(self.dbsession.execute(query).all())
+
+    def _occupancy(self, rows):
+        """The :class:`Occupancy` of active booking ``rows``; a hold that ran
+        out takes no seat."""
+        now = self.now
+        taking = [(row.block_start, row.block_end, row.seats) for row in rows
+                  if row.status != BookingStatus.HELD or row.hold_expires_at > now]
+        return Occupancy(taking, stale_holds=len(rows) - len(taking))
 
     def candidates(self, resource, zone, first_day, last_day):
         return expand_slots(

@@ -4,11 +4,16 @@ Every change runs inside the caller's transaction and, before it counts
 seats, serialises with every other change to the same resource: on
 PostgreSQL by locking the resource row (``SELECT … FOR UPDATE``), on SQLite
 because a writing transaction started with ``BEGIN IMMEDIATE`` already holds
-the database's only write lock. Stale holds of the resource are expired in
-the same transaction, so they never block a slot. On PostgreSQL the
-exclusion constraint on ``bookings`` enforces the same invariant for
-exclusive resources in the schema itself; its violation is a ``Conflict``.
-The customer's emails are queued in the outbox in the same transaction.
+the database's only write lock. On PostgreSQL the exclusion constraint on
+``bookings`` enforces the same invariant for exclusive resources in the
+schema itself; its violation is a ``Conflict``.
+
+A hold whose time ran out takes no seat. One that lies in the slot being
+taken is expired (audited, its email queued) before the new row is written,
+so that neither the exclusion constraint nor a late payment finds it held;
+the others wait for the worker's sweep or for the next booking they are in
+the way of. The customer's emails are queued in the outbox in the same
+transaction.
 """
 
 import secrets
@@ -116,7 +121,9 @@ class BookingService(FrontDesk):
         """Raise unless ``seats`` more fit in the slot of ``resource`` that
         starts at ``start``. Call with the resource locked. Staff
         (``by_staff``) skip the minimum notice and the maximum advance
-        (walk-ins, bookings by phone far ahead), never the rest."""
+        (walk-ins, bookings by phone far ahead), never the rest. Returns the
+        slot's end, its blocked span and how many holds that ran out lie in
+        that span (for :meth:`expire_holds`)."""
         zone = zone_of(resource)
         if not resource.active:
             raise Conflict(_("this resource is not taking bookings"), field="resource_id")
@@ -153,16 +160,16 @@ class BookingService(FrontDesk):
             raise Conflict(_("the venue is closed at ${time}",
                              mapping={"time": local_text(start, zone)}), field="start")
         block_start, block_end = self.block(resource, start, end)
-        taken = self.availability.occupancy(
-            resource, block_start, block_end, exclude_booking_id
-        ).seats(block_start, block_end)
+        occupancy = self.availability.occupancy(resource, block_start, block_end,
+                                                exclude_booking_id)
+        taken = occupancy.seats(block_start, block_end)
         if taken + seats > resource.capacity:
             left = max(resource.capacity - taken, 0)
             mapping = {"time": local_text(start, zone), "left": left}
             message = (_("the slot at ${time} is already booked", mapping=mapping) if left == 0
                        else _("the slot at ${time} has only ${left} seat(s) left", mapping=mapping))
             raise Conflict(message, field="start")
-        return end, block_start, block_end
+        return end, block_start, block_end, occupancy.stale_holds
 
     @staticmethod
     def block(resource, start, end):
@@ -214,9 +221,10 @@ class BookingService(FrontDesk):
                         field="idempotency_key",
                     )
                 return existing, False
-        self.expire_holds(resource.id, actor_id)
-        end, block_start, block_end = self.check_slot(resource, start, seats,
-                                                      by_staff=by_staff)
+        end, block_start, block_end, stale_holds = self.check_slot(resource, start, seats,
+                                                                   by_staff=by_staff)
+        if stale_holds:
+            self.expire_holds(resource.id, actor_id)
         price = price_of(resource, seats)
         contact_name, contact_phone = contact or (customer.name, customer.phone)
         booking = Booking(
@@ -294,11 +302,12 @@ class BookingService(FrontDesk):
             raise ValidationError(_("is not a resource of this business"), field="resource_id")
         if new_resource.id == booking.resource_id and new_start == booking.starts_at:
             raise ValidationError(_("is the booking's current time"), field="start")
-        self.expire_holds(new_resource.id, actor_id)
-        end, block_start, block_end = self.check_slot(
+        end, block_start, block_end, stale_holds = self.check_slot(
             new_resource, new_start, booking.seats, exclude_booking_id=booking.id,
             by_staff=by_staff,
         )
+        if stale_holds:
+            self.expire_holds(new_resource.id, actor_id)
         new_price = price_of(new_resource, booking.seats)
         if booking.payment_status == PaymentStatus.PAID and new_price != booking.price:
             raise Conflict(_("a paid booking can only move to a resource of the same price"),

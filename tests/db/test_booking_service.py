@@ -155,6 +155,14 @@ class TestBook:
             actions = s.scalars(select(AuditLog.action).where(AuditLog.target_id == held)).all()
             assert "booking.expired" in actions
 
+    def test_stale_hold_elsewhere_is_left_to_the_sweep(self, db, ids):
+        held, _ = book(db, ids, hold=True)
+        later = NOW + timedelta(minutes=16)
+        book(db, ids, start=paris(TOMORROW, 11), customer="other", now=later)
+        with db.session() as s:
+            assert s.get(Booking, held).status == BookingStatus.HELD
+            assert BookingService(s, later).expire_stale_holds() == 1
+
     def test_live_hold_blocks_the_slot(self, db, ids):
         book(db, ids, hold=True)
         with pytest.raises(Conflict):

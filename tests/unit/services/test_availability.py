@@ -163,3 +163,29 @@ class TestClosingAcrossDst:
         hours = {6: [(0, 3 * 60)]}
         slots = expand_slots(hours, PARIS, 60, date(2026, 10, 25), date(2026, 10, 25))
         assert walls(slots, PARIS) == ["00:00", "01:00", "02:00"]
+
+
+def wall_by_wall(hours, zone, minutes, day):
+    """``expand_slots`` for one day the slow way: every wall time resolved
+    through the zone (what the arithmetic of a steady day must equal)."""
+    slots = []
+    for opens, closes in hours.get(day.weekday(), ()):
+        end_of_range = datetime.combine(day, datetime.min.time(), tzinfo=zone) + \
+            timedelta(minutes=closes)
+        for minute in range(opens, closes - minutes + 1, minutes):
+            start = local_instant(day, minute, zone)
+            if start is None or start + timedelta(minutes=minutes) > end_of_range.astimezone(UTC):
+                continue
+            slots.append((start, start + timedelta(minutes=minutes)))
+    return sorted(set(slots))
+
+
+@pytest.mark.parametrize("zone", ["Europe/Paris", "America/New_York", "Australia/Lord_Howe",
+                                  "Asia/Kolkata", "America/Santiago", "Pacific/Chatham"])
+def test_every_day_of_a_year_expands_as_wall_time_by_wall_time(zone):
+    zone = ZoneInfo(zone)
+    hours = {weekday: [(0, 1440)] for weekday in range(7)}
+    day = date(2026, 1, 1)
+    while day.year == 2026:
+        assert hourly(zone, day, hours, 30) == wall_by_wall(hours, zone, 30, day), day
+        day += timedelta(days=1)
