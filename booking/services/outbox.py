@@ -2,23 +2,33 @@
 the change that causes them, and sent later by the worker
 (``booking.scripts.worker``). A rolled-back change leaves no message."""
 
+from zope.sqlalchemy import mark_changed
+
 from ..models import OutboxMessage, insert_for
 
 
 def enqueue(dbsession, *, kind, dedupe_key, recipient, subject, body_text, body_html, now,
             due_at=None, tenant_id=None, booking_id=None, locale="en", attachments=()):
     """Queue one rendered email. Returns its id, or ``None`` when a message
-    with ``dedupe_key`` already exists (the same cause, seen again)."""
+    with ``dedupe_key`` already exists (the same cause, seen again).
+
+    The row goes in at once through a Core ``INSERT`` of the table, its
+    values bound at execution: nothing reads it back as an object, so the
+    session has nothing to flush first and the statement is the same for
+    every message."""
     due_at = due_at or now
+    outbox = OutboxMessage.__table__
     statement = (
-        insert_for(dbsession, OutboxMessage)
-        .values(
-            tenant_id=tenant_id, booking_id=booking_id, kind=kind, dedupe_key=dedupe_key,
-            recipient=recipient, locale=locale, subject=subject, body_text=body_text,
-            body_html=body_html, attachments=list(attachments), created_at=now, due_at=due_at,
-            next_attempt_at=due_at, attempts=0, last_error="",
-        )
+        insert_for(dbsession, outbox)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutboxMessage.id)
+        .returning(outbox.c.id)
     )
-    return dbsession.execute(statement).scalar()
+    message_id = dbsession.execute(statement, {
+        "tenant_id": tenant_id, "booking_id": booking_id, "kind": kind,
+        "dedupe_key": dedupe_key, "recipient": recipient, "locale": locale,
+        "subject": subject, "body_text": body_text, "body_html": body_html,
+        "attachments": list(attachments), "created_at": now, "due_at": due_at,
+        "next_attempt_at": due_at, "attempts": 0, "last_error": "",
+    }).scalar()
+    mark_changed(dbsession)  # a Core statement: the transaction must commit it
+    return message_id
