@@ -30,18 +30,15 @@ an hour later on the wall clock, which changes nothing measured here.
 import argparse
 from datetime import timedelta
 
-import webtest
 from sqlalchemy import event, text
 
-from booking import main as make_app
-from booking.clock import FrozenClock
 from booking.models import (Membership, OpeningHours, Resource, Role, Tenant, User, Venue)
 from booking.passwords import hash_password
 from booking.security import new_api_token
 from booking.services.availability import AvailabilityService
 from booking.services.staff_calendar import StaffCalendarService
 
-from .common import NOW, ZONE, database, dispose, summary_ms, timed
+from .common import NOW, ZONE, database, dispose, summary_ms, timed, wsgi_app
 
 COLUMNS = ["backend", "bookings", "generate_s", "free_slots", "service_p50_ms",
            "service_p95_ms", "http_p50_ms", "http_p95_ms", "http_p50_ratio",
@@ -235,8 +232,7 @@ def measure(backend, smoke=False):
     rows, explained = [], {}
     with database(backend) as db:
         world = seed_world(db, venues, per_venue)
-        app = webtest.TestApp(make_app({}, **db.settings, **{
-            "booking.secret": "b" * 40, "booking.clock": FrozenClock(NOW)}))
+        app = wsgi_app(db)
         made = 0
         for size in sizes:
             started = time.perf_counter()

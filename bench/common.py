@@ -176,6 +176,19 @@ def capacity_violations(db):
         return connection.execute(text(CAPACITY_VIOLATIONS_SQL), {"now": now}).scalar()
 
 
+def wsgi_app(db):
+    """The app in process (WebTest) on ``db``, with production.ini's
+    process settings and the benchmark's frozen clock."""
+    import webtest
+
+    from booking import main
+    from booking.clock import FrozenClock
+
+    return webtest.TestApp(main({}, **db.settings, **{
+        "booking.secret": "b" * 40, "booking.clock": FrozenClock(NOW),
+        "booking.gc_freeze": "true"}))
+
+
 def dispose(test_app):
     """Close the pooled connections of a WebTest app (whatever wraps it)."""
     app = test_app.app

@@ -13,15 +13,12 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-import webtest
 from sqlalchemy import insert, select
 
-from booking import main
-from booking.clock import FrozenClock
 from booking.models import Booking, OpeningHours, Resource, Tenant, User, Venue
 from booking.services.discovery import search
 
-from .common import NOW, ZONE, database, median_ms, percentile_ms, timed
+from .common import NOW, ZONE, database, median_ms, percentile_ms, timed, wsgi_app
 
 #: Cities the venues cluster around (half of them), the rest spread over France.
 CITIES = [(48.8566, 2.3522), (45.7640, 4.8357), (43.2965, 5.3698), (43.6047, 1.4442),
@@ -94,8 +91,7 @@ def measure(backend, venues=10_000, repeats=20):
     rows = []
     with database(backend) as db:
         made = seed_venues(db, venues)
-        app = webtest.TestApp(main({}, **db.settings, **{
-            "booking.secret": "b" * 40, "booking.clock": FrozenClock(NOW)}))
+        app = wsgi_app(db)
         for label, (lat, lon), radius in QUERIES:
             with db.session() as s:
                 found = search(s, NOW, lat, lon, radius)

@@ -3,21 +3,16 @@ data, rendered through the WSGI app."""
 
 import time
 
-import webtest
-
-from booking import main
-from booking.clock import FrozenClock
 from booking.scripts.load_demo import load_demo
 
-from .common import NOW, database, median_ms, percentile_ms
+from .common import NOW, database, median_ms, percentile_ms, wsgi_app
 
 
 def measure(backend, repeats):
     with database(backend) as db:
         with db.session() as s:
             load_demo(s, NOW)
-        app = webtest.TestApp(main({}, **db.settings, **{
-            "booking.secret": "b" * 40, "booking.clock": FrozenClock(NOW)}))
+        app = wsgi_app(db)
         url = "/t/demo/venues/1/resources/1/"
         app.get(url)
         samples = []

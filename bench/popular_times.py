@@ -12,15 +12,12 @@ import json
 import os
 import time
 
-import webtest
 from sqlalchemy import inspect
 
-from booking import main
-from booking.clock import FrozenClock
 from booking.models import Resource
 from booking.services.popularity import history_query, popular_times
 
-from .common import NOW, database, median_ms, percentile_ms, seed, timed
+from .common import NOW, database, median_ms, percentile_ms, seed, timed, wsgi_app
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INDEX = "ix_bookings_resource_starts_at"
@@ -65,8 +62,7 @@ def measure_schema(db, world, label, repeats, app):
 def measure(backend, bookings=1_000_000, repeats=20):
     rows, plans = [], {}
     with database(backend) as db:
-        app = webtest.TestApp(main({}, **db.settings, **{
-            "booking.secret": "b" * 40, "booking.clock": FrozenClock(NOW)}))
+        app = wsgi_app(db)
         world = seed(db, resources=1000, bookings=bookings)
         has_index = INDEX in {ix["name"] for ix in inspect(db.engine).get_indexes("bookings")}
         schema = "as migrated" + (" (has the index)" if has_index else "")

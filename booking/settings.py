@@ -205,6 +205,7 @@ def parse_settings(settings, environ=None):
     settings["booking.secret"] = secret
 
     settings["booking.secure_cookies"] = asbool(settings.get("booking.secure_cookies", False))
+    settings["booking.gc_freeze"] = asbool(settings.get("booking.gc_freeze", False))
     settings["booking.max_body_bytes"] = _int(
         settings, "booking.max_body_bytes", 1024 * 1024, minimum=1024
     )
