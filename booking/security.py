@@ -16,8 +16,9 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import RequestLocalCache
 from pyramid.session import SignedCookieSessionFactory
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
-from .models import ApiToken, Membership, Role, User
+from .models import ApiToken, Role, User
 
 
 class Permission(StrEnum):
@@ -118,14 +119,16 @@ class SecurityPolicy:
         self._identity = RequestLocalCache(self._load_identity)
 
     def _load_identity(self, request):
+        # The user comes with their memberships, in one query.
+        with_memberships = joinedload(User.memberships)
         token = bearer_token(request)
         if token is not None:
-            dbsession = request.dbsession
-            row = dbsession.execute(
+            row = request.dbsession.execute(
                 select(User, ApiToken.id)
                 .join(ApiToken, ApiToken.user_id == User.id)
                 .where(ApiToken.digest == token_digest(token), ApiToken.revoked_at.is_(None))
-            ).first()
+                .options(with_memberships)
+            ).unique().first()
             if row is None:
                 return None
             user, token_id = row
@@ -134,13 +137,11 @@ class SecurityPolicy:
             user_id = request.session.get("user_id")
             if user_id is None:
                 return None
-            dbsession = request.dbsession
-            user, token_id, method = dbsession.get(User, user_id), None, "session"
+            user = request.dbsession.get(User, user_id, options=[with_memberships])
+            token_id, method = None, "session"
             if user is None or request.session.get("epoch") != user.session_epoch:
                 return None
-        memberships = tuple(
-            dbsession.scalars(select(Membership).where(Membership.user_id == user.id))
-        )
+        memberships = tuple(user.memberships)
         return Identity(
             user=user,
             memberships=memberships,
