@@ -13,6 +13,7 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from pyramid.settings import asbool
 
 from .. import ics
 from ..i18n import DOMAIN, Formatter, _, language_or_default, localizer_for
@@ -26,11 +27,14 @@ DEFAULT_SENDER = "no-reply@booking.invalid"
 
 
 @functools.cache
-def environment(locale_name):
+def environment(locale_name, auto_reload=False):
     """The Jinja2 environment for one language: HTML templates autoescaped,
-    ``_()`` translating through the app's catalogs (no request needed)."""
+    ``_()`` translating through the app's catalogs (no request needed).
+    Templates are compiled once; with ``auto_reload`` (development) a
+    changed file is read again."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
+        auto_reload=auto_reload,
         autoescape=select_autoescape(enabled_extensions=("html.jinja2",), default=False),
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,
@@ -87,6 +91,7 @@ class Notifier:
         self.public_url = (settings.get("booking.public_url") or DEFAULT_PUBLIC_URL).rstrip("/")
         #: The calendar event's organizer: the address the emails come from.
         self.organizer = parseaddr(settings.get("booking.mail.sender") or "")[1] or DEFAULT_SENDER
+        self.reload_templates = asbool(settings.get("pyramid.reload_templates", False))
 
     # -- bookings ------------------------------------------------------------
 
@@ -205,7 +210,7 @@ class Notifier:
         ``None`` when this message was already queued."""
         locale = language_or_default(user.locale)
         subject_text = localizer_for(locale).translate(subject, mapping=mapping)
-        env = environment(locale)
+        env = environment(locale, self.reload_templates)
         name = kind.replace(".", "_")
         values = {"subject": subject_text, "lang": locale, "name": user.name,
                   "site": self.public_url, **values}
