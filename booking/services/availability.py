@@ -14,13 +14,55 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import bindparam, or_, select, text
 
 from ..models import Booking, BookingStatus, Closure, OpeningHours
 from ..models.booking import ACTIVE_STATUS_SQL
 from ..models.resource import MAX_BLOCK_MINUTES
 
 MAX_BLOCK = timedelta(minutes=MAX_BLOCK_MINUTES)
+
+# The queries of one resource that every booking and every availability
+# check runs, built once with their values bound per call: building a
+# statement and its cache key costs SQLAlchemy more than running it.
+RESOURCE_HOURS = select(
+    OpeningHours.resource_id,
+    OpeningHours.weekday,
+    OpeningHours.opens_minute,
+    OpeningHours.closes_minute,
+).where(
+    OpeningHours.venue_id == bindparam("venue_id"),
+    OpeningHours.tenant_id == bindparam("tenant_id"),
+    or_(OpeningHours.resource_id.is_(None),
+        OpeningHours.resource_id == bindparam("resource_id")),
+)
+RESOURCE_CLOSURES = select(Closure.starts_at, Closure.ends_at, Closure.reason).where(
+    Closure.venue_id == bindparam("venue_id"),
+    Closure.tenant_id == bindparam("tenant_id"),
+    or_(Closure.resource_id.is_(None), Closure.resource_id == bindparam("resource_id")),
+    Closure.starts_at < bindparam("end"),
+    Closure.ends_at > bindparam("start"),
+)
+#: ``after`` is ``start`` less the longest blocked span: it bounds the scan
+#: of the index on ``block_start``.
+RESOURCE_BOOKINGS = select(
+    Booking.block_start, Booking.block_end, Booking.seats, Booking.status,
+    Booking.hold_expires_at,
+).where(
+    Booking.resource_id == bindparam("resource_id"),
+    text(ACTIVE_STATUS_SQL),
+    Booking.block_start < bindparam("end"),
+    Booking.block_start > bindparam("after"),
+    Booking.block_end > bindparam("start"),
+)
+RESOURCE_BOOKINGS_BUT_ONE = RESOURCE_BOOKINGS.where(Booking.id != bindparam("booking_id"))
+
+
+def resource_scope(resource):
+    """The values binding :data:`RESOURCE_HOURS` and
+    :data:`RESOURCE_CLOSURES` to ``resource``."""
+    return {"venue_id": resource.venue_id, "tenant_id": resource.tenant_id,
+            "resource_id": resource.id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,18 +252,7 @@ class AvailabilityService:
             for ranges in hours.values():
                 ranges.sort()
             return hours
-        rows = self.dbsession.execute(
-            select(
-                OpeningHours.resource_id,
-                OpeningHours.weekday,
-                OpeningHours.opens_minute,
-                OpeningHours.closes_minute,
-            ).where(
-                OpeningHours.venue_id == resource.venue_id,
-                OpeningHours.tenant_id == resource.tenant_id,
-                or_(OpeningHours.resource_id.is_(None), OpeningHours.resource_id == resource.id),
-            )
-        ).all()
+        rows = self.dbsession.execute(RESOURCE_HOURS, resource_scope(resource)).all()
         own = [row for row in rows if row.resource_id is not None]
         hours = defaultdict(list)
         for row in own or rows:
@@ -236,13 +267,7 @@ class AvailabilityService:
         if loaded is not None:
             return [c for c in loaded[1] if c[0] < end and c[1] > start]
         return self.dbsession.execute(
-            select(Closure.starts_at, Closure.ends_at, Closure.reason).where(
-                Closure.venue_id == resource.venue_id,
-                Closure.tenant_id == resource.tenant_id,
-                or_(Closure.resource_id.is_(None), Closure.resource_id == resource.id),
-                Closure.starts_at < end,
-                Closure.ends_at > start,
-            )
+            RESOURCE_CLOSURES, {**resource_scope(resource), "start": start, "end": end}
         ).all()
 
     def occupancy(self, resource, start, end, exclude_booking_id=None):
@@ -252,19 +277,14 @@ class AvailabilityService:
             return self._occupancy(
                 [row for row in loaded[2] if row.block_start < end and row.block_end > start]
             )
-        query = select(
-            Booking.block_start, Booking.block_end, Booking.seats, Booking.status,
-            Booking.hold_expires_at,
-        ).where(
-            Booking.resource_id == resource.id,
-            text(ACTIVE_STATUS_SQL),
-            Booking.block_start < end,
-            Booking.block_start > start - MAX_BLOCK,
-            Booking.block_end > start,
-        )
-        if exclude_booking_id is not None:
-            query = query.where(Booking.id != exclude_booking_id)
-        return self._occupancy(self.dbsession.execute(query).all())
+        values = {"resource_id": resource.id, "start": start, "end": end,
+                  "after": start - MAX_BLOCK}
+        if exclude_booking_id is None:
+            rows = self.dbsession.execute(RESOURCE_BOOKINGS, values)
+        else:
+            rows = self.dbsession.execute(RESOURCE_BOOKINGS_BUT_ONE,
+                                          {**values, "booking_id": exclude_booking_id})
+        return self._occupancy(rows.all())
 
     def _occupancy(self, rows):
         """The :class:`Occupancy` of active booking ``rows``; a hold that ran
@@ -302,7 +322,7 @@ class AvailabilityService:
         taken = self.occupancy(resource, span_start - before, span_end + after, exclude_booking_id)
         slots = []
         for start, end in candidates:
-            if any(c_start < end and c_end > start for c_start, c_end, _ in closed):
+            if closed and any(c_start < end and c_end > start for c_start, c_end, _ in closed):
                 continue
             seats_left = resource.capacity - taken.seats(start - before, end + after)
             slots.append(Slot(start, end, max(seats_left, 0)))

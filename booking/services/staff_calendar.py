@@ -217,11 +217,13 @@ class StaffCalendarService:
                    Booking.status.in_([str(s) for s in SHOWN_STATUSES]))
             .order_by(Booking.starts_at, Booking.id)
         ).all()
-        return [
-            Entry(row.id, row.reference, row.resource_id, customer_label(row.contact_name, row.email),
-                  row.seats, row.capacity, row.status, row.starts_at, row.ends_at)
-            for row in rows
-            if row.status != BookingStatus.HELD or row.hold_expires_at > self.now
+        now, held = self.now, BookingStatus.HELD
+        return [  # unpacked, not read by name: a week of a large venue is thousands of rows
+            Entry(id, reference, resource_id, customer_label(name, email), seats, capacity, status,
+                  starts, ends)
+            for (id, reference, resource_id, seats, status, hold_expires_at, starts, ends,
+                 capacity, name, email) in rows
+            if status != held or hold_expires_at > now
         ]
 
     def closures(self, venue, start, end):
