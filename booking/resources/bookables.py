@@ -2,7 +2,7 @@
 ``resources.py`` to keep "traversal resource" and "bookable resource" apart."""
 
 from pyramid.authorization import Allow, Deny, Everyone
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..models import Resource
 from ..security import Permission, manager, owner, staff, venue_staff
@@ -10,6 +10,12 @@ from .base import Node, scoped_row, suspension_acl
 from .tenants import STAFF_GRANTS
 
 P = Permission
+
+#: Built once (every booking through the API looks its resource up), the
+#: values bound per call.
+TENANT_RESOURCE = select(Resource).where(
+    Resource.id == bindparam("resource_id"), Resource.tenant_id == bindparam("tenant_id")
+)
 
 
 class ResourceCollection(Node):
@@ -70,9 +76,7 @@ def resource_context(tenant_context, resource_id):
 
     request = tenant_context.request
     resource = request.dbsession.scalar(
-        select(Resource).where(
-            Resource.id == resource_id, Resource.tenant_id == tenant_context.tenant.id
-        )
+        TENANT_RESOURCE, {"resource_id": resource_id, "tenant_id": tenant_context.tenant.id}
     )
     if resource is None:
         return None

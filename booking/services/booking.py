@@ -19,7 +19,7 @@ transaction.
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..models import Booking, BookingStatus, PaymentStatus, Resource, is_exclusion_violation
@@ -34,6 +34,14 @@ from .tenants import is_open
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
+
+#: Built once (see ``availability``), the ids bound per call.
+LOCK_RESOURCES = (
+    select(Resource.id)
+    .where(Resource.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Resource.id)
+    .with_for_update()
+)
 
 
 def new_reference():
@@ -70,12 +78,7 @@ class BookingService(FrontDesk):
                     "open the session with get_tm_session(..., write=True)"
                 )
             return
-        self.dbsession.execute(
-            select(Resource.id)
-            .where(Resource.id.in_(sorted(set(resource_ids))))
-            .order_by(Resource.id)
-            .with_for_update()
-        ).all()
+        self.dbsession.execute(LOCK_RESOURCES, {"ids": sorted(set(resource_ids))}).all()
 
     def expire_holds(self, resource_id, actor_id=None, unnoticed_id=None):
         """Release the holds of ``resource_id`` whose time ran out (the
