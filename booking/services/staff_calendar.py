@@ -168,8 +168,9 @@ class StaffCalendarService:
         booked = {entry.resource_id for entry in entries}
         shown_resources = [r for r in resources if r.active or r.id in booked]
         columns = [Column(r.id, r.name, r.capacity, r.active) for r in shown_resources]
-        margin = timedelta(days=1)  # buffers and DST edges around the shown days
-        self.availability.prefetch(shown_resources, start - margin, end + margin)
+        # A slot's blocked span (buffers included) lies inside its opening
+        # hours (expand_slots), so the shown days hold every span asked for.
+        self.availability.prefetch(shown_resources, start, end)
         hours = {r.id: self.availability.weekly_hours(r) for r in shown_resources}
         free = [
             FreeSlot(r.id, slot.start, slot.end, slot.seats_left)

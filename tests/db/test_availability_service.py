@@ -206,3 +206,29 @@ def test_prefetched_rows_give_the_same_slots_without_queries(db):
             event.remove(s.get_bind(), "before_cursor_execute", listener)
         assert got == expected
         assert statements == []
+
+
+def test_staff_week_reads_each_kind_of_row_once_whatever_the_buffers(db):
+    """The week of a venue asks a fixed number of statements: the prefetched
+    days hold every blocked span its slots ask about (buffers included), so
+    no resource falls back to queries of its own."""
+    from sqlalchemy import event
+
+    from booking.services.staff_calendar import StaffCalendarService
+
+    with db.session() as s:
+        tenant, venue, court = make_world(s, buffer_before_minutes=30, buffer_after_minutes=15,
+                                          slot_minutes=45)
+        for n in range(5):
+            b.resource(s, venue, capacity=n + 1)
+        insert_booking(s, court, paris(TOMORROW, 9), minutes=45, block_after=15)
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(s.get_bind(), "before_cursor_execute", listener)
+        try:
+            week = StaffCalendarService(s, NOW).calendar(venue, TOMORROW, "week")
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", listener)
+        assert len(week.week) == 6
+        # resources, bookings shown, prefetch (hours, closures, bookings), closures shown
+        assert len(statements) == 6, statements
