@@ -2,7 +2,7 @@
 slot and cancels the booking from the closure's confirmation; the calendar
 shows it cancelled. Staff of another venue cannot open that booking."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,15 +20,20 @@ PARIS = ZoneInfo("Europe/Paris")
 DAY = TOMORROW.isoformat()
 
 
-@pytest.fixture
-def booking_id(world):
+def book(world, resource_id, hour, seats=1, day=TOMORROW):
     with world.db.session() as s:
         booking, _ = BookingService(s, NOW).book(
-            s.get(Tenant, world.tenant_id), s.get(Resource, world.court_id),
+            s.get(Tenant, world.tenant_id), s.get(Resource, resource_id),
             s.get(User, world.user_ids["customer"]),
-            datetime.combine(TOMORROW, datetime.min.time().replace(hour=10), PARIS),
+            datetime.combine(day, datetime.min.time().replace(hour=hour), PARIS),
+            seats=seats,
         )
         return booking.id
+
+
+@pytest.fixture
+def booking_id(world):
+    return book(world, world.court_id, 10)
 
 
 def sign_in(page, live_url, email):
@@ -100,9 +105,13 @@ def test_staff_pages_have_no_serious_accessibility_problems(live_url, world, boo
     assert problems == {}
 
 
-def test_staff_calendar_fits_a_narrow_screen(live_url, world, booking_id, new_context):
+@pytest.mark.parametrize("view", ["day", "week"])
+def test_staff_calendar_fits_a_narrow_screen(live_url, world, booking_id, new_context, view):
+    # Sunday's "2/10 seats" (the word hidden but for screen readers) sits
+    # far right in the week: it must not widen the page.
+    book(world, world.yoga_id, 10, seats=2, day=TOMORROW + timedelta(days=5))
     page = new_context(viewport={"width": 360, "height": 740}).new_page()
     sign_in(page, live_url, world.emails["manager"])
-    page.goto(f"{live_url}/t/{world.slug}/manage/venues/{world.venue_id}/?date={DAY}")
+    page.goto(f"{live_url}/t/{world.slug}/manage/venues/{world.venue_id}/?view={view}&date={DAY}")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360

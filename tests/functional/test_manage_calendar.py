@@ -170,7 +170,10 @@ def test_week_shows_a_column_per_day_from_monday(testapp, world):
     page = show(testapp, world, view="week", date="2026-03-05")
     days = [th["id"] for th in page.html.select("table.staff-week thead th[id]")]
     assert days == [f"w202603{day:02d}" for day in range(2, 9)]
-    assert page.html.select_one("#w20260303").get_text(strip=True) == "Tuesday, March 3, 2026"
+    assert page.html.select_one("#w20260303").get_text(strip=True) == "Tue, Mar 3"
+    assert page.html.select_one("#w20260302 a")["aria-current"] == "date"  # today
+    caption = page.html.select_one("table.staff-week caption").get_text()
+    assert caption == "Bookings from Monday, March 2, 2026 to Sunday, March 8, 2026"
 
 
 def test_week_shows_a_row_per_resource(testapp, world):
