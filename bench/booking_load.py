@@ -1,7 +1,7 @@
 """Bookings through the real stack, beside the raw database ceiling.
 
 The app: ``pserve`` with a production-like INI (``bench.stack``), waitress
-with 16 threads, and a load generator in another process
+with production.ini's threads, and a load generator in another process
 (``bench.loadgen``) POSTing ``/api/v1/t/bench/bookings`` with bearer
 tokens, at 1, 4 and 16 concurrent clients (one keep-alive connection each):
 
@@ -9,6 +9,10 @@ tokens, at 1, 4 and 16 concurrent clients (one keep-alive connection each):
   contention: every request should be a 201);
 - *one resource*: every client books the same slots of one resource in the
   same order (full contention: one 201 per slot, the rest 409).
+
+Beside them, the thread sweep: many resources at 16 clients with 2, 4, 8
+and 16 waitress threads (the app is CPU-bound under one interpreter lock:
+more threads than cores add switching, not throughput).
 
 The raw baseline, on PostgreSQL, in the same run and on the same schema:
 the guard's transaction (``SELECT … FOR UPDATE`` on the resource row, the
@@ -44,12 +48,13 @@ from .stack import Server
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = (1, 4, 16)
 SPREAD, CONTENDED, RAW = range(0, 100), range(100, 150), range(150, 170)
-DAYS_PER_RUN = 18  # 20 runs fit in the resources' year of advance booking
+DAYS_PER_RUN = 10  # 36 runs fit in the resources' year of advance booking
+THREAD_SWEEP = (2, 4, 8, 16)
 PGBENCH = shutil.which("pgbench") or "/usr/bin/pgbench"
 #: The first instant the raw transactions book (far from the app's slots).
 RAW_EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
-COLUMNS = ["backend", "scenario", "clients", "repeats", "requests", "created", "conflicts_409",
+COLUMNS = ["backend", "scenario", "threads", "clients", "repeats", "requests", "created", "conflicts_409",
            "errors_5xx", "other", "req_per_s", "p50_ms", "p95_ms", "p99_ms",
            "capacity_violations", "pgbench_tps", "app_over_pgbench", "app_over_psycopg"]
 RAW_COLUMNS = ["method", "clients", "repeats", "tps", "p50_ms", "p95_ms", "p99_ms",
@@ -220,7 +225,7 @@ def measure(backend, smoke=False):
         with db.session() as s:
             world["customer_ids"] = s.scalars(select(User.id).order_by(User.id)).all()
         run = 0
-        with Server(db.url, threads=16) as server:
+        with Server(db.url) as server:
             for scenario in ("many resources", "one resource"):
                 for clients in CLIENTS:
                     runs = []
@@ -229,8 +234,19 @@ def measure(backend, smoke=False):
                                             seconds, per_client))
                         run += 1
                     rows.append({"backend": backend, "scenario": scenario,
-                                 "clients": clients, "repeats": repeats, **combine(runs)})
+                                 "threads": server.threads, "clients": clients,
+                                 "repeats": repeats, **combine(runs)})
             server_log = server.output()
+        for threads in THREAD_SWEEP:
+            with Server(db.url, threads=threads) as server:
+                runs = []
+                for _ in range(repeats):
+                    runs.append(app_run(db, server, world, "many resources", max(CLIENTS), run,
+                                        seconds, per_client))
+                    run += 1
+                rows.append({"backend": backend, "scenario": "thread sweep", "threads": threads,
+                             "clients": max(CLIENTS), "repeats": repeats, **combine(runs)})
+                server_log += server.output()
         if backend == "postgresql":
             loops = [psycopg_loop(db, world, seconds, 200 if smoke else 100_000,
                                   first_hour=n * 1_000_000) for n in range(repeats)]
@@ -251,7 +267,7 @@ def measure(backend, smoke=False):
     for row in rows:
         baseline = by_clients.get(row["clients"])
         row["pgbench_tps"] = baseline
-        spread = row["scenario"] == "many resources"
+        spread = row["scenario"] != "one resource"
         row["app_over_pgbench"] = (round(row["req_per_s"] / baseline, 3)
                                    if baseline and spread else None)
         row["app_over_psycopg"] = (round(row["req_per_s"] / one_connection, 3)

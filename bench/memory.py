@@ -58,7 +58,7 @@ def measure(backend="postgresql", requests=100_000, seconds=120.0, warmup=1_000)
     with database(backend) as db:
         world = seed(db, resources=20, bookings=4_000, customers=4)
         mix = paths(world)
-        with Server(db.url, threads=16) as server:
+        with Server(db.url) as server:
             start = server.rss_kb()
             phase(server, mix, warmup, 60)
             before = server.rss_kb()

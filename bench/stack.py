@@ -1,7 +1,7 @@
 """The real stack for the load benchmarks: ``pserve`` serving the app with
 waitress in its own process, from an INI file written to a temporary
 directory: ``production.ini`` as shipped, with only the database, the
-loopback port, the thread count and a frozen clock changed (the secret comes
+loopback port, a frozen clock and (if asked) the thread count changed (the secret comes
 from the environment, as in production).
 
 ``Server`` is a context manager; ``server.rss_kb()`` reads the server
@@ -31,11 +31,16 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def write_ini(directory, database_url, port, threads):
-    """production.ini with the benchmark's database, port, threads and clock."""
+def production_ini():
     config = configparser.RawConfigParser()
     config.optionxform = str  # keep the keys' case
     config.read(os.path.join(ROOT, "production.ini"))
+    return config
+
+
+def write_ini(directory, database_url, port, threads):
+    """production.ini with the benchmark's database, port, threads and clock."""
+    config = production_ini()
     app = config["app:main"]
     app["sqlalchemy.url"] = database_url
     # One connection per waitress thread, and a few spare (as production: 20 + 10).
@@ -56,9 +61,10 @@ def write_ini(directory, database_url, port, threads):
 class Server:
     """``pserve`` on a free loopback port; ``base`` is its URL."""
 
-    def __init__(self, database_url, threads=16):
+    def __init__(self, database_url, threads=None):
+        """``threads``: waitress's threads, production.ini's by default."""
         self.database_url = database_url
-        self.threads = threads
+        self.threads = threads or int(production_ini()["server:main"]["threads"])
 
     def __enter__(self):
         self.directory = tempfile.TemporaryDirectory()

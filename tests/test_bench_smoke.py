@@ -23,16 +23,20 @@ def test_bench_smoke_run_produces_results():
     results = json.loads((ROOT / "bench" / "results" / "smoke.json").read_text())
     backends = {"sqlite", "postgresql"} if pg else {"sqlite"}
 
-    # 1. Booking POSTs through the real stack at 1, 4, 16 clients, both scenarios.
+    # 1. Booking POSTs through the real stack at 1, 4, 16 clients, both scenarios,
+    # and 16 clients on 2, 4, 8, 16 waitress threads.
     load = results["booking_load"]
-    assert {(r["backend"], r["scenario"], r["clients"]) for r in load} == {
+    assert {(r["backend"], r["scenario"], r["clients"]) for r in load
+            if r["scenario"] != "thread sweep"} == {
         (b, s, c) for b in backends for s in ("many resources", "one resource")
         for c in (1, 4, 16)}
+    assert {(r["backend"], r["threads"]) for r in load if r["scenario"] == "thread sweep"} == {
+        (b, t) for b in backends for t in (2, 4, 8, 16)}
     for row in load:
         assert row["errors_5xx"] == 0 and row["capacity_violations"] == 0, row
         assert row["requests"] > 0 and row["created"] > 0, row
         assert row["p50_ms"] and row["p95_ms"] and row["p99_ms"], row
-        if row["scenario"] == "many resources":
+        if row["scenario"] != "one resource":
             assert row["created"] == row["requests"], row
         elif row["clients"] > 1:
             assert row["conflicts_409"] > 0, row
@@ -42,7 +46,7 @@ def test_bench_smoke_run_produces_results():
             ("psycopg, one connection", 1), ("pgbench", 1), ("pgbench", 4), ("pgbench", 16)}
         assert all(r["tps"] > 0 and r["capacity_violations"] == 0 for r in raw)
         assert all(r["app_over_pgbench"] > 0 for r in load
-                   if r["backend"] == "postgresql" and r["scenario"] == "many resources")
+                   if r["backend"] == "postgresql" and r["scenario"] != "one resource")
 
     # 2 and 4. Availability and the staff calendar at three sizes, with plans.
     availability = results["availability"]
