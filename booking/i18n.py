@@ -84,7 +84,7 @@ class Formatter:
     def __init__(self, locale_name):
         self.locale = Locale.parse(locale_name)
         #: Pages like the staff calendar show the same times many times over.
-        self._times = {}
+        self._times, self._periods = {}, {}
 
     def date(self, value, format="full"):
         return format_date(value, format=format, locale=self.locale)
@@ -108,7 +108,10 @@ class Formatter:
     def period(self, start, end, zone):
         """"09:00–10:00": the local times of a period (one call for the
         staff calendar's thousands of bookings)."""
-        return f"{self.time(start, zone)}–{self.time(end, zone)}"
+        key = (start, end, zone)
+        if key not in self._periods:
+            self._periods[key] = f"{self.time(start, zone)}–{self.time(end, zone)}"
+        return self._periods[key]
 
     def datetime(self, instant, zone, format="medium"):
         """The local date (``format``: short, medium, long, full) and time,

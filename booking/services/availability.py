@@ -10,6 +10,7 @@ included) are then taken away.
 
 import bisect
 from collections import defaultdict
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -101,6 +102,7 @@ def local_instant(day, minute, zone):
     return instant
 
 
+@lru_cache(maxsize=4096)  # the same days' opening and closing times, for every resource
 def wall_instant(day, minute, zone):
     """The instant of wall time ``minute`` (up to 1440) on ``day``; a
     wall time in a DST gap resolves to the instant after the gap."""
@@ -110,6 +112,7 @@ def wall_instant(day, minute, zone):
     return wall.astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)  # a calendar asks it for every resource of the same days
 def steady_midnight(day, zone):
     """The instant ``day`` begins in ``zone`` if the day has no clock change
     (24 hours between its midnights, one UTC offset at both), else ``None``.
@@ -132,6 +135,7 @@ def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after
     ``after`` minutes of turnover) lies within an opening range, and the
     spans follow each other back to back from the opening time."""
     length = timedelta(minutes=slot_minutes)
+    blocked = length + timedelta(minutes=after)
     step = before + slot_minutes + after
     seen = set()
     slots = []
@@ -147,7 +151,7 @@ def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after
                     start = local_instant(day, minute, zone)
                 if start is None or start in seen:
                     continue
-                if start + length + timedelta(minutes=after) > closing:
+                if start + blocked > closing:
                     continue  # a DST change made the day shorter than its wall times
                 seen.add(start)
                 slots.append((start, start + length))
