@@ -84,14 +84,16 @@ class Formatter:
     def __init__(self, locale_name):
         self.locale = Locale.parse(locale_name)
         #: Pages like the staff calendar show the same times many times over.
-        self._times, self._periods = {}, {}
+        self._times, self._periods, self._days = {}, {}, {}
 
     def date(self, value, format="full"):
         return format_date(value, format=format, locale=self.locale)
 
     def day(self, value):
         """Short day heading: "Tue, Mar 3" / "mar. 3 mars"."""
-        return format_skeleton("MMMEd", value, locale=self.locale)
+        if value not in self._days:
+            self._days[value] = format_skeleton("MMMEd", value, locale=self.locale)
+        return self._days[value]
 
     def weekday(self, number):
         """The name of weekday ``number`` (Monday is 0)."""

@@ -168,9 +168,12 @@ class StaffCalendarService:
         booked = {entry.resource_id for entry in entries}
         shown_resources = [r for r in resources if r.active or r.id in booked]
         columns = [Column(r.id, r.name, r.capacity, r.active) for r in shown_resources]
-        # A slot's blocked span (buffers included) lies inside its opening
-        # hours (expand_slots), so the shown days hold every span asked for.
-        self.availability.prefetch(shown_resources, start, end)
+        # A slot's blocked span ends inside its day (expand_slots checks) and
+        # starts at most its set-up buffer before the slot, which may reach
+        # back past the day's first instant when a DST gap skips midnight.
+        set_up = timedelta(minutes=max(
+            (r.buffer_before_minutes for r in shown_resources), default=0))
+        self.availability.prefetch(shown_resources, start - set_up, end)
         hours = {r.id: self.availability.weekly_hours(r) for r in shown_resources}
         free = [
             FreeSlot(r.id, slot.start, slot.end, slot.seats_left)

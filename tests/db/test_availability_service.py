@@ -232,3 +232,25 @@ def test_staff_week_reads_each_kind_of_row_once_whatever_the_buffers(db):
         assert len(week.week) == 6
         # resources, bookings shown, prefetch (hours, closures, bookings), closures shown
         assert len(statements) == 6, statements
+
+
+def test_staff_day_prefetch_covers_set_up_before_a_midnight_clock_change(db):
+    """Cairo skips 00:00-01:00 on 2026-04-24: the first slot's set-up starts
+    before the day's first instant, and must still be among the prefetched rows."""
+    from sqlalchemy import event
+
+    from booking.services.staff_calendar import StaffCalendarService
+
+    with db.session() as s:
+        tenant = b.tenant(s, time_zone="Africa/Cairo")
+        venue = b.venue(s, tenant, hours=[(d, 0, 24 * 60) for d in range(7)])
+        b.resource(s, venue, slot_minutes=15, buffer_before_minutes=30)
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(s.get_bind(), "before_cursor_execute", listener)
+        try:
+            day = StaffCalendarService(s, NOW).calendar(venue, date(2026, 4, 24), "day")
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", listener)
+        assert any(cell.free for row in day.days[0].rows for cell in row.cells)
+        assert len(statements) == 6, statements
