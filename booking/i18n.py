@@ -108,11 +108,18 @@ class Formatter:
         return self._times[key]
 
     def period(self, start, end, zone):
-        """"09:00–10:00": the local times of a period (one call for the
-        staff calendar's thousands of bookings)."""
+        """"09:00–10:00": the local times of a period, with their dates when
+        it crosses midnight (one call for the staff calendar's thousands of
+        bookings)."""
         key = (start, end, zone)
         if key not in self._periods:
-            self._periods[key] = f"{self.time(start, zone)}–{self.time(end, zone)}"
+            local = as_zone(zone)
+            if start.astimezone(local).date() == end.astimezone(local).date():
+                text = f"{self.time(start, zone)}–{self.time(end, zone)}"
+            else:
+                text = (f"{self.datetime(start, zone, 'short')}–"
+                        f"{self.datetime(end, zone, 'short')}")
+            self._periods[key] = text
         return self._periods[key]
 
     def datetime(self, instant, zone, format="medium"):

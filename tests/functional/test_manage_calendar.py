@@ -191,6 +191,15 @@ def test_week_lists_a_booking_on_its_resource_and_day(testapp, world):
     assert "10:00 AM–11:00 AM Test User" in text
 
 
+def test_week_dates_a_booking_across_midnight(testapp, world):
+    booking_id = insert_booking(world, world.court_id, paris(TOMORROW, 23), minutes=120)
+    page = show(testapp, world, view="week", date="2026-03-05")
+    texts = [link.get_text(" ", strip=True).replace("\u202f", " ") for link in
+             page.html.select(f'a[href$="/manage/bookings/{booking_id}/"]')]
+    assert len(texts) == 2  # Tuesday and Wednesday
+    assert all(text.startswith("3/3/26, 11:00 PM–3/4/26, 1:00 AM ") for text in texts), texts
+
+
 def test_week_marks_a_cancelled_booking(testapp, world):
     booking_id = book(testapp, world, start=at(TOMORROW, 10)).json["id"]
     post_json(testapp, f"/api/v1/t/{world.slug}/bookings/{booking_id}/cancel", {},
