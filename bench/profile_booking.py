@@ -14,21 +14,17 @@ import time
 from collections import Counter
 from datetime import timedelta
 
-import webtest
 from sqlalchemy import event
 
-from booking import main as make_app
-from booking.clock import FrozenClock
 
 from .booking_load import slot_start
-from .common import NOW, ZONE, database, dispose, seed
+from .common import NOW, ZONE, database, dispose, seed, wsgi_app
 
 
 def profile(backend, requests, top, dump=None):
     with database(backend) as db:
         world = seed(db, resources=100, bookings=0, customers=1)
-        app = webtest.TestApp(make_app({}, **db.settings, **{
-            "booking.secret": "b" * 40, "booking.clock": FrozenClock(NOW)}))
+        app = wsgi_app(db)
         headers = {"Authorization": f"Bearer {world['tokens'][0]}"}
         first = NOW.astimezone(ZONE).date() + timedelta(days=1)
         bodies = [{"resource_id": world["resource_ids"][n % 100],
