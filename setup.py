@@ -55,6 +55,7 @@ setup(
     extras_require={"testing": tests_require},
     entry_points={
         "paste.app_factory": ["main = booking:main"],
+        "paste.server_runner": ["main = booking.serve:serve"],
         "console_scripts": [
             "booking-initdb = booking.scripts.initialize_db:main",
             "booking-worker = booking.scripts.worker:main",

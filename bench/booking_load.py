@@ -1,7 +1,8 @@
 """Bookings through the real stack, beside the raw database ceiling.
 
-The app: ``pserve`` with a production-like INI (``bench.stack``), waitress
-with production.ini's threads, and a load generator in another process
+The app: ``pserve`` with a production-like INI (``bench.stack``): waitress
+in production.ini's worker processes and threads (``booking.serve``), and a
+load generator in another process
 (``bench.loadgen``) POSTing ``/api/v1/t/bench/bookings`` with bearer
 tokens, at 1, 4 and 16 concurrent clients (one keep-alive connection each):
 
@@ -10,9 +11,10 @@ tokens, at 1, 4 and 16 concurrent clients (one keep-alive connection each):
 - *one resource*: every client books the same slots of one resource in the
   same order (full contention: one 201 per slot, the rest 409).
 
-Beside them, the thread sweep: many resources at 16 clients with 2, 4, 8
-and 16 waitress threads (the app is CPU-bound under one interpreter lock:
-more threads than cores add switching, not throughput).
+Beside them, the server sweep: many resources at 16 clients with 1 to 4
+worker processes of 2 to 8 threads (one process runs Python on one core at
+a time: more threads add switching, not throughput; more processes use the
+other core).
 
 The raw baseline, on PostgreSQL, in the same run and on the same schema:
 the guard's transaction (``SELECT … FOR UPDATE`` on the resource row, the
@@ -49,12 +51,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = (1, 4, 16)
 SPREAD, CONTENDED, RAW = range(0, 100), range(100, 150), range(150, 170)
 DAYS_PER_RUN = 10  # 36 runs fit in the resources' year of advance booking
-THREAD_SWEEP = (2, 4, 8, 16)
+#: (workers, threads) of the server sweep.
+SERVER_SWEEP = ((1, 2), (1, 8), (2, 2), (2, 4), (2, 8), (4, 2))
 PGBENCH = shutil.which("pgbench") or "/usr/bin/pgbench"
 #: The first instant the raw transactions book (far from the app's slots).
 RAW_EPOCH = datetime(2030, 1, 1, tzinfo=UTC)
 
-COLUMNS = ["backend", "scenario", "threads", "clients", "repeats", "requests", "created", "conflicts_409",
+COLUMNS = ["backend", "scenario", "workers", "threads", "clients", "repeats", "requests", "created", "conflicts_409",
            "errors_5xx", "other", "req_per_s", "p50_ms", "p95_ms", "p99_ms",
            "capacity_violations", "pgbench_tps", "app_over_pgbench", "app_over_psycopg"]
 RAW_COLUMNS = ["method", "clients", "repeats", "tps", "p50_ms", "p95_ms", "p99_ms",
@@ -234,17 +237,19 @@ def measure(backend, smoke=False):
                                             seconds, per_client))
                         run += 1
                     rows.append({"backend": backend, "scenario": scenario,
-                                 "threads": server.threads, "clients": clients,
+                                 "workers": server.workers, "threads": server.threads,
+                                 "clients": clients,
                                  "repeats": repeats, **combine(runs)})
             server_log = server.output()
-        for threads in THREAD_SWEEP:
-            with Server(db.url, threads=threads) as server:
+        for workers, threads in SERVER_SWEEP:
+            with Server(db.url, workers=workers, threads=threads) as server:
                 runs = []
                 for _ in range(repeats):
                     runs.append(app_run(db, server, world, "many resources", max(CLIENTS), run,
                                         seconds, per_client))
                     run += 1
-                rows.append({"backend": backend, "scenario": "thread sweep", "threads": threads,
+                rows.append({"backend": backend, "scenario": "server sweep",
+                             "workers": workers, "threads": threads,
                              "clients": max(CLIENTS), "repeats": repeats, **combine(runs)})
                 server_log += server.output()
         if backend == "postgresql":

@@ -1,5 +1,5 @@
 """The server's memory under sustained traffic: the resident set size
-(``VmRSS`` of the ``pserve`` process, from /proc) before and after
+(``VmRSS`` of the serving processes, summed over the workers, from /proc) before and after
 100,000 requests (2,000 with ``--smoke``), on PostgreSQL.
 
 The server is the real stack (``bench.stack``); a load generator in

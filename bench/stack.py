@@ -1,11 +1,11 @@
 """The real stack for the load benchmarks: ``pserve`` serving the app with
 waitress in its own process, from an INI file written to a temporary
 directory: ``production.ini`` as shipped, with only the database, the
-loopback port, a frozen clock and (if asked) the thread count changed (the secret comes
-from the environment, as in production).
+loopback port, a frozen clock and (if asked) the worker and thread counts
+changed (the secret comes from the environment, as in production).
 
-``Server`` is a context manager; ``server.rss_kb()`` reads the server
-process's resident set size from /proc.
+``Server`` is a context manager; ``server.rss_kb()`` reads the resident set
+size of the serving processes from /proc.
 """
 
 import configparser
@@ -38,17 +38,19 @@ def production_ini():
     return config
 
 
-def write_ini(directory, database_url, port, threads):
-    """production.ini with the benchmark's database, port, threads and clock."""
+def write_ini(directory, database_url, port, workers, threads):
+    """production.ini with the benchmark's database, port, workers, threads and clock."""
     config = production_ini()
     app = config["app:main"]
     app["sqlalchemy.url"] = database_url
-    # One connection per waitress thread, and a few spare (as production: 20 + 10).
+    # Per worker: one connection per waitress thread, and a few spare (as
+    # production: 20 + 10).
     app["sqlalchemy.pool_size"] = str(max(threads + 4, 20))
     app["booking.clock"] = NOW.isoformat()  # every benchmark's "now"
     app["booking.maps"] = "offline"  # no request of a benchmark geocodes; never call out
     server = config["server:main"]
     server["listen"] = f"127.0.0.1:{port}"
+    server["workers"] = str(workers)
     server["threads"] = str(threads)
     server["connection_limit"] = "1000"
     config["alembic"]["script_location"] = os.path.join(ROOT, "alembic")
@@ -61,15 +63,19 @@ def write_ini(directory, database_url, port, threads):
 class Server:
     """``pserve`` on a free loopback port; ``base`` is its URL."""
 
-    def __init__(self, database_url, threads=None):
-        """``threads``: waitress's threads, production.ini's by default."""
+    def __init__(self, database_url, workers=None, threads=None):
+        """``workers`` processes of ``threads`` waitress threads each,
+        production.ini's by default."""
+        shipped = production_ini()["server:main"]
         self.database_url = database_url
-        self.threads = threads or int(production_ini()["server:main"]["threads"])
+        self.workers = workers or int(shipped.get("workers", "1"))
+        self.threads = threads or int(shipped["threads"])
 
     def __enter__(self):
         self.directory = tempfile.TemporaryDirectory()
         port = free_port()
-        ini = write_ini(self.directory.name, self.database_url, port, self.threads)
+        ini = write_ini(self.directory.name, self.database_url, port, self.workers,
+                        self.threads)
         self.log = open(os.path.join(self.directory.name, "server.log"), "w+")
         environ = {**os.environ, "BOOKING_SECRET": "bench-" + "s" * 40}
         environ.pop("BOOKING_DATABASE_URL", None)
@@ -95,12 +101,26 @@ class Server:
         self.log.seek(0)
         return self.log.read()[-4000:]
 
+    def pids(self):
+        """pserve's process and its workers."""
+        pids = [self.process.pid]
+        for pid in pids:  # grows as children are found
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    pids += [int(child) for child in children.read().split()]
+        return pids
+
     def rss_kb(self):
-        with open(f"/proc/{self.process.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-        return None
+        """The resident set size of the processes that serve: the sum over
+        the workers (pages they share are counted in each), or pserve's own
+        with a single worker. The supervising pserve process is left out."""
+        pids = self.pids()
+        total = 0
+        for pid in pids[1:] or pids:
+            with open(f"/proc/{pid}/status") as status:
+                total += next(int(line.split()[1]) for line in status
+                              if line.startswith("VmRSS:"))
+        return total
 
     def __exit__(self, *exc):
         self.process.terminate()

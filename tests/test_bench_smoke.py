@@ -24,14 +24,16 @@ def test_bench_smoke_run_produces_results():
     backends = {"sqlite", "postgresql"} if pg else {"sqlite"}
 
     # 1. Booking POSTs through the real stack at 1, 4, 16 clients, both scenarios,
-    # and 16 clients on 2, 4, 8, 16 waitress threads.
+    # and 16 clients on servers of 1 to 4 workers of 2 to 8 threads.
     load = results["booking_load"]
     assert {(r["backend"], r["scenario"], r["clients"]) for r in load
-            if r["scenario"] != "thread sweep"} == {
+            if r["scenario"] != "server sweep"} == {
         (b, s, c) for b in backends for s in ("many resources", "one resource")
         for c in (1, 4, 16)}
-    assert {(r["backend"], r["threads"]) for r in load if r["scenario"] == "thread sweep"} == {
-        (b, t) for b in backends for t in (2, 4, 8, 16)}
+    assert {(r["backend"], r["workers"], r["threads"]) for r in load
+            if r["scenario"] == "server sweep"} == {
+        (b, w, t) for b in backends
+        for w, t in ((1, 2), (1, 8), (2, 2), (2, 4), (2, 8), (4, 2))}
     for row in load:
         assert row["errors_5xx"] == 0 and row["capacity_violations"] == 0, row
         assert row["requests"] > 0 and row["created"] > 0, row

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -89,6 +90,78 @@ def test_production_ini_serves_with_secret_and_url(tmp_path):
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+def children(pid):
+    found = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as listed:
+            found += [int(child) for child in listed.read().split()]
+    return sorted(found)
+
+
+def wait_until(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while not (result := condition()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+    return result
+
+
+@pytest.fixture
+def production_site(tmp_path):
+    """production.ini on a migrated SQLite file: (ini, env, port)."""
+    url = f"sqlite:///{tmp_path}/prod.sqlite"
+    env = clean_env(BOOKING_DATABASE_URL=url, BOOKING_SECRET=GOOD_SECRET)
+    port = free_port()
+    ini = production_ini(tmp_path, port)
+    subprocess.run([str(BIN / "booking-initdb"), str(ini), "--demo"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    return ini, env, port
+
+
+def test_production_ini_serves_from_two_workers_and_replaces_a_dead_one(production_site):
+    ini, env, port = production_site
+    assert "workers = 2" in ini.read_text()
+    process = pserve(ini, env)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/login")
+        workers = wait_until(lambda: len(children(process.pid)) == 2 and children(process.pid))
+        os.kill(workers[0], signal.SIGKILL)
+        replaced = wait_until(lambda: (len(children(process.pid)) == 2
+                                       and workers[0] not in children(process.pid)
+                                       and children(process.pid)))
+        assert workers[1] in replaced
+        for _ in range(20):  # every answer, from either worker
+            assert requests.get(f"http://127.0.0.1:{port}/api/v1/t/harbor", timeout=10).ok
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert f"worker {workers[0]} exited" in stderr
+    for pid in replaced:  # the workers went with the parent
+        assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read()
+
+
+def test_one_worker_serves_in_the_pserve_process(production_site):
+    ini, env, port = production_site
+    ini.write_text(ini.read_text().replace("workers = 2", "workers = 1"))
+    process = pserve(ini, env)
+    try:
+        assert wait_for(f"http://127.0.0.1:{port}/login").ok
+        assert children(process.pid) == []
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
+def test_zero_workers_is_refused_with_a_clear_error(production_site):
+    ini, env, port = production_site
+    ini.write_text(ini.read_text().replace("workers = 2", "workers = 0"))
+    process = pserve(ini, env)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "workers must be at least 1, not 0" in stderr
 
 
 def wait_for(url, seconds=30):

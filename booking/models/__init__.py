@@ -6,7 +6,9 @@ replays the whole request on transient database errors.
 """
 
 import contextlib
+import os
 import sqlite3
+import weakref
 
 import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
@@ -77,7 +79,24 @@ def get_engine(settings, prefix="sqlalchemy."):
     engine = engine_from_config(settings, prefix, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, settings.get("booking.sqlite_busy_timeout_ms", 30000))
+    _forget_pool_in_forked_children(engine)
     return engine
+
+
+def _forget_pool_in_forked_children(engine):
+    """A process forked after start-up (``booking.serve``'s workers) must not
+    use the parent's pooled connections: the child drops them unclosed and
+    opens its own, as SQLAlchemy's guide to multiprocessing advises."""
+    if not hasattr(os, "register_at_fork"):
+        return
+    engine_ref = weakref.ref(engine)  # the hook must not keep engines alive
+
+    def forget():
+        forked = engine_ref()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
 
 
 def get_session_factory(engine):
@@ -119,9 +138,14 @@ def insert_for(dbsession, model):
 
 def is_transient_error(exc):
     """True for database errors that a replay of the request may not meet
-    again: lock timeouts, deadlocks, serialization failures, a busy SQLite."""
+    again: lock timeouts, deadlocks, serialization failures, a busy SQLite,
+    and a pooled connection the server has dropped (a restart, an idle
+    timeout: the pool is not pinged at each checkout, so the first statement
+    finds out, and the replay runs on a new connection)."""
     if not isinstance(exc, DBAPIError):
         return False
+    if exc.connection_invalidated:
+        return True
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in TRANSIENT_SQLSTATES:

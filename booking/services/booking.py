@@ -44,6 +44,16 @@ LOCK_RESOURCES = (
 )
 
 
+#: ``session.info`` key: the resources this transaction has locked already.
+LOCKED = "booking.locked_resources"
+
+
+def note_locked(dbsession, *resource_ids):
+    """Record resources locked by a statement of the caller's (a load
+    ``FOR UPDATE``), so that ``lock_resources`` need not lock them again."""
+    dbsession.info.setdefault(LOCKED, set()).update(resource_ids)
+
+
 def new_reference():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
@@ -78,7 +88,11 @@ class BookingService(FrontDesk):
                     "open the session with get_tm_session(..., write=True)"
                 )
             return
-        self.dbsession.execute(LOCK_RESOURCES, {"ids": sorted(set(resource_ids))}).all()
+        wanted = set(resource_ids)
+        if wanted <= self.dbsession.info.get(LOCKED, set()):
+            return  # locked when they were loaded
+        self.dbsession.execute(LOCK_RESOURCES, {"ids": sorted(wanted)}).all()
+        note_locked(self.dbsession, *wanted)
 
     def expire_holds(self, resource_id, actor_id=None, unnoticed_id=None):
         """Release the holds of ``resource_id`` whose time ran out (the

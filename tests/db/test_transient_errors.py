@@ -73,3 +73,20 @@ def test_lock_released_during_retries_succeeds(impatient_testapp, world):
     finally:
         thread.join()
     assert bookings(world) == 1
+
+
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+def test_connection_cut_by_the_server_is_replayed_on_a_new_one(impatient_testapp, world):
+    """No pre-ping: a pooled connection that PostgreSQL has dropped fails on
+    its first statement, and the request is replayed on a fresh connection."""
+    book(impatient_testapp, world, start=at(IN_A_WEEK, 9), status=201)
+    engine = impatient_testapp.app.app.registry["dbsession_factory"].kw["bind"]
+    assert not engine.pool._pre_ping
+    with engine.connect() as pooled:  # the pool's only connection, back in it after
+        backend = pooled.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    assert engine.pool.checkedin() == 1
+    with world.db.engine.connect() as connection:
+        assert connection.execute(text("SELECT pg_terminate_backend(:pid)"),
+                                  {"pid": backend}).scalar()
+    book(impatient_testapp, world, start=at(IN_A_WEEK, 10), status=201)
+    assert bookings(world) == 2

@@ -2,7 +2,8 @@
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
 from booking.models import AuditLog, Booking
 
@@ -21,6 +22,28 @@ def test_create_booking_returns_contract_shape(testapp, world):
         "start": at(TOMORROW, 10), "end": at(TOMORROW, 11), "seats": 1,
     }
     assert isinstance(body["id"], int)
+
+
+def test_create_booking_locks_the_resource_as_it_loads_it(testapp, world):
+    """The guard's lock rides on the resource's load: one locking statement,
+    which locks the resource's row only (not its venue's or tenant's)."""
+    sent = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        book(testapp, world, start=at(TOMORROW, 10))
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    locking = [s for s in sent if "FOR UPDATE" in s]
+    if world.db.backend == "postgresql":
+        assert len(locking) == 1 and locking[0].startswith("SELECT resources.id, ")
+        assert locking[0].endswith("FOR UPDATE OF resources")
+    else:  # the write transaction (BEGIN IMMEDIATE) is SQLite's lock
+        assert locking == []
+    assert len(sent) == (9 if world.db.backend == "postgresql" else 10)  # SQLite: BEGIN IMMEDIATE
 
 
 def test_create_booking_taken_slot_is_409(testapp, world):

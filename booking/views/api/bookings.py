@@ -61,10 +61,11 @@ def api_checkout(request, booking):
     return payment.checkout_url
 
 
-def bookable_resource(request, tenant_context, resource_id, as_staff=False):
+def bookable_resource(request, tenant_context, resource_id, as_staff=False, lock=False):
     """The resource the body names, if the caller may book it (and, acting
-    as staff, if it is within the venues they manage)."""
-    context = resource_context(tenant_context, resource_id)
+    as staff, if it is within the venues they manage); ``lock`` locks it
+    for a booking as it is loaded."""
+    context = resource_context(tenant_context, resource_id, lock=lock)
     if context is None or not request.has_permission(Permission.VIEW, context):
         raise ValidationError(_("does not name a resource of this business"), field="resource_id")
     if as_staff and not request.has_permission(Permission.MANAGE, context):
@@ -90,7 +91,8 @@ class BookingCollectionApi:
             "note": optional(string(1000), default=""),
         })
         key = idempotency_key(request)
-        resource = bookable_resource(request, self.context.tenant_context, data["resource_id"])
+        resource = bookable_resource(request, self.context.tenant_context, data["resource_id"],
+                                     lock=True)
         user = request.identity.user
         try:
             booking, created = request.find_service(BookingService).book(

@@ -1,0 +1,156 @@
+"""Waitress in several processes: a ``paste.server_runner`` for pserve.
+
+One CPython process runs Python on one core at a time, however many
+threads it has. To use every core, this runner binds the listening sockets
+once, forks ``workers`` processes after the app is loaded (they share its
+start-up memory), and each serves those sockets with ``waitress.serve`` and
+its own ``threads``; the kernel hands each new connection to one of them.
+In the INI file::
+
+    [server:main]
+    use = egg:booking#main
+    workers = 2
+    threads = 4
+    listen = 127.0.0.1:6543
+
+Every other option is waitress's own. The parent only supervises: a worker
+that dies is replaced (at most one a second), and SIGTERM or SIGINT is
+passed on to the workers (as with plain waitress, requests in flight are
+cut). ``workers = 1``, or a platform without ``fork``, serves in this
+process exactly like ``egg:waitress#main``.
+"""
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+
+import waitress
+from waitress.adjustments import Adjustments
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two replacements of a dead worker (a crash loop must not
+#: spin), and how long stopped workers may take before they are killed.
+RESPAWN_INTERVAL = 1.0
+STOP_TIMEOUT = 10.0
+
+
+def serve(app, global_conf=None, workers="1", **kw):
+    """The ``egg:booking#main`` server runner; ``kw`` are waitress's options."""
+    workers = int(workers)
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, not {workers}")
+    if workers == 1 or not hasattr(os, "fork"):
+        return waitress.serve_paste(app, global_conf, **kw)
+    sockets = bind(kw)
+    Supervisor(app, sockets, workers, kw).run()
+    return 0
+
+
+def bind(kw):
+    """Listening sockets for waitress's ``listen`` (or ``host``/``port``)
+    options, which are removed from ``kw``; the workers inherit them."""
+    address = {key: kw.pop(key) for key in ("listen", "host", "port") if key in kw}
+    adjustments = Adjustments(**address, backlog=kw.get("backlog", Adjustments.backlog))
+    sockets = []
+    for family, socktype, proto, sockaddr in adjustments.listen:
+        sock = socket.socket(family, socktype, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(sockaddr)
+        sock.listen(adjustments.backlog)
+        sock.setblocking(False)
+        sockets.append(sock)
+    return sockets
+
+
+class Supervisor:
+    """Forks the workers, replaces the ones that die, stops them all."""
+
+    def __init__(self, app, sockets, workers, options):
+        self.app = app
+        self.sockets = sockets
+        self.workers = workers
+        self.options = options
+        self.children = set()
+        self.stopping = False
+
+    def run(self):
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self.stop)
+        for sock in self.sockets:
+            host, port = sock.getsockname()[:2]
+            print(f"Serving on http://{host}:{port} with {self.workers} workers", flush=True)
+        last_spawn = 0.0
+        try:
+            while not self.stopping:
+                while len(self.children) < self.workers and not self.stopping:
+                    pause = last_spawn + RESPAWN_INTERVAL - time.monotonic()
+                    if self.children and pause > 0:
+                        time.sleep(pause)  # a replacement, not the first start
+                    last_spawn = time.monotonic()
+                    self.children.add(self.spawn())
+                self.reap(block=True)
+        finally:
+            self.shutdown()
+
+    def spawn(self):
+        pid = os.fork()
+        if pid:
+            return pid
+        # The worker: default signal handling (SIGTERM ends it), then serve.
+        status = 1
+        try:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, signal.SIG_DFL)
+            waitress.serve(self.app, sockets=self.sockets, **self.options)
+            status = 0
+        except BaseException:
+            log.exception("worker %s failed", os.getpid())
+        finally:
+            os._exit(status)
+
+    def reap(self, block):
+        """Forget exited workers; with ``block``, wait for one (or a signal)."""
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            except InterruptedError:
+                return
+            if pid == 0:
+                return
+            if pid in self.children:
+                self.children.discard(pid)
+                if not self.stopping:
+                    log.error("worker %s exited (status %s); starting another", pid, status)
+            if block:
+                return
+
+    def stop(self, signum, frame):
+        self.stopping = True
+        self.signal_children(signal.SIGTERM)
+
+    def signal_children(self, signum):
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+
+    def shutdown(self):
+        self.stopping = True
+        self.signal_children(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while self.children and time.monotonic() < deadline:
+            self.reap(block=False)
+            time.sleep(0.05)
+        self.signal_children(signal.SIGKILL)
+        while self.children:
+            self.reap(block=True)
+        for sock in self.sockets:
+            sock.close()
