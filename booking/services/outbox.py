@@ -2,9 +2,18 @@
 the change that causes them, and sent later by the worker
 (``booking.scripts.worker``). A rolled-back change leaves no message."""
 
+from sqlalchemy.dialects import postgresql, sqlite
 from zope.sqlalchemy import mark_changed
 
-from ..models import OutboxMessage, insert_for
+from ..models import OutboxMessage
+
+#: Built once per dialect (every booking queues an email), values bound per call.
+ENQUEUE = {
+    dialect.dialect.name: dialect.insert(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(OutboxMessage.__table__.c.id)
+    for dialect in (postgresql, sqlite)
+}
 
 
 def enqueue(dbsession, *, kind, dedupe_key, recipient, subject, body_text, body_html, now,
@@ -17,12 +26,7 @@ def enqueue(dbsession, *, kind, dedupe_key, recipient, subject, body_text, body_
     session has nothing to flush first and the statement is the same for
     every message."""
     due_at = due_at or now
-    outbox = OutboxMessage.__table__
-    statement = (
-        insert_for(dbsession, outbox)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(outbox.c.id)
-    )
+    statement = ENQUEUE[dbsession.get_bind().dialect.name]
     message_id = dbsession.execute(statement, {
         "tenant_id": tenant_id, "booking_id": booking_id, "kind": kind,
         "dedupe_key": dedupe_key, "recipient": recipient, "locale": locale,
