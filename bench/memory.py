@@ -6,8 +6,8 @@ The server is the real stack (``bench.stack``); a load generator in
 another process (``bench.loadgen``) sends a mix of JSON availability
 requests (three in four, each resource's week) and public HTML pages (the
 tenant's, the venue's, a resource's calendar) over keep-alive connections
-from 8 client threads. RSS is read after start-up, after a warm-up (caches
-and templates filled: the baseline), and after each quarter of the run, so
+from 8 client threads. RSS is read after start-up, after a warm-up of 5,000
+requests (every worker's caches and templates filled: the baseline), and after each quarter of the run, so
 a leak shows as a slope. The run is bounded in time as well as in count
 (120 s by default: on a busy 2-core machine that is fewer than 100,000
 requests; the number actually made is reported, ``--seconds 900`` lets the
@@ -54,7 +54,7 @@ def phase(server, mix, count, seconds):
     return sum(statuses.values()), report["elapsed"], failed, refused
 
 
-def measure(backend="postgresql", requests=100_000, seconds=120.0, warmup=1_000):
+def measure(backend="postgresql", requests=100_000, seconds=120.0, warmup=5_000):
     with database(backend) as db:
         world = seed(db, resources=20, bookings=4_000, customers=4)
         mix = paths(world)
@@ -86,7 +86,7 @@ def main():
     args = parser.parse_args()
     requests = args.requests or (2_000 if args.smoke else 100_000)
     seconds = args.seconds or (30.0 if args.smoke else 120.0)
-    row = measure("postgresql", requests, seconds, 200 if args.smoke else 1_000)
+    row = measure("postgresql", requests, seconds, 200 if args.smoke else 5_000)
     table("Server RSS over sustained traffic (pserve, PostgreSQL)", [row], COLUMNS)
     write_results("memory", {"memory": [row]}, args.smoke)
 

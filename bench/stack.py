@@ -88,13 +88,14 @@ class Server:
                 raise SystemExit(f"pserve exited: {self.output()}")
             try:
                 requests.get(f"{self.base}/api/v1/t/bench", timeout=2)
-                break
+                if self.workers == 1 or len(self.pids()) > self.workers:
+                    return self  # serving, every worker forked
             except requests.ConnectionError:
-                if time.monotonic() > deadline:
-                    self.__exit__(None, None, None)
-                    raise SystemExit("pserve did not start in 60 s") from None
-                time.sleep(0.1)
-        return self
+                pass
+            if time.monotonic() > deadline:
+                self.__exit__(None, None, None)
+                raise SystemExit("pserve did not start in 60 s")
+            time.sleep(0.1)
 
     def output(self):
         self.log.flush()

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 #: spin), and how long stopped workers may take before they are killed.
 RESPAWN_INTERVAL = 1.0
 STOP_TIMEOUT = 10.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def serve(app, global_conf=None, workers="1", **kw):
@@ -45,6 +46,9 @@ def serve(app, global_conf=None, workers="1", **kw):
         raise ValueError(f"workers must be at least 1, not {workers}")
     if workers == 1 or not hasattr(os, "fork"):
         return waitress.serve_paste(app, global_conf, **kw)
+    if "unix_socket" in kw or "sockets" in kw:
+        raise ValueError("workers above 1 serve what listen (or host and port) names, "
+                         "not unix_socket or sockets")
     sockets = bind(kw)
     Supervisor(app, sockets, workers, kw).run()
     return 0
@@ -80,7 +84,7 @@ class Supervisor:
         self.stopping = False
 
     def run(self):
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             signal.signal(signum, self.stop)
         for sock in self.sockets:
             host, port = sock.getsockname()[:2]
@@ -99,14 +103,19 @@ class Supervisor:
             self.shutdown()
 
     def spawn(self):
+        # Signals wait until the new worker has its own handling: the
+        # parent's handler must never run in a child.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         pid = os.fork()
         if pid:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             return pid
         # The worker: default signal handling (SIGTERM ends it), then serve.
         status = 1
         try:
-            for signum in (signal.SIGTERM, signal.SIGINT):
+            for signum in STOP_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             waitress.serve(self.app, sockets=self.sockets, **self.options)
             status = 0
         except BaseException:

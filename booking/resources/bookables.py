@@ -3,8 +3,9 @@
 
 from pyramid.authorization import Allow, Deny, Everyone
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
-from ..models import Resource
+from ..models import Resource, Venue
 from ..security import Permission, manager, owner, staff, venue_staff
 from ..services.booking import note_locked
 from .base import Node, scoped_row, suspension_acl
@@ -16,6 +17,10 @@ P = Permission
 #: values bound per call.
 TENANT_RESOURCE = select(Resource).where(
     Resource.id == bindparam("resource_id"), Resource.tenant_id == bindparam("tenant_id")
+).options(
+    # The venue comes in the same row; its tenant is the one traversal
+    # loaded already (found in the session, no statement, no columns twice).
+    joinedload(Resource.venue).lazyload(Venue.tenant)
 )
 #: The same, locking the resource's row (not its venue's or tenant's) for a
 #: booking: the double-booking guard's lock, taken by the load itself.

@@ -13,6 +13,8 @@ from email.utils import parseaddr
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import TOKEN_LPAREN, TOKEN_NAME, TOKEN_PIPE, TOKEN_RPAREN, TOKEN_STRING, Token
 from pyramid.settings import asbool
 
 from .. import ics
@@ -26,28 +28,71 @@ DEFAULT_PUBLIC_URL = "http://127.0.0.1:6543"
 DEFAULT_SENDER = "no-reply@booking.invalid"
 
 
+class TranslatedConstants(Extension):
+    """Translate ``_("a literal")`` once, when a template is compiled, not
+    at every render: each language has an environment of its own, so the
+    text is a constant of the compiled template. The result is what the
+    i18n extension's ``_()`` returns (the message as a format string, and
+    trusted markup in HTML templates); a call with variables stays a call."""
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        environment.extend(translate_constant=None)
+
+    def filter_stream(self, stream):
+        translate = self.environment.translate_constant
+        html = (stream.name or "").endswith(".html.jinja2")
+        window = []
+        for token in stream:
+            window.append(token)
+            if len(window) > 4:
+                yield window.pop(0)
+            if translate and len(window) == 4 and self.is_constant_call(window):
+                lineno, text = window[0].lineno, translate(window[2].value) % {}
+                window = [Token(lineno, TOKEN_STRING, text)]
+                if html:  # the i18n extension's Markup: not escaped again
+                    window += [Token(lineno, TOKEN_PIPE, "|"), Token(lineno, TOKEN_NAME, "safe")]
+        yield from window
+
+    @staticmethod
+    def is_constant_call(tokens):
+        name, open_, literal, close = tokens
+        return (name.type == TOKEN_NAME and name.value == "_" and open_.type == TOKEN_LPAREN
+                and literal.type == TOKEN_STRING and close.type == TOKEN_RPAREN)
+
+
 @functools.cache
-def environment(locale_name, auto_reload=False):
+def environment(locale_name, auto_reload=False, translate_constants=True):
     """The Jinja2 environment for one language: HTML templates autoescaped,
-    ``_()`` translating through the app's catalogs (no request needed).
-    Templates are compiled once; with ``auto_reload`` (development) a
-    changed file is read again."""
+    ``_()`` translating through the app's catalogs (no request needed), a
+    literal's translation compiled in (``TranslatedConstants``). Templates
+    are compiled once; with ``auto_reload`` (development) a changed file is
+    read again."""
+    extensions = ["jinja2.ext.i18n"]
+    if translate_constants:
+        extensions.append(TranslatedConstants)
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         auto_reload=auto_reload,
         autoescape=select_autoescape(enabled_extensions=("html.jinja2",), default=False),
-        extensions=["jinja2.ext.i18n"],
+        extensions=extensions,
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     translations = localizer_for(locale_name).translations
+
+    def translate(message):
+        return translations.dgettext(DOMAIN, message)
+
     env.install_gettext_callables(
-        lambda message: translations.dgettext(DOMAIN, message),
+        translate,
         lambda singular, plural, n: translations.dngettext(DOMAIN, singular, plural, n),
         newstyle=True,
     )
+    if translate_constants:
+        env.translate_constant = translate
     return env
 
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2 import UndefinedError
 
+from booking.i18n import LANGUAGES
 from booking.services.notifications import TEMPLATES, environment, link_digest, parameter
 from booking.services.reminders import due_offset
 
@@ -25,12 +26,30 @@ ACCOUNT_VALUES = {"email": "ann@example.test", "link": "http://127.0.0.1:6543/re
                   "tenant_name": "Club", "inviter": "Zoé"}
 
 
-def render(kind, part, locale="en", **extra):
+def render(kind, part, locale="en", translate_constants=True, **extra):
     values = {"subject": "Subject line", "lang": locale, "name": "Ann",
               "site": "http://127.0.0.1:6543",
               **(ACCOUNT_VALUES if kind in ("password_reset", "staff_invitation")
                  else BOOKING_VALUES), **extra}
-    return environment(locale).get_template(f"{kind}.{part}.jinja2").render(values)
+    env = environment(locale, translate_constants=translate_constants)
+    return env.get_template(f"{kind}.{part}.jinja2").render(values)
+
+
+@pytest.mark.parametrize("locale", sorted(LANGUAGES))
+@pytest.mark.parametrize("part", ["txt", "html"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_literals_translated_at_compile_time_render_as_at_render_time(kind, part, locale):
+    for extra in ({}, {"name": "", "seats": 1, "price": "", "address": ""}):
+        compiled_in = render(kind, part, locale, **extra)
+        assert compiled_in == render(kind, part, locale, translate_constants=False, **extra)
+    if locale != "en":  # the translation is really there
+        assert compiled_in != render(kind, part, "en", **extra)
+
+
+def test_a_translated_literal_is_a_constant_of_the_compiled_template():
+    source = environment("fr").loader.get_source(environment("fr"), "layout.html.jinja2")[0]
+    code = environment("fr").compile(source, "layout.html.jinja2", raw=True)
+    assert "Bonjour" in code and "'Hello,'" not in code
 
 
 @pytest.mark.parametrize("kind", KINDS)
