@@ -22,13 +22,16 @@ process exactly like ``egg:waitress#main``.
 
 import contextlib
 import logging
+import multiprocessing
 import os
 import signal
 import socket
 import time
 
 import waitress
+from waitress import wasyncore
 from waitress.adjustments import Adjustments
+from waitress.server import BaseWSGIServer, create_server
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,77 @@ def bind(kw):
     return sockets
 
 
+class Balancer:
+    """Keeps the workers' shares of the connections even.
+
+    The kernel gives a new connection to whichever worker accepts first, so
+    a burst of keep-alive connections can land mostly on one worker, whose
+    clients then wait while the other core idles. Each worker publishes how
+    many connections it holds in memory shared across the fork, and
+    listens for new ones only while it holds no more than the least busy
+    worker; one that stops listening wakes the others (a byte down each
+    one's pipe), so that the least busy one is always listening."""
+
+    IDLE = 2**31 - 1  # the count of a slot whose worker is gone: never the least busy
+
+    def __init__(self, workers):
+        self.counts = multiprocessing.RawArray("l", [self.IDLE] * workers)
+        self.wakers = [os.pipe() for _ in range(workers)]
+        for reader, writer in self.wakers:
+            os.set_blocking(reader, False)
+            os.set_blocking(writer, False)
+
+    def attach(self, slot, server):
+        """Wrap the listening sockets of ``server`` (waitress's, in worker
+        ``slot``), and wake its loop when another worker stops listening."""
+        loop_map = getattr(server, "map", None) or server._map  # several sockets, or one
+        listeners = [d for d in loop_map.values() if isinstance(d, BaseWSGIServer)]
+        self.counts[slot] = 0
+        fair = True
+
+        def connections():
+            return sum(len(listener.active_channels) for listener in listeners)
+
+        def balanced(plain_readable):
+            def readable():
+                nonlocal fair
+                accepting = plain_readable()  # waitress's own checks and upkeep
+                self.counts[slot] = connections()
+                was_fair, fair = fair, self.counts[slot] <= min(self.counts)
+                if was_fair and not fair:
+                    self.wake_others(slot)
+                return accepting and fair
+            return readable
+
+        for listener in listeners:
+            listener.readable = balanced(listener.readable)
+        Waker(self.wakers[slot][0], loop_map)
+
+    def wake_others(self, slot):
+        for other, (_, writer) in enumerate(self.wakers):
+            if other != slot:
+                with contextlib.suppress(BlockingIOError):  # already awake
+                    os.write(writer, b"w")
+
+    def forget(self, slot):
+        self.counts[slot] = self.IDLE
+
+
+class Waker(wasyncore.file_dispatcher):
+    """Wakes a worker's loop (to look at the counts again) when a byte
+    arrives on its pipe."""
+
+    def readable(self):
+        return True
+
+    def writable(self):
+        return False
+
+    def handle_read(self):
+        with contextlib.suppress(BlockingIOError):
+            self.recv(512)
+
+
 class Supervisor:
     """Forks the workers, replaces the ones that die, stops them all."""
 
@@ -80,7 +154,8 @@ class Supervisor:
         self.sockets = sockets
         self.workers = workers
         self.options = options
-        self.children = set()
+        self.children = {}  # pid: slot
+        self.balancer = Balancer(workers)
         self.stopping = False
 
     def run(self):
@@ -97,12 +172,13 @@ class Supervisor:
                     if self.children and pause > 0:
                         time.sleep(pause)  # a replacement, not the first start
                     last_spawn = time.monotonic()
-                    self.children.add(self.spawn())
+                    slot = min(set(range(self.workers)) - set(self.children.values()))
+                    self.children[self.spawn(slot)] = slot
                 self.reap(block=True)
         finally:
             self.shutdown()
 
-    def spawn(self):
+    def spawn(self, slot):
         # Signals wait until the new worker has its own handling: the
         # parent's handler must never run in a child.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
@@ -116,7 +192,10 @@ class Supervisor:
             for signum in STOP_SIGNALS:
                 signal.signal(signum, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-            waitress.serve(self.app, sockets=self.sockets, **self.options)
+            server = create_server(self.app, sockets=self.sockets, **self.options)
+            self.balancer.attach(slot, server)
+            server.print_listen("Serving on http://{}:{}")
+            server.run()
             status = 0
         except BaseException:
             log.exception("worker %s failed", os.getpid())
@@ -136,7 +215,7 @@ class Supervisor:
             if pid == 0:
                 return
             if pid in self.children:
-                self.children.discard(pid)
+                self.balancer.forget(self.children.pop(pid))
                 if not self.stopping:
                     log.error("worker %s exited (status %s); starting another", pid, status)
             if block:

@@ -1,5 +1,6 @@
 """Set-up: the INI files, the console scripts, the sdist."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -141,6 +142,38 @@ def test_production_ini_serves_from_two_workers_and_replaces_a_dead_one(producti
     assert f"worker {workers[0]} exited" in stderr
     for pid in replaced:  # the workers went with the parent
         assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read()
+
+
+def established(pid, port):
+    """How many connections to ``port`` the process ``pid`` holds."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    with open("/proc/net/tcp") as table:
+        rows = [line.split() for line in table.readlines()[1:]]
+    return sum(1 for row in rows
+               if int(row[1].split(":")[1], 16) == port and row[3] == "01" and row[9] in inodes)
+
+
+def test_two_workers_share_keep_alive_connections_evenly(production_site):
+    ini, env, port = production_site
+    process = pserve(ini, env)
+    sessions = []
+    try:
+        wait_for(f"http://127.0.0.1:{port}/login")
+        workers = wait_until(lambda: len(children(process.pid)) == 2 and children(process.pid))
+        for _ in range(12):  # one keep-alive connection each, opened one after another
+            sessions.append(requests.Session())
+            assert sessions[-1].get(f"http://127.0.0.1:{port}/api/v1/t/harbor", timeout=10).ok
+        assert sorted(established(pid, port) for pid in workers) == [6, 6]
+    finally:
+        for session in sessions:
+            session.close()
+        process.terminate()
+        process.communicate(timeout=30)
 
 
 def test_one_worker_serves_in_the_pserve_process(production_site):
