@@ -176,10 +176,15 @@ def test_two_workers_share_keep_alive_connections_evenly(production_site):
         process.communicate(timeout=30)
 
 
-def test_one_worker_serves_in_the_pserve_process(production_site):
+def pserve_with_workers(production_site, workers):
+    """pserve on production.ini with ``workers`` instead of its 2: (process, port)."""
     ini, env, port = production_site
-    ini.write_text(ini.read_text().replace("workers = 2", "workers = 1"))
-    process = pserve(ini, env)
+    ini.write_text(ini.read_text().replace("workers = 2", f"workers = {workers}"))
+    return pserve(ini, env), port
+
+
+def test_one_worker_serves_in_the_pserve_process(production_site):
+    process, port = pserve_with_workers(production_site, 1)
     try:
         assert wait_for(f"http://127.0.0.1:{port}/login").ok
         assert children(process.pid) == []
@@ -189,9 +194,7 @@ def test_one_worker_serves_in_the_pserve_process(production_site):
 
 
 def test_zero_workers_is_refused_with_a_clear_error(production_site):
-    ini, env, port = production_site
-    ini.write_text(ini.read_text().replace("workers = 2", "workers = 0"))
-    process = pserve(ini, env)
+    process, _ = pserve_with_workers(production_site, 0)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0
     assert "workers must be at least 1, not 0" in stderr
