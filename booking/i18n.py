@@ -144,7 +144,9 @@ def _translate(request):
 
 def includeme(config):
     config.set_locale_negotiator(negotiate_locale)
-    config.add_translation_dirs(str(compile_catalogs()))
+    # The same directory as the emails' (made once, before any fork; the
+    # process that made it removes it at exit).
+    config.add_translation_dirs(str(compiled_catalogs()))
     config.add_request_method(_formatter, "format", reify=True)
     config.add_request_method(_translate, "translate", reify=True)
 

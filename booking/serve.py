@@ -164,16 +164,17 @@ class Supervisor:
         for sock in self.sockets:
             host, port = sock.getsockname()[:2]
             print(f"Serving on http://{host}:{port} with {self.workers} workers", flush=True)
-        last_spawn = 0.0
+        last_spawn, replacing = 0.0, False
         try:
             while not self.stopping:
                 while len(self.children) < self.workers and not self.stopping:
                     pause = last_spawn + RESPAWN_INTERVAL - time.monotonic()
-                    if self.children and pause > 0:
-                        time.sleep(pause)  # a replacement, not the first start
+                    if replacing and pause > 0:
+                        time.sleep(pause)  # a crash loop must not spin
                     last_spawn = time.monotonic()
                     slot = min(set(range(self.workers)) - set(self.children.values()))
                     self.children[self.spawn(slot)] = slot
+                replacing = True  # every worker started: from now on, replacements
                 self.reap(block=True)
         finally:
             self.shutdown()
@@ -182,7 +183,11 @@ class Supervisor:
         # Signals wait until the new worker has its own handling: the
         # parent's handler must never run in a child.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            raise
         if pid:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             return pid
@@ -215,7 +220,9 @@ class Supervisor:
             if pid == 0:
                 return
             if pid in self.children:
-                self.balancer.forget(self.children.pop(pid))
+                slot = self.children.pop(pid)
+                self.balancer.forget(slot)
+                self.balancer.wake_others(slot)  # the one that held fewest may be gone
                 if not self.stopping:
                     log.error("worker %s exited (status %s); starting another", pid, status)
             if block:

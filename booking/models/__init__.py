@@ -141,11 +141,13 @@ def is_transient_error(exc):
     again: lock timeouts, deadlocks, serialization failures, a busy SQLite,
     and a pooled connection the server has dropped (a restart, an idle
     timeout: the pool is not pinged at each checkout, so the first statement
-    finds out, and the replay runs on a new connection)."""
+    finds out, and the replay runs on a new connection). A connection lost
+    at COMMIT is not: the transaction may have been committed, and a replay
+    could do it twice."""
     if not isinstance(exc, DBAPIError):
         return False
     if exc.connection_invalidated:
-        return True
+        return exc.statement is not None  # None: lost in COMMIT (or ROLLBACK)
     orig = exc.orig
     sqlstate = getattr(orig, "sqlstate", None)
     if sqlstate in TRANSIENT_SQLSTATES:

@@ -33,7 +33,8 @@ class TranslatedConstants(Extension):
     at every render: each language has an environment of its own, so the
     text is a constant of the compiled template. The result is what the
     i18n extension's ``_()`` returns (the message as a format string, and
-    trusted markup in HTML templates); a call with variables stays a call."""
+    trusted markup in HTML templates); a call with variables stays a call.
+    ``_`` is the translation function in every template, never a variable."""
 
     def __init__(self, environment):
         super().__init__(environment)
@@ -49,9 +50,10 @@ class TranslatedConstants(Extension):
                 yield window.pop(0)
             if translate and len(window) == 4 and self.is_constant_call(window):
                 lineno, text = window[0].lineno, translate(window[2].value) % {}
-                window = [Token(lineno, TOKEN_STRING, text)]
+                window = [Token(lineno, TOKEN_LPAREN, "("), Token(lineno, TOKEN_STRING, text)]
                 if html:  # the i18n extension's Markup: not escaped again
                     window += [Token(lineno, TOKEN_PIPE, "|"), Token(lineno, TOKEN_NAME, "safe")]
+                window.append(Token(lineno, TOKEN_RPAREN, ")"))  # so `_("x").upper()` holds
         yield from window
 
     @staticmethod

@@ -90,3 +90,17 @@ def test_connection_cut_by_the_server_is_replayed_on_a_new_one(impatient_testapp
                                   {"pid": backend}).scalar()
     book(impatient_testapp, world, start=at(IN_A_WEEK, 10), status=201)
     assert bookings(world) == 2
+
+
+def test_connection_lost_at_commit_is_not_replayed():
+    """At COMMIT the outcome is unknown (it may have committed): a replay
+    could book twice. SQLAlchemy raises it without a statement."""
+    from sqlalchemy.exc import OperationalError
+
+    from booking.models import is_transient_error
+
+    lost = OSError("server closed the connection unexpectedly")
+    in_statement = OperationalError("SELECT 1", {}, lost, connection_invalidated=True)
+    in_commit = OperationalError(None, None, lost, connection_invalidated=True)
+    assert is_transient_error(in_statement)
+    assert not is_transient_error(in_commit)

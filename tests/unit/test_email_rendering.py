@@ -46,6 +46,14 @@ def test_literals_translated_at_compile_time_render_as_at_render_time(kind, part
         assert compiled_in != render(kind, part, "en", **extra)
 
 
+@pytest.mark.parametrize("name", ["check.html.jinja2", "check.txt.jinja2"])
+def test_a_translated_literal_can_be_used_like_a_call(name):
+    env = environment("fr")
+    code = env.compile('{{ _("Reference").upper() }}|{{ _("Reference")[0] }}', name)
+    template = env.template_class.from_code(env, code, env.make_globals(None))
+    assert template.render() == "RÉFÉRENCE|R"
+
+
 def test_a_translated_literal_is_a_constant_of_the_compiled_template():
     source = environment("fr").loader.get_source(environment("fr"), "layout.html.jinja2")[0]
     code = environment("fr").compile(source, "layout.html.jinja2", raw=True)
