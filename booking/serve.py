@@ -3,8 +3,9 @@
 One CPython process runs Python on one core at a time, however many
 threads it has. To use every core, this runner binds the listening sockets
 once, forks ``workers`` processes after the app is loaded (they share its
-start-up memory), and each serves those sockets with ``waitress.serve`` and
-its own ``threads``; the kernel hands each new connection to one of them.
+start-up memory), and each serves those sockets with a waitress server of
+its own ``threads``; a new connection goes to the least busy worker
+(:class:`Balancer`).
 In the INI file::
 
     [server:main]
@@ -199,8 +200,7 @@ class Supervisor:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             server = create_server(self.app, sockets=self.sockets, **self.options)
             self.balancer.attach(slot, server)
-            server.print_listen("Serving on http://{}:{}")
-            server.run()
+            server.run()  # the parent said where it serves
             status = 0
         except BaseException:
             log.exception("worker %s failed", os.getpid())

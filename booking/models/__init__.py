@@ -129,11 +129,14 @@ def write_session(session_factory):
         yield session
 
 
+#: Each dialect's ``insert``, which has ``on_conflict_do_nothing`` / ``_do_update``.
+DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def insert_for(dbsession, model):
     """An ``INSERT`` of ``model`` in the session's dialect, so that
     ``on_conflict_do_nothing`` / ``on_conflict_do_update`` are at hand."""
-    dialect = dbsession.get_bind().dialect.name
-    return {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect](model)
+    return DIALECT_INSERTS[dbsession.get_bind().dialect.name](model)
 
 
 def is_transient_error(exc):

@@ -2,17 +2,16 @@
 the change that causes them, and sent later by the worker
 (``booking.scripts.worker``). A rolled-back change leaves no message."""
 
-from sqlalchemy.dialects import postgresql, sqlite
 from zope.sqlalchemy import mark_changed
 
-from ..models import OutboxMessage
+from ..models import DIALECT_INSERTS, OutboxMessage
 
 #: Built once per dialect (every booking queues an email), values bound per call.
 ENQUEUE = {
-    dialect.dialect.name: dialect.insert(OutboxMessage.__table__)
+    name: insert(OutboxMessage.__table__)
     .on_conflict_do_nothing(index_elements=["dedupe_key"])
     .returning(OutboxMessage.__table__.c.id)
-    for dialect in (postgresql, sqlite)
+    for name, insert in DIALECT_INSERTS.items()
 }
 
 
