@@ -75,7 +75,9 @@ def get_engine(settings, prefix="sqlalchemy."):
         connect_args["check_same_thread"] = False
     elif url.startswith("postgresql"):
         lock_timeout = int(settings.get("booking.pg_lock_timeout_ms", 5000))
-        connect_args["options"] = f"-c lock_timeout={lock_timeout}"
+        # The session speaks UTC: timestamptz values arrive as UTC datetimes,
+        # which UTCDateTime then passes through untouched.
+        connect_args["options"] = f"-c lock_timeout={lock_timeout} -c TimeZone=UTC"
     engine = engine_from_config(settings, prefix, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, settings.get("booking.sqlite_busy_timeout_ms", 30000))

@@ -33,6 +33,20 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=None)
         return value
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            # psycopg reads timestamptz in the session's time zone, which
+            # get_engine sets to UTC: the values are aware UTC datetimes
+            # already, and a calendar reads thousands of them.
+            return self._utc_or_converted
+        return super().result_processor(dialect, coltype)
+
+    @staticmethod
+    def _utc_or_converted(value):
+        if value is None or value.tzinfo is UTC:
+            return value
+        return value.astimezone(UTC)
+
     def process_result_value(self, value, dialect):
         if value is None:
             return None

@@ -187,11 +187,16 @@ class AvailabilityService:
         #: Rows loaded ahead by :meth:`prefetch` for many resources at once.
         self._prefetched = None
 
-    def prefetch(self, resources, start, end):
+    def prefetch(self, resources, start, end, closures=None, bookings=None):
         """Load the opening hours, closures and active bookings of
         ``resources`` around [start, end) in three queries, so that a page
         showing many resources (the staff calendar) does not query per
-        resource. Later calls inside that period read these rows."""
+        resource. Later calls inside that period read these rows.
+
+        A caller that has loaded the closures or the active bookings for
+        itself passes them instead (rows with the attributes selected
+        below, each overlapping [start, end)): the staff calendar shows the
+        same rows it would otherwise load twice."""
         ids = [resource.id for resource in resources]
         if not ids:
             return
@@ -202,19 +207,21 @@ class AvailabilityService:
                    OpeningHours.opens_minute, OpeningHours.closes_minute)
             .where(OpeningHours.tenant_id == tenant_id, OpeningHours.venue_id.in_(venue_ids))
         ).all()
-        closures = self.dbsession.execute(
-            select(Closure.venue_id, Closure.resource_id, Closure.starts_at, Closure.ends_at,
-                   Closure.reason)
-            .where(Closure.tenant_id == tenant_id, Closure.venue_id.in_(venue_ids),
-                   Closure.starts_at < end, Closure.ends_at > start)
-        ).all()
-        bookings = self.dbsession.execute(
-            select(Booking.resource_id, Booking.block_start, Booking.block_end, Booking.seats,
-                   Booking.status, Booking.hold_expires_at)
-            .where(Booking.resource_id.in_(ids), text(ACTIVE_STATUS_SQL),
-                   Booking.block_start < end, Booking.block_start > start - MAX_BLOCK,
-                   Booking.block_end > start)
-        ).all()
+        if closures is None:
+            closures = self.dbsession.execute(
+                select(Closure.venue_id, Closure.resource_id, Closure.starts_at, Closure.ends_at,
+                       Closure.reason)
+                .where(Closure.tenant_id == tenant_id, Closure.venue_id.in_(venue_ids),
+                       Closure.starts_at < end, Closure.ends_at > start)
+            ).all()
+        if bookings is None:
+            bookings = self.dbsession.execute(
+                select(Booking.resource_id, Booking.block_start, Booking.block_end,
+                       Booking.seats, Booking.status, Booking.hold_expires_at)
+                .where(Booking.resource_id.in_(ids), text(ACTIVE_STATUS_SQL),
+                       Booking.block_start < end, Booking.block_start > start - MAX_BLOCK,
+                       Booking.block_end > start)
+            ).all()
         own_hours, venue_hours = defaultdict(list), defaultdict(list)
         for r in hours:
             group = (own_hours[r.resource_id] if r.resource_id is not None

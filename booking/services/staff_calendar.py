@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..models import Booking, BookingStatus, Closure, Resource, User
+from ..models.booking import ACTIVE_STATUSES
 from .availability import MAX_BLOCK, AvailabilityService, venue_zone, wall_instant
 
 DAY_MINUTES = 24 * 60
@@ -164,16 +165,21 @@ class StaffCalendarService:
         start, end = wall_instant(first, 0, zone), wall_instant(last, DAY_MINUTES, zone)
 
         resources = self.resources(venue)
-        entries = self.entries(venue, start, end)
-        booked = {entry.resource_id for entry in entries}
-        shown_resources = [r for r in resources if r.active or r.id in booked]
-        columns = [Column(r.id, r.name, r.capacity, r.active) for r in shown_resources]
         # A slot's blocked span ends inside its day (expand_slots checks) and
         # starts at most its set-up buffer before the slot, which may reach
         # back past the day's first instant when a DST gap skips midnight.
-        set_up = timedelta(minutes=max(
-            (r.buffer_before_minutes for r in shown_resources), default=0))
-        self.availability.prefetch(shown_resources, start - set_up, end)
+        # The rows read for the slots (active bookings, closures) start there.
+        reach = start - timedelta(minutes=max(
+            (r.buffer_before_minutes for r in resources), default=0))
+        rows = self.bookings(venue, resources, reach, end)
+        venue_closures = self.closures(venue, reach, end)
+        entries = self.entries(rows, resources, start, end)
+        booked = {entry.resource_id for entry in entries}
+        shown_resources = [r for r in resources if r.active or r.id in booked]
+        columns = [Column(r.id, r.name, r.capacity, r.active) for r in shown_resources]
+        active = [row for row in rows if row.status in ACTIVE_STATUSES]
+        self.availability.prefetch(shown_resources, reach, end, closures=venue_closures,
+                                   bookings=active)
         hours = {r.id: self.availability.weekly_hours(r) for r in shown_resources}
         free = [
             FreeSlot(r.id, slot.start, slot.end, slot.seats_left)
@@ -181,7 +187,10 @@ class StaffCalendarService:
             for slot in self.availability.slots(r, first, last)
             if slot.seats_left > 0 and slot.start > self.now
         ]
-        closures = self.closures(venue, start, end)
+        names = {r.id: r.name for r in resources}
+        closures = [ClosedPeriod(c.resource_id, names.get(c.resource_id), c.starts_at, c.ends_at,
+                                 c.reason)
+                    for c in venue_closures if c.starts_at < end and c.ends_at > start]
         step = grid_step(shown_resources, hours)
         dates = [first + timedelta(days=n) for n in range(count)]
         entries, free = by_resource(entries), by_resource(free)
@@ -205,41 +214,49 @@ class StaffCalendarService:
             .order_by(Resource.name, Resource.id)
         ).all()
 
-    def entries(self, venue, start, end):
-        """The shown bookings of every resource of the venue overlapping
-        [start, end): one query."""
-        rows = self.dbsession.execute(
+    def bookings(self, venue, resources, start, end):
+        """The bookings of ``resources`` (the venue's) in a shown status whose
+        blocked span overlaps [start, end), in order: the ones the calendar
+        shows and the ones that take seats from its free slots, in one query."""
+        return self.dbsession.execute(
             select(Booking.id, Booking.reference, Booking.resource_id, Booking.seats,
                    Booking.status, Booking.hold_expires_at, Booking.starts_at,
-                   Booking.ends_at, Resource.capacity, Booking.contact_name, User.email)
-            .join(Resource, Resource.id == Booking.resource_id)
+                   Booking.ends_at, Booking.block_start, Booking.block_end,
+                   Booking.contact_name, User.email)
             .join(User, User.id == Booking.customer_id)
-            .where(Booking.tenant_id == venue.tenant_id, Resource.venue_id == venue.id,
-                   # No booking lasts longer than MAX_BLOCK: a bounded index range.
-                   Booking.starts_at < end, Booking.starts_at > start - MAX_BLOCK,
-                   Booking.ends_at > start,
+            .where(Booking.tenant_id == venue.tenant_id,
+                   Booking.resource_id.in_([r.id for r in resources]),
+                   # No blocked span is longer than MAX_BLOCK, and a booking
+                   # starts inside its span: a bounded range of each
+                   # resource's bookings by start.
+                   Booking.starts_at > start - MAX_BLOCK, Booking.starts_at < end + MAX_BLOCK,
+                   Booking.block_start < end, Booking.block_end > start,
                    Booking.status.in_([str(s) for s in SHOWN_STATUSES]))
             .order_by(Booking.starts_at, Booking.id)
         ).all()
+
+    def entries(self, rows, resources, start, end):
+        """The :class:`Entry` of each booking row overlapping [start, end)
+        (an expired hold is not shown)."""
+        capacities = {r.id: r.capacity for r in resources}
         now, held = self.now, BookingStatus.HELD
         return [  # unpacked, not read by name: a week of a large venue is thousands of rows
-            Entry(id, reference, resource_id, customer_label(name, email), seats, capacity, status,
-                  starts, ends)
+            Entry(id, reference, resource_id, customer_label(name, email), seats,
+                  capacities[resource_id], status, starts, ends)
             for (id, reference, resource_id, seats, status, hold_expires_at, starts, ends,
-                 capacity, name, email) in rows
-            if status != held or hold_expires_at > now
+                 _block_start, _block_end, name, email) in rows
+            if starts < end and ends > start and (status != held or hold_expires_at > now)
         ]
 
     def closures(self, venue, start, end):
-        rows = self.dbsession.execute(
-            select(Closure.resource_id, Resource.name, Closure.starts_at, Closure.ends_at,
+        """The closures of the venue or of its resources overlapping [start, end)."""
+        return self.dbsession.execute(
+            select(Closure.venue_id, Closure.resource_id, Closure.starts_at, Closure.ends_at,
                    Closure.reason)
-            .outerjoin(Resource, Resource.id == Closure.resource_id)
             .where(Closure.venue_id == venue.id, Closure.tenant_id == venue.tenant_id,
                    Closure.starts_at < end, Closure.ends_at > start)
             .order_by(Closure.starts_at, Closure.id)
         ).all()
-        return [ClosedPeriod(*row) for row in rows]
 
     def day(self, day, zone, step, columns, hours, entries, free, closures):
         """The grid of ``day``; ``entries`` and ``free`` by resource id."""

@@ -1,7 +1,7 @@
 """PostgreSQL enforces the invariant for exclusive resources in the schema
 itself, whatever code path writes."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -144,3 +144,24 @@ def test_same_idempotency_key_race_is_transient_on_postgresql(pg, court):
             add(s, "SECOND", 12)
             s.flush()
     assert is_transient_error(error.value)
+
+
+def test_postgresql_sessions_read_instants_as_utc(pg):
+    """get_engine sets each session's TimeZone to UTC, so timestamptz values
+    arrive as UTC datetimes that need no conversion."""
+    with pg.engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+    with pg.session() as s:
+        tenant = b.tenant(s)
+        s.expire_all()
+        assert s.get(Tenant, tenant.id).created_at.tzinfo is UTC
+
+
+def test_an_instant_read_in_another_session_time_zone_comes_back_in_utc(pg):
+    with pg.session() as s:
+        tenant_id = b.tenant(s).id
+    with pg.session() as s:
+        s.execute(text("SET LOCAL TIME ZONE 'Pacific/Auckland'"))
+        created_at = s.get(Tenant, tenant_id).created_at
+    assert created_at.tzinfo is UTC
+    assert created_at == b.EPOCH
