@@ -10,8 +10,9 @@ included) are then taken away.
 
 import bisect
 from collections import defaultdict
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -160,6 +161,17 @@ def expand_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after
     return slots
 
 
+@lru_cache(maxsize=256)  # a venue's resources share their hours and slot lengths
+def candidate_slots(hours, zone, slot_minutes, first_day, last_day, before=0, after=0):
+    """:func:`expand_slots` as a tuple, for ``hours`` given as
+    ``((weekday, ((opens, closes), ...)), ...)``."""
+    return tuple(expand_slots(dict(hours), zone, slot_minutes, first_day, last_day,
+                              before, after))
+
+
+_START = itemgetter(0)
+
+
 class Occupancy:
     """Seats taken by active bookings, answered per period by bisecting the
     bookings sorted by the start of their blocked span. ``stale_holds``
@@ -178,6 +190,22 @@ class Occupancy:
         return sum(
             seats for start, end, seats in self._rows[low:high] if end > block_start
         )
+
+    def seats_each(self, spans):
+        """:meth:`seats` of each ``(block_start, block_end)`` of ``spans``,
+        in one pass: ``spans`` come sorted by start, with ends that never
+        go down (a resource's slots, all of one length)."""
+        starts, rows = self._starts, self._rows
+        count = len(rows)
+        low = high = 0
+        for block_start, block_end in spans:
+            floor = block_start - MAX_BLOCK
+            while low < count and starts[low] < floor:
+                low += 1
+            while high < count and starts[high] < block_end:
+                high += 1
+            yield (sum(seats for _, end, seats in rows[low:high] if end > block_start)
+                   if low < high else 0)
 
 
 class AvailabilityService:
@@ -306,8 +334,12 @@ class AvailabilityService:
         return Occupancy(taking, stale_holds=len(rows) - len(taking))
 
     def candidates(self, resource, zone, first_day, last_day):
-        return expand_slots(
-            self.weekly_hours(resource), zone, resource.slot_minutes, first_day, last_day,
+        """The resource's slots ``(start, end)`` of the local days
+        ``first_day``..``last_day`` by its opening hours alone, sorted."""
+        hours = tuple((weekday, tuple(spans))
+                      for weekday, spans in sorted(self.weekly_hours(resource).items()))
+        return candidate_slots(
+            hours, zone, resource.slot_minutes, first_day, last_day,
             resource.buffer_before_minutes, resource.buffer_after_minutes,
         )
 
@@ -323,21 +355,26 @@ class AvailabilityService:
         zone = zone_of(resource)
         candidates = self.candidates(resource, zone, first_day, last_day)
         earliest, latest = self.bookable_window(resource)
-        candidates = [(s, e) for s, e in candidates if earliest <= s <= latest]
+        candidates = candidates[bisect.bisect_left(candidates, earliest, key=_START):
+                                bisect.bisect_right(candidates, latest, key=_START)]
         if not candidates:
             return []
         before = timedelta(minutes=resource.buffer_before_minutes)
         after = timedelta(minutes=resource.buffer_after_minutes)
         span_start, span_end = candidates[0][0], candidates[-1][1]
         closed = self.closures(resource, span_start, span_end)
+        if closed:
+            candidates = [
+                (start, end) for start, end in candidates
+                if not any(c_start < end and c_end > start for c_start, c_end, _ in closed)
+            ]
         taken = self.occupancy(resource, span_start - before, span_end + after, exclude_booking_id)
-        slots = []
-        for start, end in candidates:
-            if closed and any(c_start < end and c_end > start for c_start, c_end, _ in closed):
-                continue
-            seats_left = resource.capacity - taken.seats(start - before, end + after)
-            slots.append(Slot(start, end, max(seats_left, 0)))
-        return slots
+        capacity = resource.capacity
+        return [
+            Slot(start, end, max(capacity - seats, 0))
+            for (start, end), seats in zip(candidates, taken.seats_each(
+                (start - before, end + after) for start, end in candidates))
+        ]
 
     def free_slots(self, resource, first_day, last_day):
         return [

@@ -1,11 +1,13 @@
 """Slot expansion from weekly wall-clock hours, DST days included."""
 
+import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.services.availability import Occupancy, expand_slots, local_instant
+from booking.services.availability import (Occupancy, candidate_slots, expand_slots,
+                                           local_instant)
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -151,6 +153,32 @@ class TestOccupancy:
     def test_long_block_found_from_any_overlap(self, hour, expected):
         rows = [(utc(2026, 6, 1, 9), utc(2026, 6, 1, 13), 1)]
         assert Occupancy(rows).seats(utc(2026, 6, 1, hour), utc(2026, 6, 1, hour, 59)) == expected
+
+    @pytest.mark.parametrize("seed", range(20))
+    def test_seats_of_many_spans_in_one_pass_equal_each_asked_alone(self, seed):
+        rng = random.Random(seed)
+        day = utc(2026, 6, 1)
+        rows = []
+        for _ in range(rng.randrange(0, 30)):
+            start = day + timedelta(minutes=15 * rng.randrange(0, 200))
+            rows.append((start, start + timedelta(minutes=15 * rng.randrange(1, 96)),
+                         rng.randrange(1, 4)))
+        length = timedelta(minutes=15 * rng.randrange(1, 12))
+        spans = sorted({day + timedelta(minutes=15 * rng.randrange(-100, 300))
+                        for _ in range(60)})
+        spans = [(start, start + length) for start in spans]
+        taken = Occupancy(rows)
+        assert list(taken.seats_each(spans)) == [taken.seats(*span) for span in spans]
+
+
+class TestCandidateSlots:
+    def test_are_the_expanded_slots_shared_between_resources_of_the_same_hours(self):
+        hours = ((0, ((9 * 60, 12 * 60),)),)
+        first = candidate_slots(hours, PARIS, 60, date(2026, 6, 1), date(2026, 6, 7), 0, 15)
+        assert first == tuple(expand_slots({0: [(9 * 60, 12 * 60)]}, PARIS, 60,
+                                           date(2026, 6, 1), date(2026, 6, 7), 0, 15))
+        assert candidate_slots(hours, PARIS, 60, date(2026, 6, 1), date(2026, 6, 7), 0, 15) \
+            is first
 
 
 class TestClosingAcrossDst:
