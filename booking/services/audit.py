@@ -7,12 +7,16 @@ from zope.sqlalchemy import mark_changed
 from ..models import AuditLog, User
 
 
+#: Built once: every change writes one.
+RECORD = insert(AuditLog.__table__)
+
+
 def record(dbsession, tenant_id, actor_id, action, target_type, target_id, at, **details):
     """Note that ``actor_id`` did ``action`` to ``target_type`` ``target_id``.
-    The row goes in at once through a Core ``INSERT`` of the table: nothing
-    reads it back as an object, so it need not pass through the session's
-    unit of work."""
-    dbsession.execute(insert(AuditLog.__table__), {
+    The row goes in at once through a Core ``INSERT`` of the table, on the
+    session's connection: nothing reads it back as an object, so it need
+    not pass through the session's unit of work or its execute path."""
+    dbsession.connection().execute(RECORD, {
         "tenant_id": tenant_id, "actor_id": actor_id, "action": action,
         "target_type": target_type, "target_id": target_id, "at": at, "details": details,
     })

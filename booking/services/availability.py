@@ -291,7 +291,7 @@ class AvailabilityService:
             for ranges in hours.values():
                 ranges.sort()
             return hours
-        rows = self.dbsession.execute(RESOURCE_HOURS, resource_scope(resource)).all()
+        rows = self._run(RESOURCE_HOURS, resource_scope(resource)).all()
         own = [row for row in rows if row.resource_id is not None]
         hours = defaultdict(list)
         for row in own or rows:
@@ -305,7 +305,7 @@ class AvailabilityService:
         loaded = self._loaded(resource, start, end)
         if loaded is not None:
             return [c for c in loaded[1] if c[0] < end and c[1] > start]
-        return self.dbsession.execute(
+        return self._run(
             RESOURCE_CLOSURES, {**resource_scope(resource), "start": start, "end": end}
         ).all()
 
@@ -319,11 +319,19 @@ class AvailabilityService:
         values = {"resource_id": resource.id, "start": start, "end": end,
                   "after": start - MAX_BLOCK}
         if exclude_booking_id is None:
-            rows = self.dbsession.execute(RESOURCE_BOOKINGS, values)
+            rows = self._run(RESOURCE_BOOKINGS, values)
         else:
-            rows = self.dbsession.execute(RESOURCE_BOOKINGS_BUT_ONE,
+            rows = self._run(RESOURCE_BOOKINGS_BUT_ONE,
                                           {**values, "booking_id": exclude_booking_id})
         return self._occupancy(rows.all())
+
+    def _run(self, statement, values):
+        """Run one of the prebuilt column queries above on the session's
+        connection. They read no mapped objects, and the ORM's execute path
+        costs a booking ~0.23 M instructions per statement (5 % of a POST
+        for three); the session is flushed first, as autoflush would."""
+        self.dbsession.flush()
+        return self.dbsession.connection().execute(statement, values)
 
     def _occupancy(self, rows):
         """The :class:`Occupancy` of active booking ``rows``; a hold that ran

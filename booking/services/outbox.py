@@ -21,12 +21,12 @@ def enqueue(dbsession, *, kind, dedupe_key, recipient, subject, body_text, body_
     with ``dedupe_key`` already exists (the same cause, seen again).
 
     The row goes in at once through a Core ``INSERT`` of the table, its
-    values bound at execution: nothing reads it back as an object, so the
-    session has nothing to flush first and the statement is the same for
-    every message."""
+    values bound at execution, on the session's connection: nothing reads
+    it back as an object, so the session has nothing to flush first and
+    the statement is the same for every message."""
     due_at = due_at or now
     statement = ENQUEUE[dbsession.get_bind().dialect.name]
-    message_id = dbsession.execute(statement, {
+    message_id = dbsession.connection().execute(statement, {
         "tenant_id": tenant_id, "booking_id": booking_id, "kind": kind,
         "dedupe_key": dedupe_key, "recipient": recipient, "locale": locale,
         "subject": subject, "body_text": body_text, "body_html": body_html,

@@ -295,3 +295,19 @@ def test_staff_day_prefetch_covers_set_up_before_a_midnight_clock_change(db):
             event.remove(s.get_bind(), "before_cursor_execute", listener)
         assert any(cell.free for row in day.days[0].rows for cell in row.cells)
         assert len(statements) == 4, statements
+
+
+def test_free_slots_count_a_booking_the_session_has_not_flushed_yet(db):
+    with db.session() as s:
+        _, _, resource = make_world(s)
+        customer = b.user(s)
+        start = paris(TOMORROW, 10)
+        assert len(free_starts(s, resource)) == 3  # its venue and tenant loaded
+        s.add(Booking(
+            tenant_id=resource.tenant_id, reference="UNFLUSHED", resource_id=resource.id,
+            customer_id=customer.id, starts_at=start, ends_at=start + timedelta(hours=1),
+            block_start=start, block_end=start + timedelta(hours=1), seats=1, exclusive=True,
+            status=BookingStatus.CONFIRMED, price=0, currency="EUR",
+            created_at=NOW, updated_at=NOW,
+        ))
+        assert free_starts(s, resource) == [paris(TOMORROW, 9), paris(TOMORROW, 11)]
