@@ -45,6 +45,8 @@ class UTCDateTime(TypeDecorator):
     def _utc_or_converted(value):
         if value is None or value.tzinfo is UTC:
             return value
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):

@@ -165,3 +165,15 @@ def test_an_instant_read_in_another_session_time_zone_comes_back_in_utc(pg):
         created_at = s.get(Tenant, tenant_id).created_at
     assert created_at.tzinfo is UTC
     assert created_at == b.EPOCH
+
+
+def test_a_naive_timestamp_read_as_an_instant_is_taken_as_utc(pg):
+    from sqlalchemy import literal_column, select
+
+    from booking.models.types import UTCDateTime
+
+    with pg.session() as s:
+        s.execute(text("SET LOCAL TIME ZONE 'Pacific/Auckland'"))
+        value = s.scalar(select(literal_column("TIMESTAMP '2026-01-01 10:00'",
+                                               type_=UTCDateTime())))
+    assert value == datetime(2026, 1, 1, 10, tzinfo=UTC) and value.tzinfo is UTC

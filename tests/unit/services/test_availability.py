@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.services.availability import (Occupancy, candidate_slots, expand_slots,
-                                           local_instant)
+from booking.services.availability import (Occupancy, candidate_slots, day_slots,
+                                           expand_slots, local_instant)
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -172,13 +172,20 @@ class TestOccupancy:
 
 
 class TestCandidateSlots:
-    def test_are_the_expanded_slots_shared_between_resources_of_the_same_hours(self):
-        hours = ((0, ((9 * 60, 12 * 60),)),)
-        first = candidate_slots(hours, PARIS, 60, date(2026, 6, 1), date(2026, 6, 7), 0, 15)
-        assert first == tuple(expand_slots({0: [(9 * 60, 12 * 60)]}, PARIS, 60,
-                                           date(2026, 6, 1), date(2026, 6, 7), 0, 15))
-        assert candidate_slots(hours, PARIS, 60, date(2026, 6, 1), date(2026, 6, 7), 0, 15) \
-            is first
+    @pytest.mark.parametrize("zone", [PARIS, NEW_YORK, ZoneInfo("Australia/Lord_Howe")])
+    def test_a_day_at_a_time_equal_the_whole_range_expanded_at_once(self, zone):
+        hours = {0: [(0, 1440)], 2: [(8 * 60, 12 * 60), (14 * 60, 20 * 60)], 6: [(0, 3 * 60)]}
+        first, last = date(2026, 1, 1), date(2026, 12, 31)
+        assert candidate_slots(hours, zone, 45, first, last, 30, 15) == \
+            expand_slots(hours, zone, 45, first, last, 30, 15)
+
+    def test_resources_of_the_same_hours_share_each_day(self):
+        hours = {0: [(9 * 60, 12 * 60)]}
+        monday = date(2026, 6, 1)
+        day_slots.cache_clear()
+        candidate_slots(hours, PARIS, 60, monday, monday + timedelta(days=6), 0, 15)
+        candidate_slots(hours, PARIS, 60, monday, monday + timedelta(days=6), 0, 15)
+        assert day_slots.cache_info().hits == 1 and day_slots.cache_info().misses == 1
 
 
 class TestClosingAcrossDst:
