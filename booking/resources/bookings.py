@@ -2,8 +2,8 @@ from pyramid.authorization import DENY_ALL, Allow, Authenticated
 
 from ..i18n import _
 from ..models import Booking
-from ..services.availability import zone_of
 from ..services.policy import cancellation_deadline, customer_may_change
+from ..services.slots import zone_of
 from ..security import Permission, manager, owner, staff, user_principal, venue_staff
 from ..services.tenants import is_open
 from .base import Node, scoped_row, suspension_acl

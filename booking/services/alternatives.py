@@ -19,8 +19,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..models import Resource, Venue
-from .availability import AvailabilityService, zone_of
+from .availability import AvailabilityService
 from .geocoding import distance_km
+from .slots import zone_of
 
 DEFAULT_LIMIT = 3
 #: The same resource is searched from a week before to two weeks after.

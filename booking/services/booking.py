@@ -25,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 from ..models import Booking, BookingStatus, PaymentStatus, Resource, is_exclusion_violation
 from ..i18n import _
 from . import audit
-from .availability import AvailabilityService, zone_of
+from .availability import AvailabilityService
 from .desk import FrontDesk, local_text
 from .errors import Conflict, PolicyViolation, ValidationError
 from .notifications import Notifier
 from .policy import cancellation_deadline
+from .slots import zone_of
 from .tenants import is_open
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"

@@ -15,7 +15,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload
 
 from ..models import AuditLog, Booking, BookingStatus, Membership, OpeningHours, Resource, Venue
-from .availability import AvailabilityService, venue_zone, wall_instant
+from .availability import AvailabilityService
+from .slots import venue_zone, wall_instant
 
 #: Holds that expire sooner than this are flagged for the desk.
 EXPIRY_WARNING = timedelta(minutes=15)

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from ..i18n import _
 from ..models import BookingStatus
-from .availability import zone_of
 from .errors import Conflict
+from .slots import zone_of
 
 #: Staff may check a customer in this long before the booking starts.
 CHECK_IN_EARLY = timedelta(hours=1)

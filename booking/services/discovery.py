@@ -18,8 +18,8 @@ from ..models import Booking, BookingStatus, Closure, OpeningHours, Resource, Te
 from ..models.booking import ACTIVE_STATUS_SQL
 from ..models.resource import MAX_BLOCK_MINUTES
 from ..models.tenant import TenantStatus
-from .availability import Occupancy, Slot, expand_slots, venue_zone
 from .geocoding import bounding_boxes, distance_km
+from .slots import Occupancy, Slot, expand_slots, venue_zone
 
 MAX_RADIUS_KM = 100
 DEFAULT_RADIUS_KM = 10

@@ -20,8 +20,8 @@ from pyramid.settings import asbool
 from .. import ics
 from ..i18n import DOMAIN, Formatter, _, language_or_default, localizer_for
 from ..models import Booking, BookingStatus, Tenant
-from .availability import zone_of
 from .outbox import enqueue
+from .slots import zone_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:6543"

@@ -14,8 +14,8 @@ from ..i18n import LANGUAGES, _
 from ..models import Membership, Role, Tenant, User, normalize_email
 from ..passwords import UNUSABLE_PASSWORD
 from . import audit
-from .availability import valid_time_zone
 from .errors import Conflict, DomainError
+from .slots import valid_time_zone
 from .throttle import WindowCounter
 
 SLUG_MIN, SLUG_MAX = 3, 40

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from ..models import Booking, BookingStatus
-from .availability import zone_of
+from .slots import zone_of
 
 WEEKS = 12
 LEVELS = 4

@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager
 from ..i18n import _
 from ..models import Booking, BookingStatus, Resource, User
 from .audit import history
-from .availability import venue_zone, wall_instant
+from .slots import venue_zone, wall_instant
 
 
 @dataclass(frozen=True)

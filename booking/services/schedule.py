@@ -16,9 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from ..i18n import _
 from ..models import Booking, Closure, OpeningHours, Resource, ResourceKind
-from .availability import zone_of
 from .booking import BookingService, local_text
 from .errors import ValidationError
+from .slots import zone_of
 
 #: The weekday fields of the hours form; Monday is 0.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -26,7 +26,8 @@ from sqlalchemy import select
 
 from ..models import Booking, BookingStatus, Closure, Resource, User
 from ..models.booking import ACTIVE_STATUSES
-from .availability import MAX_BLOCK, AvailabilityService, venue_zone, wall_instant
+from .availability import AvailabilityService
+from .slots import MAX_BLOCK, venue_zone, wall_instant
 
 DAY_MINUTES = 24 * 60
 #: The statuses the calendar shows (an expired hold is not shown).

@@ -19,8 +19,8 @@ from ..resources import ResourceContext
 from ..security import Permission
 from ..services import AvailabilityService, BookingService
 from ..services.accounts import authenticate, register, registration_problems
-from ..services.availability import zone_of
 from ..services.errors import Conflict, ValidationError
+from ..services.slots import zone_of
 from ..services.throttle import TooManyAttempts
 from .auth import sign_in
 from .checkout import allow_checkout_forms, needs_checkout, payment_terms, send_to_checkout

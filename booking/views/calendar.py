@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from ..services import AvailabilityService
-from ..services.availability import valid_time_zone, zone_of
 from ..services.errors import ValidationError
+from ..services.slots import valid_time_zone, zone_of
 from ..i18n import _
 
 #: Set by static/js/app.js from the browser's own time zone.

@@ -10,7 +10,7 @@ import json
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from ..services.availability import valid_time_zone
+from ..services.slots import valid_time_zone
 from ..i18n import _
 from ..services.errors import DomainError, ValidationError
 

@@ -23,9 +23,9 @@ from ..resources import BookingCollection, BookingContext
 from ..resources.bookables import resource_context
 from ..security import Permission
 from ..services import BookingService
-from ..services.availability import zone_of
 from ..services.errors import Conflict, ValidationError
 from ..services.policy import cancellation_deadline
+from ..services.slots import zone_of
 from .calendar import first_day, week_of
 from .checkout import (
     allow_checkout_forms,

@@ -14,8 +14,8 @@ from ...resources import (
 )
 from ...security import Permission
 from ...services import AvailabilityService
-from ...services.availability import zone_of
 from ...services.errors import ValidationError
+from ...services.slots import zone_of
 from ..forms import day, optional, query, time_zone
 from .serialize import resource_json, tenant_json, venue_json
 

@@ -20,8 +20,8 @@ from ...i18n import _
 from ...resources import NearContext, ResourceContext
 from ...security import Permission
 from ...services import discovery
-from ...services.availability import venue_zone
 from ...services.errors import DomainError, ValidationError
+from ...services.slots import venue_zone
 from ..discovery import find_alternatives, where
 from ..forms import Field, instant, integer, optional, query
 

@@ -1,6 +1,6 @@
 """Rows to the JSON shapes of the API contract (DESIGN.md)."""
 
-from ...services.availability import zone_of
+from ...services.slots import zone_of
 
 
 def tenant_json(tenant):

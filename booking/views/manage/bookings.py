@@ -18,10 +18,10 @@ from ...models import BookingStatus, PaymentStatus, Resource
 from ...resources.manage import ManagedBooking, ManagedBookings
 from ...security import Permission
 from ...services import BookingService
-from ...services.availability import zone_of
 from ...services.customers import customer_email, find_or_create_customer
 from ...services.errors import DomainError
 from ...services.messages import booking_messages
+from ...services.slots import zone_of
 from ...services.queries import (
     BookingFilter,
     booking_history,

@@ -10,7 +10,7 @@ closure's own audit row lists them. Customers are not emailed yet: that
 comes with the outbox.
 """
 
-from ...services.availability import venue_zone
+from ...services.slots import venue_zone
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config

@@ -11,8 +11,8 @@ from pyramid.view import view_config, view_defaults
 from ...i18n import _
 from ...resources.manage import ManageContext
 from ...security import Permission
-from ...services.availability import valid_time_zone
 from ...services.policy import REFUND_POLICIES
+from ...services.slots import valid_time_zone
 from ..forms import Field, integer, parse_form, string
 from . import ManageView
 

@@ -17,9 +17,9 @@ from ...i18n import _
 from ...models import OpeningHours, Venue
 from ...resources.manage import ManagedVenue, ManagedVenues
 from ...security import Permission
-from ...services.availability import valid_time_zone
 from ...services.geocoding import (LOCATABLE, cache_age, clear_location, locate_venue,
                                    set_typed_location)
+from ...services.slots import valid_time_zone
 from . import ManageView
 
 FIELDS = ("name", "address", "time_zone", "latitude", "longitude")

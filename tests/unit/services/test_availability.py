@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.services.availability import (Occupancy, candidate_slots, day_slots,
-                                           expand_slots, local_instant)
+from booking.services.slots import (Occupancy, candidate_slots, day_slots, expand_slots,
+                                    local_instant)
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")
