@@ -77,12 +77,18 @@ def as_zone(zone):
     return ZoneInfo(zone) if isinstance(zone, str) else zone
 
 
+@functools.lru_cache(maxsize=64)
+def _locale(locale_name):
+    """Babel's locale, parsed once per name (a Formatter is made per request)."""
+    return Locale.parse(locale_name)
+
+
 class Formatter:
     """Dates, times and money in the request's language; zones may be given
     as ``ZoneInfo`` or by name."""
 
     def __init__(self, locale_name):
-        self.locale = Locale.parse(locale_name)
+        self.locale = _locale(locale_name)
         #: Pages like the staff calendar show the same times many times over.
         self._times, self._periods, self._days = {}, {}, {}
 

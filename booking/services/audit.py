@@ -7,8 +7,8 @@ from zope.sqlalchemy import mark_changed
 from ..models import AuditLog, User
 
 
-#: Built once: every change writes one.
-RECORD = insert(AuditLog.__table__)
+#: Built once (every change writes one); inline: no RETURNING of an id nothing reads.
+RECORD = insert(AuditLog.__table__).inline()
 
 
 def record(dbsession, tenant_id, actor_id, action, target_type, target_id, at, **details):

@@ -151,43 +151,49 @@ class BookingService(FrontDesk):
                   mapping={"capacity": resource.capacity}),
                 field="seats",
             )
-        earliest, latest = self.availability.bookable_window(resource)
         if start < self.now:
             raise ValidationError(_("is in the past"), field="start")
-        if not self.availability.is_on_grid(resource, start):
-            raise ValidationError(
-                _("${time} is not a slot of this resource: slots of ${minutes} minutes "
-                  "start at its opening times",
-                  mapping={"time": local_text(start, zone), "minutes": resource.slot_minutes}),
-                field="start",
-            )
-        if start < earliest and not by_staff:
-            raise ValidationError(
-                _("is too soon: book at least ${minutes} minutes ahead",
-                  mapping={"minutes": resource.min_notice_minutes}),
-                field="start",
-            )
-        if start > latest and not by_staff:
-            raise ValidationError(
-                _("is too far ahead: bookings open ${days} days in advance",
-                  mapping={"days": resource.max_advance_days}),
-                field="start",
-            )
         end = start + timedelta(minutes=resource.slot_minutes)
-        if self.availability.closures(resource, start, end):  # closed then
-            raise Conflict(_("the venue is closed at ${time}",
-                             mapping={"time": local_text(start, zone)}), field="start")
         block_start, block_end = self.block(resource, start, end)
-        occupancy = self.availability.occupancy(resource, block_start, block_end,
-                                                exclude_booking_id)
-        taken = occupancy.seats(block_start, block_end)
-        if taken + seats > resource.capacity:
-            left = max(resource.capacity - taken, 0)
-            mapping = {"time": local_text(start, zone), "left": left}
-            message = (_("the slot at ${time} is already booked", mapping=mapping) if left == 0
-                       else _("the slot at ${time} has only ${left} seat(s) left", mapping=mapping))
-            raise Conflict(message, field="start")
-        return end, block_start, block_end, occupancy.stale_holds
+        # Opening hours, closures and bookings: one round trip for the checks below.
+        with self.availability.loaded_for_slot(resource, block_start, block_end,
+                                               exclude_booking_id):
+            earliest, latest = self.availability.bookable_window(resource)
+            if not self.availability.is_on_grid(resource, start):
+                raise ValidationError(
+                    _("${time} is not a slot of this resource: slots of ${minutes} minutes "
+                      "start at its opening times",
+                      mapping={"time": local_text(start, zone),
+                               "minutes": resource.slot_minutes}),
+                    field="start",
+                )
+            if start < earliest and not by_staff:
+                raise ValidationError(
+                    _("is too soon: book at least ${minutes} minutes ahead",
+                      mapping={"minutes": resource.min_notice_minutes}),
+                    field="start",
+                )
+            if start > latest and not by_staff:
+                raise ValidationError(
+                    _("is too far ahead: bookings open ${days} days in advance",
+                      mapping={"days": resource.max_advance_days}),
+                    field="start",
+                )
+            if self.availability.closures(resource, start, end):  # closed then
+                raise Conflict(_("the venue is closed at ${time}",
+                                 mapping={"time": local_text(start, zone)}), field="start")
+            occupancy = self.availability.occupancy(resource, block_start, block_end,
+                                                    exclude_booking_id)
+            taken = occupancy.seats(block_start, block_end)
+            if taken + seats > resource.capacity:
+                left = max(resource.capacity - taken, 0)
+                mapping = {"time": local_text(start, zone), "left": left}
+                message = (
+                    _("the slot at ${time} is already booked", mapping=mapping) if left == 0
+                    else _("the slot at ${time} has only ${left} seat(s) left", mapping=mapping)
+                )
+                raise Conflict(message, field="start")
+            return end, block_start, block_end, occupancy.stale_holds
 
     @staticmethod
     def block(resource, start, end):

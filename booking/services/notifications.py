@@ -128,6 +128,13 @@ def still_relevant(dbsession, message, now):
     )
 
 
+@functools.lru_cache(maxsize=16)
+def organizer_address(sender):
+    """The bare address of the configured sender (parsed once: a Notifier
+    is made per request)."""
+    return parseaddr(sender)[1] or DEFAULT_SENDER
+
+
 class Notifier:
     """Queues the emails of one unit of work (``now`` is its instant)."""
 
@@ -137,7 +144,7 @@ class Notifier:
         settings = settings or {}
         self.public_url = (settings.get("booking.public_url") or DEFAULT_PUBLIC_URL).rstrip("/")
         #: The calendar event's organizer: the address the emails come from.
-        self.organizer = parseaddr(settings.get("booking.mail.sender") or "")[1] or DEFAULT_SENDER
+        self.organizer = organizer_address(settings.get("booking.mail.sender") or "")
         self.reload_templates = asbool(settings.get("pyramid.reload_templates", False))
 
     # -- bookings ------------------------------------------------------------
