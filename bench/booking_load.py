@@ -20,7 +20,9 @@ The raw baseline, on PostgreSQL, in the same run and on the same schema:
 the guard's transaction (``SELECT … FOR UPDATE`` on the resource row, the
 sum of overlapping seats, ``INSERT`` of the booking, commit) issued with
 psycopg on one connection in a loop, and by ``pgbench`` with a custom script
-at 1, 4 and 16 clients. The app's rate is quoted as a ratio of both.
+at the same number of clients, each right after the many-resources app run
+it is paired with. The app's rate is quoted as the median of its runs'
+ratios to both (the server sweep's against the baselines' medians).
 
 Each figure is the median of ``repeats`` runs bounded in time and count;
 after each run an SQL check counts capacity violations (must be 0).
@@ -210,13 +212,49 @@ def app_run(db, server, world, scenario, clients, run, seconds, per_client):
 
 
 def combine(runs):
-    """One row from repeated runs: medians of rates and percentiles, sums of counts."""
+    """One row from repeated runs: medians of rates, percentiles and paired
+    ratios, sums of counts."""
     row = {key: sum(run[key] for run in runs)
            for key in ("requests", "created", "conflicts_409", "errors_5xx", "other",
                        "capacity_violations")}
     for key in ("req_per_s", "p50_ms", "p95_ms", "p99_ms"):
         row[key] = median_of(runs, key)
+    for key in ("app_over_psycopg", "app_over_pgbench"):
+        if all(key in run for run in runs):
+            row[key] = median_of(runs, key)
     return row
+
+
+class Baselines:
+    """The raw transaction's runs, each made right after an app run it is
+    paired with: the machine is shared and its speed drifts within minutes,
+    so an app run is divided by the baseline measured beside it, and the
+    row quotes the median of those ratios."""
+
+    def __init__(self, db, world, seconds, smoke):
+        self.db, self.world, self.seconds, self.smoke = db, world, seconds, smoke
+        self.psycopg, self.pgbench = [], {}
+
+    def pair(self, run, clients):
+        """Measure both baselines now; add the app ``run``'s ratios to them."""
+        loop = psycopg_loop(self.db, self.world, self.seconds, 200 if self.smoke else 100_000,
+                            first_hour=len(self.psycopg) * 1_000_000)
+        bench = (pgbench(self.db, self.world, clients, transactions=20) if self.smoke
+                 else pgbench(self.db, self.world, clients, seconds=max(1, round(self.seconds))))
+        self.psycopg.append(loop)
+        self.pgbench.setdefault(clients, []).append(bench)
+        run["app_over_psycopg"] = round(run["req_per_s"] / loop["tps"], 3)
+        run["app_over_pgbench"] = round(run["req_per_s"] / bench["tps"], 3)
+
+    def rows(self):
+        """The raw table: medians of every paired run, per method and clients."""
+        groups = [("psycopg, one connection", 1, self.psycopg)]
+        groups += [("pgbench", clients, runs) for clients, runs in sorted(self.pgbench.items())]
+        return [{"method": method, "clients": clients, "repeats": len(runs),
+                 "tps": median_of(runs, "tps"),
+                 **{k: median_of(runs, k) for k in ("p50_ms", "p95_ms", "p99_ms")},
+                 "capacity_violations": capacity_violations(self.db)}
+                for method, clients, runs in groups]
 
 
 def measure(backend, smoke=False):
@@ -227,6 +265,7 @@ def measure(backend, smoke=False):
         world = seed(db, resources=RAW.stop, bookings=0, customers=max(CLIENTS))
         with db.session() as s:
             world["customer_ids"] = s.scalars(select(User.id).order_by(User.id)).all()
+        baselines = Baselines(db, world, seconds, smoke) if backend == "postgresql" else None
         run = 0
         with Server(db.url) as server:
             for scenario in ("many resources", "one resource"):
@@ -235,6 +274,8 @@ def measure(backend, smoke=False):
                     for _ in range(repeats):
                         runs.append(app_run(db, server, world, scenario, clients, run,
                                             seconds, per_client))
+                        if baselines and scenario == "many resources":
+                            baselines.pair(runs[-1], clients)
                         run += 1
                     rows.append({"backend": backend, "scenario": scenario,
                                  "workers": server.workers, "threads": server.threads,
@@ -252,31 +293,22 @@ def measure(backend, smoke=False):
                              "workers": workers, "threads": threads,
                              "clients": max(CLIENTS), "repeats": repeats, **combine(runs)})
                 server_log += server.output()
-        if backend == "postgresql":
-            loops = [psycopg_loop(db, world, seconds, 200 if smoke else 100_000,
-                                  first_hour=n * 1_000_000) for n in range(repeats)]
-            raw.append({"method": "psycopg, one connection", "clients": 1, "repeats": repeats,
-                        "tps": median_of(loops, "tps"),
-                        **{k: median_of(loops, k) for k in ("p50_ms", "p95_ms", "p99_ms")},
-                        "capacity_violations": capacity_violations(db)})
-            for clients in CLIENTS:
-                runs = [pgbench(db, world, clients, transactions=20) if smoke
-                        else pgbench(db, world, clients, seconds=max(1, round(seconds)))
-                        for _ in range(repeats)]
-                raw.append({"method": "pgbench", "clients": clients, "repeats": repeats,
-                            "tps": median_of(runs, "tps"),
-                            **{k: median_of(runs, k) for k in ("p50_ms", "p95_ms", "p99_ms")},
-                            "capacity_violations": capacity_violations(db)})
+        if baselines:
+            raw = baselines.rows()
+    # Paired ratios where the row has them; the server sweep's against the
+    # medians of every baseline run.
     one_connection = raw[0]["tps"] if raw else None
     by_clients = {row["clients"]: row["tps"] for row in raw if row["method"] == "pgbench"}
     for row in rows:
         baseline = by_clients.get(row["clients"])
         row["pgbench_tps"] = baseline
         spread = row["scenario"] != "one resource"
-        row["app_over_pgbench"] = (round(row["req_per_s"] / baseline, 3)
-                                   if baseline and spread else None)
-        row["app_over_psycopg"] = (round(row["req_per_s"] / one_connection, 3)
-                                   if one_connection and spread else None)
+        if "app_over_pgbench" not in row:
+            row["app_over_pgbench"] = (round(row["req_per_s"] / baseline, 3)
+                                       if baseline and spread else None)
+        if "app_over_psycopg" not in row:
+            row["app_over_psycopg"] = (round(row["req_per_s"] / one_connection, 3)
+                                       if one_connection and spread else None)
     if any(row["errors_5xx"] for row in rows):
         print(f"server log (5xx seen):\n{server_log}")
     return rows, raw

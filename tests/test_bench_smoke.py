@@ -47,6 +47,10 @@ def test_bench_smoke_run_produces_results():
         assert {(r["method"], r["clients"]) for r in raw} == {
             ("psycopg, one connection", 1), ("pgbench", 1), ("pgbench", 4), ("pgbench", 16)}
         assert all(r["tps"] > 0 and r["capacity_violations"] == 0 for r in raw)
+        # One psycopg loop and one pgbench run beside each many-resources app run.
+        assert [r["repeats"] for r in raw] == [3, 1, 1, 1]
+        assert all(r["app_over_psycopg"] > 0 for r in load
+                   if r["backend"] == "postgresql" and r["scenario"] != "one resource")
         assert all(r["app_over_pgbench"] > 0 for r in load
                    if r["backend"] == "postgresql" and r["scenario"] != "one resource")
 
