@@ -45,7 +45,8 @@ from sqlalchemy import make_url, select
 
 from booking.models import User
 
-from .common import (NOW, ZONE, capacity_violations, database, median_of, seed, summary_ms)
+from .common import (NOW, ZONE, capacity_violations, database, median_of, python_speed_ms,
+                     seed, summary_ms)
 from .loadgen import drive
 from .stack import Server
 
@@ -321,14 +322,18 @@ def main():
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     rows, raw = [], []
+    speed = {"start": python_speed_ms()}
     for backend in args.backend or ["sqlite", "postgresql"]:
         measured, baseline = measure(backend, args.smoke)
         rows += measured
         raw += baseline
+    speed["end"] = python_speed_ms()
     table("Booking POST through pserve/waitress (load generator in another process)",
           rows, COLUMNS)
     table("Raw guard transaction (lock + sum + insert) on PostgreSQL", raw, RAW_COLUMNS)
-    write_results("booking_load", {"booking_load": rows, "booking_raw": raw}, args.smoke)
+    print(f"A fixed Python loop (the machine's speed), ms: {speed}")
+    write_results("booking_load", {"booking_load": rows, "booking_raw": raw,
+                                   "python_loop_ms": speed}, args.smoke)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import gc
 import random
 import statistics
 import tempfile
+import time as clock
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,20 @@ def database(backend):
             raise SystemExit("PostgreSQL is not reachable at 127.0.0.1:5432")
         with postgresql_database() as db:
             yield db
+
+
+def python_speed_ms(rounds=5):
+    """How long a fixed pure-Python loop takes here now (ms, median of
+    ``rounds``). The machine is shared and its speed drifts; a run records
+    this at its start and end, so that runs can be told apart."""
+    timings = []
+    for _ in range(rounds):
+        started = clock.perf_counter()
+        total = 0
+        for n in range(2_000_000):
+            total += n
+        timings.append(clock.perf_counter() - started)
+    return round(statistics.median(timings) * 1000, 1)
 
 
 def median_ms(samples):

@@ -52,6 +52,7 @@ def write_results(prefix, results, smoke):
 
 def main():
     from . import availability, booking_load, memory, near_me, pages, worker
+    from .common import python_speed_ms
 
     parser = argparse.ArgumentParser(prog="bench.run")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds")
@@ -67,7 +68,8 @@ def main():
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
                           f"Python {platform.python_version()}, load average "
                           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at start",
-               "smoke": smoke, "backends": backends, "durations_s": {}}
+               "smoke": smoke, "backends": backends, "durations_s": {},
+               "python_loop_ms": {"start": python_speed_ms()}}
     for name in SECTIONS:
         results.setdefault(name, [])
     results["booking_raw"], results["plans"] = [], {}
@@ -132,7 +134,9 @@ def main():
           worker.COLUMNS)
     table("Pages through the WSGI app (demo data)", results["pages"],
           ["backend", "page", "repeats", "median_ms", "p95_ms"])
+    results["python_loop_ms"]["end"] = python_speed_ms()
     print(f"\nSeconds per section: {results['durations_s']}")
+    print(f"A fixed Python loop (the machine's speed), ms: {results['python_loop_ms']}")
     out = os.path.join(HERE, "results")
     os.makedirs(out, exist_ok=True)
     name = "smoke.json" if smoke else f"run-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -77,3 +77,6 @@ def test_bench_smoke_run_produces_results():
         assert memory["rss_before_kb"] > 0 and memory["growth_pct"] is not None
         assert {r["workers"] for r in results["worker"]} == {1, 4}
         assert all(r["duplicates"] == 0 for r in results["worker"])
+
+    # The machine's speed at the run's start and end, so runs can be compared.
+    assert results["python_loop_ms"]["start"] > 0 and results["python_loop_ms"]["end"] > 0
