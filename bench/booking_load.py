@@ -20,9 +20,10 @@ The raw baseline, on PostgreSQL, in the same run and on the same schema:
 the guard's transaction (``SELECT … FOR UPDATE`` on the resource row, the
 sum of overlapping seats, ``INSERT`` of the booking, commit) issued with
 psycopg on one connection in a loop, and by ``pgbench`` with a custom script
-at the same number of clients, each right after the many-resources app run
-it is paired with. The app's rate is quoted as the median of its runs'
-ratios to both (the server sweep's against the baselines' medians).
+at the same number of clients, each just after or (alternately) just before
+the many-resources app run it is paired with. The app's rate is quoted as
+the median of its runs' ratios to both; the server sweep's, against the
+baselines' medians (measured minutes apart: a rougher figure).
 
 Each figure is the median of ``repeats`` runs bounded in time and count;
 after each run an SQL check counts capacity violations (must be 0).
@@ -227,25 +228,38 @@ def combine(runs):
 
 
 class Baselines:
-    """The raw transaction's runs, each made right after an app run it is
-    paired with: the machine is shared and its speed drifts within minutes,
-    so an app run is divided by the baseline measured beside it, and the
-    row quotes the median of those ratios."""
+    """The raw transaction's runs, each paired with the app run made just
+    before or just after it (alternately, so that neither side always
+    inherits what the other leaves behind: autovacuum, dirty pages): the
+    machine is shared and its speed drifts within minutes, so an app run is
+    divided by the baselines measured beside it, and the row quotes the
+    median of those ratios."""
 
     def __init__(self, db, world, seconds, smoke):
         self.db, self.world, self.seconds, self.smoke = db, world, seconds, smoke
         self.psycopg, self.pgbench = [], {}
 
-    def pair(self, run, clients):
-        """Measure both baselines now; add the app ``run``'s ratios to them."""
+    def paired(self, app_run_now, clients):
+        """Run ``app_run_now()`` and both baselines, in the order of this
+        pair's turn; return the app run with its ratios to them."""
+        baselines_first = len(self.psycopg) % 2 == 1
+        if baselines_first:
+            loop, bench = self.measure(clients)
+        run = app_run_now()
+        if not baselines_first:
+            loop, bench = self.measure(clients)
+        run["app_over_psycopg"] = round(run["req_per_s"] / loop["tps"], 3)
+        run["app_over_pgbench"] = round(run["req_per_s"] / bench["tps"], 3)
+        return run
+
+    def measure(self, clients):
         loop = psycopg_loop(self.db, self.world, self.seconds, 200 if self.smoke else 100_000,
                             first_hour=len(self.psycopg) * 1_000_000)
         bench = (pgbench(self.db, self.world, clients, transactions=20) if self.smoke
                  else pgbench(self.db, self.world, clients, seconds=max(1, round(self.seconds))))
         self.psycopg.append(loop)
         self.pgbench.setdefault(clients, []).append(bench)
-        run["app_over_psycopg"] = round(run["req_per_s"] / loop["tps"], 3)
-        run["app_over_pgbench"] = round(run["req_per_s"] / bench["tps"], 3)
+        return loop, bench
 
     def rows(self):
         """The raw table: medians of every paired run, per method and clients."""
@@ -273,10 +287,13 @@ def measure(backend, smoke=False):
                 for clients in CLIENTS:
                     runs = []
                     for _ in range(repeats):
-                        runs.append(app_run(db, server, world, scenario, clients, run,
-                                            seconds, per_client))
+                        def app_run_now(run=run):
+                            return app_run(db, server, world, scenario, clients, run, seconds,
+                                           per_client)
                         if baselines and scenario == "many resources":
-                            baselines.pair(runs[-1], clients)
+                            runs.append(baselines.paired(app_run_now, clients))
+                        else:
+                            runs.append(app_run_now())
                         run += 1
                     rows.append({"backend": backend, "scenario": scenario,
                                  "workers": server.workers, "threads": server.threads,

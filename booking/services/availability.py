@@ -22,9 +22,10 @@ from .slots import MAX_BLOCK, Occupancy, Slot, candidate_slots, zone_of
 _START = itemgetter(0)
 
 
-# The queries of one resource that every booking and every availability
-# check runs, built once with their values bound per call: building a
-# statement and its cache key costs SQLAlchemy more than running it.
+# The queries of one resource that every availability check runs (a
+# booking's slot check runs them as one: SLOT_ROWS), built once with their
+# values bound per call: building a statement and its cache key costs
+# SQLAlchemy more than running it.
 RESOURCE_HOURS = select(
     OpeningHours.resource_id,
     OpeningHours.weekday,
@@ -84,14 +85,14 @@ SLOT_ROWS = union_all(
     _branch("hours", resource_id=OpeningHours.resource_id, weekday=OpeningHours.weekday,
             opens_minute=OpeningHours.opens_minute,
             closes_minute=OpeningHours.closes_minute)
-    .where(*RESOURCE_HOURS.whereclause),
+    .where(RESOURCE_HOURS.whereclause),
     _branch("closure", starts_at=Closure.starts_at, ends_at=Closure.ends_at,
             reason=Closure.reason)
-    .where(*RESOURCE_CLOSURES.whereclause),
+    .where(RESOURCE_CLOSURES.whereclause),
     _branch("booking", starts_at=Booking.block_start, ends_at=Booking.block_end,
             seats=Booking.seats, status=Booking.status,
             hold_expires_at=Booking.hold_expires_at)
-    .where(*RESOURCE_BOOKINGS.whereclause,
+    .where(RESOURCE_BOOKINGS.whereclause,
            or_(bindparam("booking_id", type_=Integer).is_(None),
                Booking.id != bindparam("booking_id", type_=Integer))),
 )
@@ -197,15 +198,12 @@ class AvailabilityService:
         finally:
             self._prefetched = saved
 
-    def _loaded(self, resource, start=None, end=None, exclude_booking_id=None):
-        """The prefetched rows of ``resource`` when they cover [start, end)
-        and leave out the same booking."""
+    def _loaded(self, resource, start=None, end=None):
+        """The prefetched rows of ``resource`` when they cover [start, end)."""
         if self._prefetched is None:
             return None
-        first, last, excluded, rows = self._prefetched
+        first, last, _, rows = self._prefetched
         if resource.id not in rows or (start is not None and not first <= start <= end <= last):
-            return None
-        if excluded != exclude_booking_id:
             return None
         return rows[resource.id]
 
@@ -240,8 +238,9 @@ class AvailabilityService:
 
     def occupancy(self, resource, start, end, exclude_booking_id=None):
         """Active bookings whose blocked span overlaps [start, end)."""
-        loaded = self._loaded(resource, start, end, exclude_booking_id)
-        if loaded is not None:
+        loaded = self._loaded(resource, start, end)
+        # Bookings loaded leaving out one booking answer only for that one.
+        if loaded is not None and self._prefetched[2] == exclude_booking_id:
             return self._occupancy([row for row in loaded[2] if row[0] < end and row[1] > start])
         values = {"resource_id": resource.id, "start": start, "end": end,
                   "after": start - MAX_BLOCK}

@@ -4,6 +4,7 @@ replace."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event
 
 from booking.models import BookingStatus
@@ -75,24 +76,65 @@ def test_slot_rows_in_one_round_trip_answer_as_the_three_queries(db):
         assert len(closures) == 2 and max(seats) == 3 and stale == 1  # 2 at 10, a hold at 11
 
 
-def test_a_slot_check_reads_its_rows_in_one_statement(db):
+def statements_sent(s, action):
+    """The SQL statements ``action()`` sends."""
+    sent = []
+    listener = lambda *args: sent.append(args[2])  # noqa: E731
+    event.listen(s.get_bind(), "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        event.remove(s.get_bind(), "before_cursor_execute", listener)
+    return sent
+
+
+@pytest.mark.parametrize("excluded", [None, 0], ids=["new booking", "moving booking 0"])
+def test_a_slot_check_reads_its_rows_in_one_statement(db, excluded):
+    with db.session() as s:
+        court, _, bookings = world_with_every_kind_of_row(s)
+        exclude = None if excluded is None else bookings[excluded].id
+        service = AvailabilityService(s, NOW)
+        start, end = paris(TOMORROW, 10), paris(TOMORROW, 11)
+        zone_of(court)  # its venue and tenant loaded, as a request loads them
+
+        def check():
+            with service.loaded_for_slot(court, start, end, exclude):
+                service.is_on_grid(court, start)
+                service.weekly_hours(court)
+                service.closures(court, start, end)
+                service.occupancy(court, start, end, exclude)
+
+        sent = statements_sent(s, check)
+        assert len(sent) == 1, sent
+
+
+def test_a_question_beyond_the_loaded_span_is_queried(db):
     with db.session() as s:
         court, _, _ = world_with_every_kind_of_row(s)
         service = AvailabilityService(s, NOW)
         start, end = paris(TOMORROW, 10), paris(TOMORROW, 11)
-        zone_of(court)  # its venue and tenant loaded, as a request loads them
-        sent = []
-        listener = lambda *args: sent.append(args[2])  # noqa: E731
-        event.listen(s.get_bind(), "before_cursor_execute", listener)
-        try:
-            with service.loaded_for_slot(court, start, end):
-                assert len(sent) == 1
-                service.is_on_grid(court, start)
-                service.closures(court, start, end)
-                service.occupancy(court, start, end)
-        finally:
-            event.remove(s.get_bind(), "before_cursor_execute", listener)
-        assert len(sent) == 1, sent
+        wider = (paris(TOMORROW, 7), paris(TOMORROW, 21))
+        with service.loaded_for_slot(court, start, end):
+            sent = statements_sent(s, lambda: (service.closures(court, *wider),
+                                               service.occupancy(court, *wider)))
+            assert len(sent) == 2
+            assert len(service.closures(court, *wider)) == 2
+
+
+def test_rows_prefetched_before_a_slot_check_answer_again_after_it_failed(db):
+    """The staff calendar's prefetched rows survive a slot check inside it,
+    even one that ended in an exception."""
+    with db.session() as s:
+        court, hall, _ = world_with_every_kind_of_row(s)
+        service = AvailabilityService(s, NOW)
+        start, end = paris(TOMORROW, 7), paris(TOMORROW, 21)
+        service.prefetch([court, hall], start, end)
+        before = answers(service, hall, start, end)
+        with pytest.raises(RuntimeError):
+            with service.loaded_for_slot(court, paris(TOMORROW, 10), paris(TOMORROW, 11)):
+                raise RuntimeError("a check failed")
+        assert statements_sent(s, lambda: answers(service, hall, start, end)) == []
+        assert answers(service, hall, start, end) == before
 
 
 def test_rows_loaded_for_a_slot_are_forgotten_when_the_check_ends(db):
