@@ -133,7 +133,7 @@ class Formatter:
         without seconds, in ``zone``."""
         local = instant.astimezone(as_zone(zone))
         return (f"{format_date(local.date(), format=format, locale=self.locale)}, "
-                f"{format_time(local, format='short', locale=self.locale)}")
+                f"{self.time(instant, zone)}")
 
     def money(self, minor_units, currency):
         return format_currency(minor_units / 100, currency, locale=self.locale)
