@@ -9,6 +9,7 @@ import contextlib
 import os
 import sqlite3
 import weakref
+from operator import attrgetter
 
 import zope.sqlalchemy
 from sqlalchemy import engine_from_config, event
@@ -101,8 +102,37 @@ def _forget_pool_in_forked_children(engine):
     os.register_at_fork(after_in_child=forget)
 
 
+#: The key of ``Session.info`` naming the session's transaction manager.
+TRANSACTION_MANAGER = "transaction_manager"
+#: zope.sqlalchemy's session events, and where each finds its session.
+_ZOPE_EVENTS = {
+    "after_begin": None, "after_attach": None, "after_flush": None, "before_commit": None,
+    "after_bulk_update": attrgetter("session"), "after_bulk_delete": attrgetter("session"),
+    "do_orm_execute": attrgetter("session"),
+}
+
+
+def _zope_listener(name, session_of):
+    """zope.sqlalchemy's handler of event ``name``, for the transaction
+    manager the session names in its info; nothing for a session that
+    names none (a plain ``with factory() as session:``)."""
+    def listener(target, *args):
+        session = session_of(target) if session_of else target
+        manager = session.info.get(TRANSACTION_MANAGER)
+        if manager is not None:
+            events = zope.sqlalchemy.ZopeTransactionEvents(transaction_manager=manager)
+            getattr(events, name)(target, *args)
+    return listener
+
+
 def get_session_factory(engine):
-    return sessionmaker(bind=engine)
+    """The session factory. zope.sqlalchemy's events are listened to once
+    here, not registered on each request's session: seven listeners per
+    session cost a booking ~5 % of its instructions (0.66 M)."""
+    factory = sessionmaker(bind=engine)
+    for name, session_of in _ZOPE_EVENTS.items():
+        event.listen(factory, name, _zope_listener(name, session_of))
+    return factory
 
 
 def get_tm_session(session_factory, transaction_manager, request=None, write=False):
@@ -114,8 +144,8 @@ def get_tm_session(session_factory, transaction_manager, request=None, write=Fal
         with transaction.manager as tm:
             dbsession = get_tm_session(factory, tm, write=True)
     """
-    dbsession = session_factory(info={"request": request})
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
+    dbsession = session_factory(
+        info={"request": request, TRANSACTION_MANAGER: transaction_manager})
     if write and dbsession.get_bind().dialect.name == "sqlite":
         dbsession.connection(execution_options={"sqlite_begin": "immediate"})
     return dbsession
