@@ -7,7 +7,7 @@ bookings (buffers included).
 
 import bisect
 import contextlib
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from datetime import timedelta
 from operator import itemgetter
 
@@ -20,6 +20,9 @@ from ..models.types import UTCDateTime
 from .slots import MAX_BLOCK, Occupancy, Slot, candidate_slots, zone_of
 
 _START = itemgetter(0)
+#: Rows loaded ahead for [start, end): ``rows[resource_id]`` is (hours,
+#: closures, bookings); the bookings leave out booking ``excluded`` (or none).
+Loaded = namedtuple("Loaded", "start end excluded rows")
 
 
 # The queries of one resource that every availability check runs (a
@@ -161,7 +164,7 @@ class AvailabilityService:
         for b in bookings:
             active[b.resource_id].append(
                 (b.block_start, b.block_end, b.seats, b.status, b.hold_expires_at))
-        self._prefetched = (start, end, None, {
+        self._prefetched = Loaded(start, end, None, {
             resource.id: (
                 own_hours[resource.id] or venue_hours[resource.venue_id],
                 venue_closures[resource.venue_id] + own_closures[resource.id],
@@ -191,8 +194,8 @@ class AvailabilityService:
                 bookings.append((row.starts_at, row.ends_at, row.seats, row.status,
                                  row.hold_expires_at))
         saved = self._prefetched
-        self._prefetched = (start, end, exclude_booking_id,
-                            {resource.id: (own_hours or venue_hours, closures, bookings)})
+        self._prefetched = Loaded(start, end, exclude_booking_id,
+                                  {resource.id: (own_hours or venue_hours, closures, bookings)})
         try:
             yield
         finally:
@@ -202,10 +205,11 @@ class AvailabilityService:
         """The prefetched rows of ``resource`` when they cover [start, end)."""
         if self._prefetched is None:
             return None
-        first, last, _, rows = self._prefetched
-        if resource.id not in rows or (start is not None and not first <= start <= end <= last):
+        loaded = self._prefetched
+        if resource.id not in loaded.rows or (
+                start is not None and not loaded.start <= start <= end <= loaded.end):
             return None
-        return rows[resource.id]
+        return loaded.rows[resource.id]
 
     def weekly_hours(self, resource):
         """``{weekday: [(opens_minute, closes_minute), ...]}`` for
@@ -240,7 +244,7 @@ class AvailabilityService:
         """Active bookings whose blocked span overlaps [start, end)."""
         loaded = self._loaded(resource, start, end)
         # Bookings loaded leaving out one booking answer only for that one.
-        if loaded is not None and self._prefetched[2] == exclude_booking_id:
+        if loaded is not None and self._prefetched.excluded == exclude_booking_id:
             return self._occupancy([row for row in loaded[2] if row[0] < end and row[1] > start])
         values = {"resource_id": resource.id, "start": start, "end": end,
                   "after": start - MAX_BLOCK}
