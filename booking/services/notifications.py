@@ -46,7 +46,7 @@ class TranslatedConstants(Extension):
         window = []
         for token in stream:
             window.append(token)
-            if len(window) > 4:
+            while len(window) > 4:  # a replacement leaves up to five tokens
                 yield window.pop(0)
             if translate and len(window) == 4 and self.is_constant_call(window):
                 lineno, text = window[0].lineno, translate(window[2].value) % {}

@@ -1,6 +1,7 @@
 """The email templates and the pure helpers of notifications and reminders,
 without a database."""
 
+import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,6 +59,26 @@ def test_a_translated_literal_is_a_constant_of_the_compiled_template():
     source = environment("fr").loader.get_source(environment("fr"), "layout.html.jinja2")[0]
     code = environment("fr").compile(source, "layout.html.jinja2", raw=True)
     assert "Bonjour" in code and "'Hello,'" not in code
+
+
+#: ``_("a literal")`` left as a call in compiled code: ``_`` applied to one string.
+CONSTANT_CALL = re.compile(
+    r"""else l_\d+__\), ('[^']*'|"[^"]*")(?:, _block_vars=_block_vars)?\)""")
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in TEMPLATES.glob("*.jinja2")))
+def test_every_translated_literal_of_a_template_is_compiled_in(name):
+    env = environment("fr")
+    source = env.loader.get_source(env, name)[0]
+    code = env.compile(source, name, raw=True)
+    assert CONSTANT_CALL.findall(code) == []
+
+
+def test_the_constant_call_pattern_finds_a_literal_left_as_a_call():
+    env = environment("fr", translate_constants=False)
+    source = '{{ _("Reference") }}{% block b %}{{ _("What") }}{% endblock %}'
+    code = env.compile(source, "check.html.jinja2", raw=True)
+    assert CONSTANT_CALL.findall(code) == ["'Reference'", "'What'"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
