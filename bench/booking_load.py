@@ -28,6 +28,9 @@ baselines' medians (measured minutes apart: a rougher figure).
 Each figure is the median of ``repeats`` runs bounded in time and count (5
 for the many-resources rows, which carry the paired ratios; 3 for the
 others); after each run an SQL check counts capacity violations (must be 0).
+Before each run, the app's or a baseline's, the database is settled
+(``settle``: vacuum, analyze, checkpoint), so that no run pays for the
+writes of the one before it.
 
 ``python -m bench.booking_load [--smoke] [--backend …]``
 """
@@ -97,6 +100,24 @@ END;
 
 def libpq(url):
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def settle(db):
+    """Before each measured run on PostgreSQL, the app's or a baseline's: the
+    bookings table vacuumed and analyzed and the dirty pages written out (a
+    checkpoint), so that no run pays for the autovacuum and checkpoint work
+    the run before it left (a pgbench run writes several times the rows of
+    the app run it is paired with; unsettled, the app run after it was ~9 %
+    slower than the one before it). CHECKPOINT needs a superuser or
+    pg_checkpoint; without either, only the vacuum is done."""
+    if db.backend != "postgresql":
+        return
+    with psycopg.connect(libpq(db.url), autocommit=True) as connection:
+        connection.execute("VACUUM (ANALYZE) bookings")
+        try:
+            connection.execute("CHECKPOINT")
+        except psycopg.errors.InsufficientPrivilege:
+            pass
 
 
 def psycopg_loop(db, world, seconds, limit, first_hour):
@@ -196,8 +217,10 @@ def plan_contended(world, clients, run, per_client):
 
 def app_run(db, server, world, scenario, clients, run, seconds, per_client):
     planner = plan_spread if scenario == "many resources" else plan_contended
+    plan = planner(world, clients, run, per_client)
+    settle(db)
     report = drive({"base": server.base, "seconds": seconds,
-                    "clients": planner(world, clients, run, per_client)})
+                    "clients": plan})
     statuses = report["statuses"]
     requests = sum(statuses.values())
     return {
@@ -254,8 +277,10 @@ class Baselines:
         return run
 
     def measure(self, clients):
+        settle(self.db)
         loop = psycopg_loop(self.db, self.world, self.seconds, 200 if self.smoke else 100_000,
                             first_hour=len(self.psycopg) * 1_000_000)
+        settle(self.db)
         bench = (pgbench(self.db, self.world, clients, transactions=20) if self.smoke
                  else pgbench(self.db, self.world, clients, seconds=max(1, round(self.seconds))))
         self.psycopg.append(loop)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
+
 from .database import postgresql_available
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,3 +82,24 @@ def test_bench_smoke_run_produces_results():
 
     # The machine's speed at the run's start and end, so runs can be compared.
     assert results["python_loop_ms"]["start"] > 0 and results["python_loop_ms"]["end"] > 0
+
+
+def test_settle_vacuums_and_analyzes_the_bookings_table(postgresql_db):
+    from bench.booking_load import libpq, settle
+
+    def last_maintenance():
+        with psycopg.connect(libpq(postgresql_db.url)) as connection:
+            return connection.execute(
+                "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables"
+                " WHERE relname = 'bookings'").fetchone()
+
+    before = last_maintenance()
+    settle(postgresql_db)
+    after = last_maintenance()
+    assert None not in after and after != before
+
+
+def test_settle_leaves_sqlite_alone(sqlite_db):
+    from bench.booking_load import settle
+
+    settle(sqlite_db)  # no PostgreSQL statement sent to SQLite
