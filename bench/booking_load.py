@@ -107,8 +107,8 @@ def settle(db):
     bookings table vacuumed and analyzed and the dirty pages written out (a
     checkpoint), so that no run pays for the autovacuum and checkpoint work
     the run before it left (a pgbench run writes several times the rows of
-    the app run it is paired with; unsettled, the app run after it was ~9 %
-    slower than the one before it). CHECKPOINT needs a superuser or
+    the app run it is paired with; unsettled, the app run after it was
+    slower than the one before it in 4 of 5 pairs, by 7 % in the median). CHECKPOINT needs a superuser or
     pg_checkpoint; without either, only the vacuum is done."""
     if db.backend != "postgresql":
         return
