@@ -63,7 +63,7 @@ def test_a_translated_literal_is_a_constant_of_the_compiled_template():
 
 #: ``_("a literal")`` left as a call in compiled code: ``_`` applied to one string.
 CONSTANT_CALL = re.compile(
-    r"""else l_\d+__\), ('[^']*'|"[^"]*")(?:, _block_vars=_block_vars)?\)""")
+    r"""else l_\d+__\), ('[^']*'|"[^"]*")(?:, _(block|loop)_vars=_\2_vars)?\)""")
 
 
 @pytest.mark.parametrize("name", sorted(path.name for path in TEMPLATES.glob("*.jinja2")))
@@ -76,9 +76,11 @@ def test_every_translated_literal_of_a_template_is_compiled_in(name):
 
 def test_the_constant_call_pattern_finds_a_literal_left_as_a_call():
     env = environment("fr", translate_constants=False)
-    source = '{{ _("Reference") }}{% block b %}{{ _("What") }}{% endblock %}'
+    source = ('{{ _("Reference") }}{% block b %}{{ _("What") }}{% endblock %}'
+              '{% for x in [1] %}{{ _("When") }}{% endfor %}')
     code = env.compile(source, "check.html.jinja2", raw=True)
-    assert CONSTANT_CALL.findall(code) == ["'Reference'", "'What'"]
+    assert sorted(literal for literal, _ in CONSTANT_CALL.findall(code)) == [
+        "'Reference'", "'What'", "'When'"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
