@@ -28,9 +28,9 @@ baselines' medians (measured minutes apart: a rougher figure).
 Each figure is the median of ``repeats`` runs bounded in time and count (5
 for the many-resources rows, which carry the paired ratios; 3 for the
 others); after each run an SQL check counts capacity violations (must be 0).
-Before each run, the app's or a baseline's, the database is settled
-(``settle``: vacuum, analyze, checkpoint), so that no run pays for the
-writes of the one before it.
+Before each run, the app's or a baseline's, the database is vacuumed and
+analyzed (``common.settle``), so that no run pays for the autovacuum work
+the one before it left. The rows keep each run's rate and ratios.
 
 ``python -m bench.booking_load [--smoke] [--backend …]``
 """
@@ -50,8 +50,8 @@ from sqlalchemy import make_url, select
 
 from booking.models import User
 
-from .common import (NOW, ZONE, capacity_violations, database, median_of, python_speed_ms,
-                     seed, summary_ms)
+from .common import (NOW, ZONE, capacity_violations, database, libpq, median_of,
+                     python_speed_ms, seed, settle, summary_ms)
 from .loadgen import drive
 from .stack import Server
 
@@ -96,28 +96,6 @@ INSERT INTO bookings (tenant_id, reference, resource_id, customer_id, starts_at,
 \\endif
 END;
 """
-
-
-def libpq(url):
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def settle(db):
-    """Before each measured run on PostgreSQL, the app's or a baseline's: the
-    bookings table vacuumed and analyzed and the dirty pages written out (a
-    checkpoint), so that no run pays for the autovacuum and checkpoint work
-    the run before it left (a pgbench run writes several times the rows of
-    the app run it is paired with; unsettled, the app run after it was
-    slower than the one before it in 4 of 5 pairs, by 7 % in the median). CHECKPOINT needs a superuser or
-    pg_checkpoint; without either, only the vacuum is done."""
-    if db.backend != "postgresql":
-        return
-    with psycopg.connect(libpq(db.url), autocommit=True) as connection:
-        connection.execute("VACUUM (ANALYZE) bookings")
-        try:
-            connection.execute("CHECKPOINT")
-        except psycopg.errors.InsufficientPrivilege:
-            pass
 
 
 def psycopg_loop(db, world, seconds, limit, first_hour):
@@ -239,7 +217,7 @@ def app_run(db, server, world, scenario, clients, run, seconds, per_client):
 
 def combine(runs):
     """One row from repeated runs: medians of rates, percentiles and paired
-    ratios, sums of counts."""
+    ratios, sums of counts; and each run's rate and ratios, in run order."""
     row = {key: sum(run[key] for run in runs)
            for key in ("requests", "created", "conflicts_409", "errors_5xx", "other",
                        "capacity_violations")}
@@ -248,6 +226,9 @@ def combine(runs):
     for key in ("app_over_psycopg", "app_over_pgbench"):
         if all(key in run for run in runs):
             row[key] = median_of(runs, key)
+    for key in ("req_per_s", "app_over_psycopg", "app_over_pgbench"):
+        if all(key in run for run in runs):
+            row[f"{key}_runs"] = [run[key] for run in runs]
     return row
 
 

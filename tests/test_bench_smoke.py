@@ -84,22 +84,25 @@ def test_bench_smoke_run_produces_results():
     assert results["python_loop_ms"]["start"] > 0 and results["python_loop_ms"]["end"] > 0
 
 
-def test_settle_vacuums_and_analyzes_the_bookings_table(postgresql_db):
-    from bench.booking_load import libpq, settle
+def test_settle_vacuums_and_analyzes_every_table(postgresql_db):
+    from bench.common import libpq, settle
 
     def last_maintenance():
         with psycopg.connect(libpq(postgresql_db.url)) as connection:
-            return connection.execute(
-                "SELECT last_vacuum, last_analyze FROM pg_stat_user_tables"
-                " WHERE relname = 'bookings'").fetchone()
+            return dict(connection.execute(
+                "SELECT relname, (last_vacuum, last_analyze) FROM pg_stat_user_tables"
+                " WHERE relname IN ('bookings', 'audit_log', 'outbox')").fetchall())
 
     before = last_maintenance()
     settle(postgresql_db)
     after = last_maintenance()
-    assert None not in after and after != before
+    assert set(after) == {"bookings", "audit_log", "outbox"}
+    for table, (vacuumed, analyzed) in after.items():
+        assert vacuumed is not None and analyzed is not None, table
+        assert after[table] != before[table], table
 
 
 def test_settle_leaves_sqlite_alone(sqlite_db):
-    from bench.booking_load import settle
+    from bench.common import settle
 
     settle(sqlite_db)  # no PostgreSQL statement sent to SQLite
