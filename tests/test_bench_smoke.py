@@ -38,6 +38,7 @@ def test_bench_smoke_run_produces_results():
         for w, t in ((1, 2), (1, 8), (2, 2), (2, 4), (2, 8), (4, 2))}
     for row in load:
         assert row["errors_5xx"] == 0 and row["capacity_violations"] == 0, row
+        assert len(row["req_per_s_runs"]) == row["repeats"], row  # each run kept
         assert row["requests"] > 0 and row["created"] > 0, row
         assert row["p50_ms"] and row["p95_ms"] and row["p99_ms"], row
         if row["scenario"] != "one resource":
@@ -53,6 +54,8 @@ def test_bench_smoke_run_produces_results():
         assert [r["repeats"] for r in raw] == [3, 1, 1, 1]
         assert all(r["app_over_psycopg"] > 0 for r in load
                    if r["backend"] == "postgresql" and r["scenario"] != "one resource")
+        assert all(len(r["app_over_psycopg_runs"]) == r["repeats"] for r in load
+                   if r["backend"] == "postgresql" and r["scenario"] == "many resources")
         assert all(r["app_over_pgbench"] > 0 for r in load
                    if r["backend"] == "postgresql" and r["scenario"] != "one resource")
 
