@@ -16,10 +16,9 @@ there.
 from functools import cached_property
 
 from pyramid.authorization import DENY_ALL, Allow
-from sqlalchemy import select
-
 from ..models import Booking, Closure, OutboxMessage, Resource, Venue
 from ..security import Permission, manager, owner, staff, venue_staff
+from ..services.catalog import tenant_venues, venue_resources
 from .base import Node, scoped_row, suspension_acl
 
 P = Permission
@@ -52,12 +51,14 @@ class ManageContext(StaffNode):
 
     @cached_property
     def _venues(self):
-        return self.dbsession.scalars(
-            select(Venue).where(Venue.tenant_id == self.tenant.id).order_by(Venue.name, Venue.id)
-        ).all()
+        return tenant_venues(self.dbsession, self.tenant.id)
 
     def __acl__(self):
         return desk_acl(self.tenant, *(venue.id for venue in self._venues))
+
+    def all_venues(self):
+        """The tenant's venues, by name."""
+        return self._venues
 
     def venues(self):
         """The venues the requester works at, by name: those whose calendar
@@ -112,11 +113,8 @@ class ManagedResources(StaffNode):
         return self.__parent__.venue
 
     def resources(self):
-        return self.dbsession.scalars(
-            select(Resource)
-            .where(Resource.venue_id == self.venue.id, Resource.tenant_id == self.tenant.id)
-            .order_by(Resource.active.desc(), Resource.name, Resource.id)
-        ).all()
+        return venue_resources(self.dbsession, self.tenant.id, self.venue.id,
+                               include_inactive=True)
 
     def __getitem__(self, key):
         resource = scoped_row(self.dbsession, Resource, key, tenant_id=self.tenant.id,

@@ -1,8 +1,8 @@
 from pyramid.authorization import Allow
-from sqlalchemy import select
 
 from ..models import Venue
 from ..security import Permission, manager, venue_staff
+from ..services.catalog import tenant_venues
 from .base import Node, scoped_row, suspension_acl
 from .tenants import STAFF_GRANTS
 
@@ -17,9 +17,8 @@ class VenueCollection(Node):
         return VenueContext(self, key, self.request, venue)
 
     def venues(self):
-        return self.dbsession.scalars(
-            select(Venue).where(Venue.tenant_id == self.tenant.id).order_by(Venue.name, Venue.id)
-        ).all()
+        """The tenant's venues, by name (the staff area lists them the same way)."""
+        return tenant_venues(self.dbsession, self.tenant.id)
 
 
 class VenueContext(Node):

@@ -5,8 +5,11 @@ the worker construct them directly with a session and an instant."""
 from ..adapters.payments import provider_from_settings
 from .availability import AvailabilityService
 from .booking import BookingService
+from .catalog import Catalog
+from .feeds import FeedService
 from .notifications import Notifier
 from .payments import PaymentService
+from .schedule import ScheduleService
 
 
 def _availability_factory(context, request):
@@ -28,6 +31,21 @@ def _payment_factory(context, request):
                           bookings=request.find_service(BookingService))
 
 
+def _session_and_clock(service_class):
+    """A factory of ``service_class(dbsession, now)``: the read-side
+    services and those that write nothing but rows of their own."""
+    def factory(context, request):
+        return service_class(request.dbsession, request.now)
+    return factory
+
+
+def _schedule_factory(context, request):
+    # The booking guard of the request, whose notifier has the settings:
+    # the emails of the bookings a closure cancels link to the public URL.
+    return ScheduleService(request.dbsession, request.now, request.find_service(BookingService),
+                           formatter=getattr(request, "format", None))
+
+
 def find_service(request, iface, context=None, name=""):
     """``request.find_service``, looked up without the traversal context:
     no service here depends on it, and resolving the context's interfaces
@@ -45,3 +63,6 @@ def includeme(config):
     # One provider per process (thread-safe), chosen by ``booking.payments``.
     config.registry["payment_provider"] = provider_from_settings(config.get_settings())
     config.register_service_factory(_payment_factory, PaymentService)
+    config.register_service_factory(_schedule_factory, ScheduleService)
+    for service_class in (Catalog, FeedService,):
+        config.register_service_factory(_session_and_clock(service_class), service_class)

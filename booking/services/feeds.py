@@ -19,6 +19,7 @@ from .. import ics
 from ..i18n import _
 from ..models import Booking, BookingStatus, CalendarFeed, Resource, User
 from ..security import token_digest
+from .catalog import venue_resources
 from .staff_calendar import customer_label
 
 SECRET_BYTES = 32
@@ -57,6 +58,10 @@ class FeedService:
         self.dbsession.add(feed)
         self.dbsession.flush()
         return feed, secret
+
+    def bookable_resources(self, venue):
+        """The venue's active resources, which a new feed may cover."""
+        return venue_resources(self.dbsession, venue.tenant_id, venue.id)
 
     def active(self, venue):
         """The venue's feeds that still work, newest first."""

@@ -1,112 +1,39 @@
 """Schedules as staff configure them: a venue's resources, its weekly
-opening hours (the venue's default and a resource's own) and its closures.
+opening hours (the venue's default and a resource's own) and its closures,
+each change with its audit row.
 
-Form input is read here, so that every rule and its message lives in one
-place: the parsers return ``(values, {field: message})`` and write nothing.
-The writes run in the request's transaction; those that could race with a
-booking (a lower capacity, a closure) take the booking guard's lock first.
+The forms that feed these methods are read by the staff views
+(``booking.views.manage.forms``); the texts here show hours as the forms
+and the audit log write them. The writes run in the request's transaction;
+those that could race with a booking (a lower capacity, a closure) take
+the booking guard's lock first.
 """
 
-import re
 from collections import defaultdict
-from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import selectinload
 
 from ..i18n import _
-from ..models import Booking, Closure, OpeningHours, Resource, ResourceKind
-from .booking import BookingService, local_text
+from ..models import Booking, Closure, OpeningHours, Resource
+from . import audit
+from .booking import local_text
+from .catalog import clock_text, venue_resources
 from .errors import ValidationError
 from .slots import zone_of
 
 #: The weekday fields of the hours form; Monday is 0.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_MINUTES = 24 * 60
-MAX_RANGES_PER_DAY = 12
-MAX_PRICE = 2**31 - 1  # minor units: the largest integer every database stores
 #: ``ACTIVE_STATUS_SQL`` qualified (bookings are read joined to their resource).
 ACTIVE_BOOKINGS_SQL = "bookings.status IN ('held', 'confirmed')"
 
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
-_PRICE = re.compile(r"(\d{1,9})(?:[.,](\d*))?")
 
-
-# -- opening hours -------------------------------------------------------------
-
-def clock_text(minute):
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
+# -- texts ---------------------------------------------------------------------
 
 def day_text(ranges):
     """``[(540, 720), (840, 1080)]`` → ``"09:00-12:00, 14:00-18:00"``."""
     return ", ".join(f"{clock_text(opens)}-{clock_text(closes)}" for opens, closes in ranges)
-
-
-def _clock(value, whole):
-    match = _CLOCK.fullmatch(value.strip())
-    if not match:
-        raise ValueError(_("“${range}” is not a range like 09:00-12:00",
-                           mapping={"range": whole}))
-    hours, minutes = int(match[1]), int(match[2])
-    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise ValueError(_("“${time}” is not a time of day", mapping={"time": value.strip()}))
-    return hours * 60 + minutes
-
-
-def parse_day(value):
-    """One day's ranges, e.g. ``"09:00-12:00, 14:00-18:00"``, as sorted
-    ``(opens_minute, closes_minute)`` pairs; empty text is a closed day.
-    Raises ``ValueError`` with a message for anything else."""
-    ranges = []
-    parts = [part.strip() for part in re.split(r"[,;]", value.strip())] if value.strip() else []
-    if len(parts) > MAX_RANGES_PER_DAY:
-        raise ValueError(_("has more than ${count} ranges", mapping={"count": MAX_RANGES_PER_DAY}))
-    for part in parts:
-        ends = re.split(r"\s*[-–]\s*", part)
-        if len(ends) != 2 or not all(ends):
-            raise ValueError(_("“${range}” is not a range like 09:00-12:00",
-                               mapping={"range": part}))
-        opens, closes = _clock(ends[0], part), _clock(ends[1], part)
-        if opens == DAY_MINUTES:
-            raise ValueError(_("“${range}” opens at 24:00: write 00:00 of the next day",
-                               mapping={"range": part}))
-        if closes <= opens:
-            raise ValueError(_("“${range}” closes before it opens (or when it opens)",
-                               mapping={"range": part}))
-        if ranges:
-            previous = day_text([ranges[-1]])
-            if opens < ranges[-1][0]:
-                raise ValueError(_("“${range}” comes before “${previous}”: list the ranges "
-                                   "in order", mapping={"range": part, "previous": previous}))
-            if opens < ranges[-1][1]:
-                raise ValueError(_("“${range}” overlaps “${previous}”",
-                                   mapping={"range": part, "previous": previous}))
-            if opens == ranges[-1][1]:
-                raise ValueError(_("“${range}” starts when “${previous}” ends: write them as "
-                                   "one range", mapping={"range": part, "previous": previous}))
-        ranges.append((opens, closes))
-    return ranges
-
-
-def parse_week(form):
-    """The hours form (one text per weekday) → ``({weekday: ranges},
-    {field: message})``. Days left empty are closed."""
-    hours, errors = {}, {}
-    for weekday, field in enumerate(WEEKDAYS):
-        value = form.get(field, "")
-        if not isinstance(value, str) or len(value) > 500:
-            errors[field] = _("must be at most ${max_length} characters long",
-                              mapping={"max_length": 500})
-            continue
-        try:
-            ranges = parse_day(value)
-        except ValueError as exc:
-            errors[field] = exc.args[0]
-            continue
-        if ranges:
-            hours[weekday] = ranges
-    return hours, errors
 
 
 def week_texts(hours):
@@ -114,194 +41,85 @@ def week_texts(hours):
     return {field: day_text(hours.get(weekday, ())) for weekday, field in enumerate(WEEKDAYS)}
 
 
-# -- resources -----------------------------------------------------------------
-
-#: Whole-number fields of a resource and their ranges (the model's checks).
-RESOURCE_NUMBERS = {
-    "capacity": (1, 100_000),
-    "slot_minutes": (5, 720),
-    "buffer_before_minutes": (0, DAY_MINUTES),
-    "buffer_after_minutes": (0, DAY_MINUTES),
-    "min_notice_minutes": (0, 366 * DAY_MINUTES),
-    "max_advance_days": (1, 730),
-}
-RESOURCE_FIELDS = ("name", "kind", "description", *RESOURCE_NUMBERS, "price")
-
-
-def _whole_number(value, minimum, maximum):
-    digits = value.strip()
-    if not re.fullmatch(r"-?\d{1,12}", digits):
-        raise ValueError(_("must be a whole number"))
-    number = int(digits)
-    if number < minimum:
-        raise ValueError(_("must be at least ${minimum}", mapping={"minimum": minimum}))
-    if number > maximum:
-        raise ValueError(_("must be at most ${maximum}", mapping={"maximum": maximum}))
-    return number
-
-
-def parse_price(value):
-    """A price in major units ("20", "20.5", "20,50") → minor units."""
-    value = value.strip()
-    if value.startswith("-"):
-        raise ValueError(_("must not be negative"))
-    match = _PRICE.fullmatch(value)
-    if not match:
-        raise ValueError(_("must be an amount like 20.00"))
-    cents = match[2] or ""
-    if len(cents) > 2:
-        raise ValueError(_("has more than 2 decimal places"))
-    minor = int(match[1]) * 100 + int(cents.ljust(2, "0"))
-    if minor > MAX_PRICE:
-        raise ValueError(_("is too large"))
-    return minor
+def described(hours):
+    """``{"monday": "09:00-12:00", …}`` for the audit log; closed days left out."""
+    return {field: text for field, text in week_texts(hours).items() if text}
 
 
 def price_text(minor):
     return f"{minor // 100}.{minor % 100:02d}"
 
 
-def parse_resource(form):
-    """The resource form → ``(values, {field: message})``."""
-    values, errors = {}, {}
-    raw = {field: form.get(field) for field in RESOURCE_FIELDS}
-    if any(value is not None and not isinstance(value, str) for value in raw.values()):
-        return {}, {"name": _("must be text")}
-    raw = {field: value or "" for field, value in raw.items()}
-    name = raw["name"].strip()
-    if not name:
-        errors["name"] = _("is required")
-    elif len(name) > 200:
-        errors["name"] = _("must be at most ${max_length} characters long",
-                           mapping={"max_length": 200})
-    values["name"] = name
-    if raw["kind"] not in set(ResourceKind):
-        errors["kind"] = _("is not one of the kinds offered")
-    values["kind"] = raw["kind"]
-    values["description"] = raw["description"].strip()
-    if len(values["description"]) > 2000 or "\x00" in values["description"]:
-        errors["description"] = _("must be at most ${max_length} characters long",
-                                  mapping={"max_length": 2000})
-    for field, (minimum, maximum) in RESOURCE_NUMBERS.items():
-        try:
-            values[field] = _whole_number(raw[field], minimum, maximum)
-        except ValueError as exc:
-            errors[field] = exc.args[0]
-    try:
-        values["price"] = parse_price(raw["price"])
-    except ValueError as exc:
-        errors["price"] = exc.args[0]
-    slot = values.get("slot_minutes")
-    if slot is not None and DAY_MINUTES % slot:
-        errors["slot_minutes"] = _(
-            "${minutes} minutes does not divide the day: choose a length such as 15, 30, "
-            "45, 60, 90 or 120 minutes", mapping={"minutes": slot})
-    spans = [values.get(f) for f in ("slot_minutes", "buffer_before_minutes",
-                                      "buffer_after_minutes")]
-    if None not in spans and sum(spans) > DAY_MINUTES:
-        errors["buffer_after_minutes"] = _(
-            "the slot and its buffers must fit in one day (${minutes} minutes)",
-            mapping={"minutes": DAY_MINUTES})
-    return values, errors
-
-
-def resource_form_values(resource):
-    """A resource's fields as the form shows them."""
-    values = {field: getattr(resource, field) for field in RESOURCE_FIELDS}
-    values["price"] = price_text(resource.price)
-    return values
-
-
-# -- closures ------------------------------------------------------------------
-
-def parse_local(value, zone):
-    """A ``datetime-local`` value (``2026-03-10T09:00``) read as wall time
-    in ``zone`` → an aware instant. A wall time in a DST gap is refused; one
-    that happens twice is its first occurrence."""
-    try:
-        wall = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(_("must be a date and time, e.g. 2026-03-10T09:00")) from None
-    if wall.tzinfo is not None or len(value.strip()) < 16 or not 2000 <= wall.year <= 2200:
-        raise ValueError(_("must be a date and time, e.g. 2026-03-10T09:00"))
-    instant = wall.replace(tzinfo=zone).astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != wall:
-        raise ValueError(_("${time} does not exist in ${zone}: the clocks skip it "
-                           "(daylight saving time)",
-                           mapping={"time": wall.strftime("%Y-%m-%d %H:%M"), "zone": zone.key}))
-    return instant
-
-
-def parse_closure(form, zone, resources, now):
-    """The closure form → ``(values, {field: message})``. ``scope`` is
-    ``"venue"`` or the id of one of ``resources``."""
-    values, errors = {}, {}
-    form = {key: value for key, value in form.items() if isinstance(value, str)}
-    scope = form.get("scope", "venue")
-    by_id = {str(resource.id): resource for resource in resources}
-    if scope != "venue" and scope not in by_id:
-        errors["scope"] = _("is not this venue or one of its resources")
-    values["scope"], values["resource"] = scope, by_id.get(scope)
-    for field in ("starts_at", "ends_at"):
-        raw = form.get(field, "")
-        if not raw.strip():
-            errors[field] = _("is required")
-            continue
-        try:
-            values[field] = parse_local(raw, zone)
-        except ValueError as exc:
-            errors[field] = exc.args[0]
-    if "starts_at" in values and "ends_at" in values:
-        if values["ends_at"] <= values["starts_at"]:
-            errors["ends_at"] = _("must be after the start")
-        elif values["ends_at"] <= now:
-            errors["ends_at"] = _("is in the past")
-    reason = form.get("reason", "").strip()
-    if len(reason) > 200 or "\x00" in reason:
-        errors["reason"] = _("must be at most ${max_length} characters long",
-                             mapping={"max_length": 200})
-    values["reason"] = reason
-    return values, errors
+def _owner(resource):
+    """The rows of one scope: the venue's default, or a resource's own."""
+    return (OpeningHours.resource_id.is_(None) if resource is None
+            else OpeningHours.resource_id == resource.id)
 
 
 class ScheduleService:
-    """Reads and writes of a venue's schedule. ``formatter`` (the
-    request's) shows instants in messages in the reader's language."""
+    """Reads and writes of a venue's schedule. ``bookings`` is the booking
+    guard (a :class:`~booking.services.booking.BookingService`, whose
+    notifier emails the customers of the bookings a closure cancels);
+    ``formatter`` (the request's) shows instants in messages in the
+    reader's language."""
 
-    def __init__(self, dbsession, now, formatter=None):
+    def __init__(self, dbsession, now, bookings, formatter=None):
         self.dbsession = dbsession
         self.now = now
+        self.guard = bookings
         self.formatter = formatter
-        self.guard = BookingService(dbsession, now)
 
     def when(self, instant, zone):
         if self.formatter is None:
             return local_text(instant, zone)
         return self.formatter.datetime(instant, zone)
 
+    def audit(self, tenant_id, actor_id, action, target_type, target_id, **details):
+        audit.record(self.dbsession, tenant_id, actor_id, action, target_type, target_id,
+                     self.now, **details)
+
     # -- hours
 
     def hours(self, venue, resource=None):
         """The rows of one scope (the venue's default, or a resource's own)
         as ``{weekday: ranges}``."""
-        owner = (OpeningHours.resource_id.is_(None) if resource is None
-                 else OpeningHours.resource_id == resource.id)
         hours = defaultdict(list)
         for row in self.dbsession.scalars(
             select(OpeningHours).where(OpeningHours.tenant_id == venue.tenant_id,
-                                       OpeningHours.venue_id == venue.id, owner)
+                                       OpeningHours.venue_id == venue.id, _owner(resource))
             .order_by(OpeningHours.weekday, OpeningHours.opens_minute)
         ):
             hours[row.weekday].append((row.opens_minute, row.closes_minute))
         return dict(hours)
 
-    def replace_hours(self, venue, resource, hours):
+    def has_hours(self, venue):
+        """Whether ``venue`` has default opening hours."""
+        return self.dbsession.scalar(select(OpeningHours.id).where(
+            OpeningHours.tenant_id == venue.tenant_id, OpeningHours.venue_id == venue.id,
+            OpeningHours.resource_id.is_(None)).limit(1)) is not None
+
+    def venues_with_hours(self, tenant):
+        """The ids of the tenant's venues that have default opening hours."""
+        return set(self.dbsession.scalars(
+            select(OpeningHours.venue_id).where(OpeningHours.tenant_id == tenant.id,
+                                                OpeningHours.resource_id.is_(None))
+            .group_by(OpeningHours.venue_id)))
+
+    def resources_with_own_hours(self, venue):
+        """The ids of the venue's resources that have hours of their own."""
+        return set(self.dbsession.scalars(
+            select(OpeningHours.resource_id).where(
+                OpeningHours.tenant_id == venue.tenant_id, OpeningHours.venue_id == venue.id,
+                OpeningHours.resource_id.is_not(None)).group_by(OpeningHours.resource_id)))
+
+    def replace_hours(self, venue, resource, hours, actor_id=None):
         """Make ``hours`` the rows of the scope; an empty ``hours`` for a
-        resource means it follows the venue's again."""
-        owner = (OpeningHours.resource_id.is_(None) if resource is None
-                 else OpeningHours.resource_id == resource.id)
+        resource means it follows the venue's again. A change is audited
+        (``opening_hours.updated``, old and new). Returns whether it changed."""
+        old = self.hours(venue, resource)
         self.dbsession.execute(delete(OpeningHours).where(
-            OpeningHours.tenant_id == venue.tenant_id, OpeningHours.venue_id == venue.id, owner))
+            OpeningHours.tenant_id == venue.tenant_id, OpeningHours.venue_id == venue.id,
+            _owner(resource)))
         for weekday, ranges in sorted(hours.items()):
             for opens, closes in ranges:
                 self.dbsession.add(OpeningHours(
@@ -309,8 +127,18 @@ class ScheduleService:
                     resource_id=resource.id if resource else None,
                     weekday=weekday, opens_minute=opens, closes_minute=closes))
         self.dbsession.flush()
+        if old == hours:
+            return False
+        self.audit(venue.tenant_id, actor_id, "opening_hours.updated",
+                   "resource" if resource else "venue", resource.id if resource else venue.id,
+                   venue_id=venue.id, old=described(old), new=described(hours))
+        return True
 
     # -- resources
+
+    def venue_resources(self, venue):
+        """The venue's resources, inactive ones included (active first)."""
+        return venue_resources(self.dbsession, venue.tenant_id, venue.id, include_inactive=True)
 
     def active_bookings(self, resource_ids, starts_before=None, ends_after=None):
         """Bookings of ``resource_ids`` holding seats now (held with time
@@ -323,6 +151,10 @@ class ScheduleService:
         if starts_before is not None:
             query = query.where(Booking.starts_at < starts_before)
         return [b for b in self.dbsession.scalars(query) if b.holds_seats(self.now)]
+
+    def future_bookings(self, resource):
+        """How many bookings of ``resource`` still hold seats from now on."""
+        return len(self.active_bookings([resource.id]))
 
     def peak(self, resource):
         """``(seats, instant)``: the most seats of ``resource`` booked at
@@ -362,7 +194,41 @@ class ScheduleService:
         self.dbsession.flush()
         return changes
 
+    def create_resource(self, venue, values, actor_id):
+        """A new active resource of ``venue`` from ``values``, audited."""
+        resource = Resource(tenant_id=venue.tenant_id, venue_id=venue.id, active=True)
+        self.save_resource(resource, values)
+        self.audit(venue.tenant_id, actor_id, "resource.created", "resource", resource.id,
+                   venue_id=venue.id, **{field: getattr(resource, field) for field in values})
+        return resource
+
+    def update_resource(self, resource, values, actor_id):
+        """Apply ``values`` (see :meth:`save_resource`); a change is audited."""
+        changes = self.save_resource(resource, values)
+        if changes:
+            self.audit(resource.tenant_id, actor_id, "resource.updated", "resource",
+                       resource.id, changes=changes)
+        return changes
+
+    def set_active(self, resource, active, actor_id):
+        """Let ``resource`` take bookings or not; a change is audited. Its
+        bookings are kept: returns how many of them are still to come."""
+        if resource.active != active:
+            resource.active = active
+            self.audit(resource.tenant_id, actor_id,
+                       "resource.activated" if active else "resource.deactivated",
+                       "resource", resource.id)
+        return 0 if active else self.future_bookings(resource)
+
     # -- closures
+
+    def current_closures(self, venue):
+        """The venue's closures not over yet, in order."""
+        return self.dbsession.scalars(
+            select(Closure).where(Closure.tenant_id == venue.tenant_id,
+                                  Closure.venue_id == venue.id, Closure.ends_at > self.now)
+            .order_by(Closure.starts_at, Closure.id)
+        ).all()
 
     def venue_resource_ids(self, venue):
         return self.dbsession.scalars(select(Resource.id).where(
@@ -379,10 +245,13 @@ class ScheduleService:
         return self.active_bookings(ids, starts_before=ends_at,
                                     ends_after=max(starts_at, self.now))
 
-    def add_closure(self, tenant, venue, values, cancel, actor_id):
-        """Create the closure of ``values`` and cancel the bookings of
-        ``cancel`` (as staff, with the closure's reason). Call after
-        :meth:`covered_bookings`, in the same transaction."""
+    def close_period(self, tenant, venue, values, covered, *, cancel, actor_id):
+        """Close the venue (or ``values["resource"]``) over the period of
+        ``values``: add the closure, cancel the ``covered`` bookings when
+        ``cancel`` (as staff, with the closure's reason; their customers are
+        emailed) or keep them, and audit the closure with the ids cancelled
+        and kept. Call after :meth:`covered_bookings`, in the same
+        transaction (its lock keeps ``covered`` complete)."""
         resource = values["resource"]
         closure = Closure(tenant_id=tenant.id, venue_id=venue.id,
                           resource_id=resource.id if resource else None,
@@ -390,7 +259,25 @@ class ScheduleService:
                           reason=values["reason"])
         self.dbsession.add(closure)
         self.dbsession.flush()
-        for booking in cancel:
-            self.guard.cancel(tenant, booking, actor_id=actor_id,
-                              reason=closure.reason or "closure", by_staff=True)
+        if cancel:
+            for booking in covered:
+                self.guard.cancel(tenant, booking, actor_id=actor_id,
+                                  reason=closure.reason or "closure", by_staff=True)
+        ids = [booking.id for booking in covered]
+        self.audit(tenant.id, actor_id, "closure.created", "closure", closure.id,
+                   **self.closure_details(closure),
+                   cancelled_bookings=ids if cancel else [], kept_bookings=[] if cancel else ids)
         return closure
+
+    def delete_closure(self, closure, actor_id):
+        """Remove ``closure`` (its bookings were cancelled or kept when it
+        was made), audited."""
+        self.audit(closure.tenant_id, actor_id, "closure.deleted", "closure", closure.id,
+                   **self.closure_details(closure))
+        self.dbsession.delete(closure)
+
+    @staticmethod
+    def closure_details(closure):
+        return {"venue_id": closure.venue_id, "resource_id": closure.resource_id,
+                "starts_at": closure.starts_at.isoformat(),
+                "ends_at": closure.ends_at.isoformat(), "reason": closure.reason}

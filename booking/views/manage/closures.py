@@ -6,22 +6,20 @@ A closure over active bookings is not created at once: a confirmation page
 lists them and asks whether to cancel them or keep them. Bookings cancelled
 by a closure are recorded in the audit log (``booking.cancelled``) with the
 closure's reason as the reason ("closure" when it has none), and the
-closure's own audit row lists them. Customers are not emailed yet: that
-comes with the outbox.
+closure's own audit row lists them; their customers are emailed. The
+closure is one use case of :class:`~booking.services.schedule.ScheduleService`.
 """
-
-from ...services.slots import venue_zone
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from ...i18n import _
-from ...models import Closure, Resource
 from ...resources.manage import ManagedClosure, ManagedClosures
 from ...security import Permission
-from ...services.schedule import ScheduleService, parse_closure
+from ...services.schedule import ScheduleService
+from ...services.slots import venue_zone
 from . import ManageView
+from .forms import parse_closure
 
 FORM_FIELDS = ("scope", "starts_at", "ends_at", "reason")
 CANCEL, KEEP = "cancel", "keep"
@@ -38,14 +36,10 @@ class ClosurePages(ManageView):
 
     @property
     def schedule(self):
-        return ScheduleService(self.request.dbsession, self.request.now, self.request.format)
+        return self.request.find_service(ScheduleService)
 
     def resources(self):
-        return self.request.dbsession.scalars(
-            select(Resource).where(Resource.tenant_id == self.tenant.id,
-                                   Resource.venue_id == self.venue.id)
-            .order_by(Resource.name, Resource.id)
-        ).all()
+        return self.schedule.venue_resources(self.venue)
 
     def list_url(self):
         return self.request.resource_url(self.closures_node())
@@ -56,12 +50,7 @@ class ClosurePages(ManageView):
 
     def index_page(self, values=None, errors=None, status=200):
         resources = self.resources()
-        closures = self.request.dbsession.scalars(
-            select(Closure).where(Closure.tenant_id == self.tenant.id,
-                                  Closure.venue_id == self.venue.id,
-                                  Closure.ends_at > self.request.now)
-            .order_by(Closure.starts_at, Closure.id)
-        ).all()
+        closures = self.schedule.current_closures(self.venue)
         return self.page(
             "manage/closures/index.jinja2", status=status, venue=self.venue, zone=self.zone,
             closures=closures, resources=resources, names={r.id: r.name for r in resources},
@@ -93,17 +82,12 @@ class ClosurePages(ManageView):
                 values=values, typed=typed, bookings=covered, covered=current,
                 changed=decision is not None,
             )
-        cancel = covered if decision == CANCEL else []
-        closure = schedule.add_closure(self.tenant, self.venue, values, cancel=cancel,
-                                       actor_id=self.user.id)
-        ids = [booking.id for booking in covered]
-        self.audit("closure.created", "closure", closure.id, venue_id=self.venue.id,
-                   resource_id=closure.resource_id, starts_at=closure.starts_at.isoformat(),
-                   ends_at=closure.ends_at.isoformat(), reason=closure.reason,
-                   cancelled_bookings=ids if cancel else [], kept_bookings=[] if cancel else ids)
-        if cancel:
+        cancel = decision == CANCEL
+        schedule.close_period(self.tenant, self.venue, values, covered, cancel=cancel,
+                              actor_id=self.user.id)
+        if covered and cancel:
             message = _("The closure is added and ${count} booking(s) are cancelled.",
-                        mapping={"count": len(cancel)})
+                        mapping={"count": len(covered)})
         elif covered:
             message = _("The closure is added; its ${count} booking(s) are kept.",
                         mapping={"count": len(covered)})
@@ -115,10 +99,7 @@ class ClosurePages(ManageView):
     @view_config(context=ManagedClosure, name="delete", request_method="POST",
                  permission=Permission.ADMIN)
     def delete(self):
-        request, closure = self.request, self.context.closure
-        self.audit("closure.deleted", "closure", closure.id, venue_id=self.venue.id,
-                   resource_id=closure.resource_id, starts_at=closure.starts_at.isoformat(),
-                   ends_at=closure.ends_at.isoformat(), reason=closure.reason)
-        request.dbsession.delete(closure)
+        request = self.request
+        self.schedule.delete_closure(self.context.closure, self.user.id)
         request.session.flash(request.translate(_("The closure is deleted.")))
         return HTTPSeeOther(self.list_url())

@@ -4,10 +4,8 @@ shown once, on the page that answers the creation), revoke one."""
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from ...i18n import _
-from ...models import Resource
 from ...resources.manage import ManagedVenue
 from ...security import Permission
 from ...services.errors import ValidationError
@@ -26,16 +24,11 @@ class VenueFeeds(ManageView):
 
     @property
     def service(self):
-        return FeedService(self.request.dbsession, self.request.now)
+        return self.request.find_service(FeedService)
 
     def resources(self):
         """The venue's active resources, which a new feed may cover."""
-        return self.request.dbsession.scalars(
-            select(Resource).where(
-                Resource.venue_id == self.venue.id, Resource.tenant_id == self.tenant.id,
-                Resource.active.is_(True),
-            ).order_by(Resource.name, Resource.id)
-        ).all()
+        return self.service.bookable_resources(self.venue)
 
     def feeds_page(self, status=200, errors=None, form=None, created_url=None, message=None):
         response = self.page(

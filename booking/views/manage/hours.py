@@ -9,8 +9,9 @@ from pyramid.view import view_config
 from ...i18n import _
 from ...resources.manage import ManagedResource, ManagedVenue
 from ...security import Permission
-from ...services.schedule import WEEKDAYS, ScheduleService, parse_week, week_texts
+from ...services.schedule import WEEKDAYS, ScheduleService, week_texts
 from . import ManageView
+from .forms import parse_week
 
 VENUE, OWN = "venue", "own"
 
@@ -26,7 +27,7 @@ class HoursPages(ManageView):
 
     @property
     def schedule(self):
-        return ScheduleService(self.request.dbsession, self.request.now)
+        return self.request.find_service(ScheduleService)
 
     def zone_name(self):
         return self.venue.time_zone or self.tenant.time_zone
@@ -67,13 +68,7 @@ class HoursPages(ManageView):
         if errors:
             texts = {field: request.POST.get(field, "") for field in WEEKDAYS}
             return self.form_page(texts, source, errors, status=400)
-        schedule = self.schedule
-        old = schedule.hours(self.venue, resource)
-        schedule.replace_hours(self.venue, resource, hours)
-        if old != hours:
-            self.audit("opening_hours.updated", "resource" if resource else "venue",
-                       resource.id if resource else self.venue.id, venue_id=self.venue.id,
-                       old=self.described(old), new=self.described(hours))
+        self.schedule.replace_hours(self.venue, resource, hours, actor_id=self.user.id)
         if resource is None:
             message = _("The opening hours of ${venue} are saved.",
                         mapping={"venue": self.venue.name})
@@ -84,8 +79,3 @@ class HoursPages(ManageView):
             message = _("${name} has its own opening hours.", mapping={"name": resource.name})
         request.session.flash(request.translate(message))
         return HTTPSeeOther(request.resource_url(self.context, "hours"))
-
-    @staticmethod
-    def described(hours):
-        """``{"monday": "09:00-12:00", …}`` for the audit log; closed days left out."""
-        return {field: text for field, text in week_texts(hours).items() if text}

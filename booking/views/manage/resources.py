@@ -3,15 +3,15 @@ form, deactivate and activate. Configuration: owners and managers only."""
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import select
 
 from ...i18n import _
-from ...models import OpeningHours, Resource, ResourceKind
+from ...models import ResourceKind
 from ...resources.manage import ManagedResource, ManagedResources
 from ...security import Permission
 from ...services.errors import ValidationError
-from ...services.schedule import ScheduleService, parse_resource, resource_form_values
+from ...services.schedule import ScheduleService
 from . import ManageView
+from .forms import parse_resource, resource_form_values
 
 KIND_LABELS = {
     ResourceKind.ROOM: _("Room"), ResourceKind.COURT: _("Court"), ResourceKind.TABLE: _("Table"),
@@ -29,10 +29,10 @@ class ResourceView(ManageView):
 
     @property
     def schedule(self):
-        return ScheduleService(self.request.dbsession, self.request.now, self.request.format)
+        return self.request.find_service(ScheduleService)
 
     def form_page(self, values, errors=None, status=200, resource=None):
-        future = len(self.schedule.active_bookings([resource.id])) if resource else 0
+        future = self.schedule.future_bookings(resource) if resource else 0
         return self.page("manage/resources/form.jinja2", status=status, venue=self.venue,
                          resource=resource, values=values, errors=errors or {},
                          kinds=KIND_LABELS, future_bookings=future)
@@ -49,10 +49,7 @@ class ResourcePages(ResourceView):
     @view_config(context=ManagedResources, request_method="GET", permission=Permission.ADMIN)
     def index(self):
         resources = self.context.resources()
-        own_hours = set(self.request.dbsession.scalars(
-            select(OpeningHours.resource_id).where(
-                OpeningHours.tenant_id == self.tenant.id, OpeningHours.venue_id == self.venue.id,
-                OpeningHours.resource_id.is_not(None)).group_by(OpeningHours.resource_id)))
+        own_hours = self.schedule.resources_with_own_hours(self.venue)
         return self.page("manage/resources/index.jinja2", venue=self.venue,
                          resources=resources, own_hours=own_hours, kinds=KIND_LABELS)
 
@@ -68,10 +65,7 @@ class ResourcePages(ResourceView):
         values, errors = parse_resource(request.POST)
         if errors:
             return self.form_page(self.typed(), errors, status=400)
-        resource = Resource(tenant_id=self.tenant.id, venue_id=self.venue.id, active=True)
-        self.schedule.save_resource(resource, values)
-        self.audit("resource.created", "resource", resource.id, venue_id=self.venue.id,
-                   **{field: getattr(resource, field) for field in values})
+        resource = self.schedule.create_resource(self.venue, values, self.user.id)
         request.session.flash(request.translate(_(
             "${name} is created. It follows the venue's opening hours unless you give it "
             "its own.", mapping={"name": resource.name})))
@@ -93,14 +87,12 @@ class OneResourcePages(ResourceView):
         values, errors = parse_resource(request.POST)
         if not errors:
             try:
-                changes = self.schedule.save_resource(self.resource, values)
+                self.schedule.update_resource(self.resource, values, self.user.id)
             except ValidationError as exc:
                 request.tm.doom()  # nothing of this attempt is kept
                 errors = {exc.field: exc.message}
         if errors:
             return self.form_page(self.typed(), errors, status=400, resource=self.resource)
-        if changes:
-            self.audit("resource.updated", "resource", self.resource.id, changes=changes)
         request.session.flash(request.translate(_("${name} is saved.",
                                                   mapping={"name": self.resource.name})))
         return HTTPSeeOther(self.list_url())
@@ -117,12 +109,8 @@ class OneResourcePages(ResourceView):
 
     def set_active(self, active):
         request, resource = self.request, self.resource
-        if resource.active != active:
-            resource.active = active
-            self.audit("resource.activated" if active else "resource.deactivated",
-                       "resource", resource.id)
-        mapping = {"name": resource.name}
-        mapping["count"] = 0 if active else len(self.schedule.active_bookings([resource.id]))
+        mapping = {"name": resource.name,
+                   "count": self.schedule.set_active(resource, active, self.user.id)}
         if active:
             message = _("${name} takes bookings again.", mapping=mapping)
         elif mapping["count"]:

@@ -1,18 +1,17 @@
-"""The opening-hours text of the staff forms, prices and local times."""
+"""The staff area's schedule forms: opening-hours text, prices and local times."""
 
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.services.schedule import (
-    day_text,
+from booking.services.schedule import day_text, week_texts
+from booking.views.manage.forms import (
     parse_day,
     parse_local,
     parse_price,
     parse_resource,
     parse_week,
-    week_texts,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
