@@ -7,7 +7,6 @@ from sqlalchemy.orm import joinedload
 
 from ..models import Resource, Venue
 from ..security import Permission, manager, owner, staff, venue_staff
-from ..services.booking import note_locked
 from .base import Node, scoped_row, suspension_acl
 from .tenants import STAFF_GRANTS
 
@@ -22,10 +21,6 @@ TENANT_RESOURCE = select(Resource).where(
     # loaded already (found in the session, no statement, no columns twice).
     joinedload(Resource.venue).lazyload(Venue.tenant)
 )
-#: The same, locking the resource's row (not its venue's or tenant's) for a
-#: booking: the double-booking guard's lock, taken by the load itself.
-TENANT_RESOURCE_LOCKED = TENANT_RESOURCE.with_for_update(of=Resource).execution_options(
-    populate_existing=True)
 
 
 class ResourceCollection(Node):
@@ -79,22 +74,22 @@ class ResourceContext(Node):
         return suspension_acl(self.tenant, acl)
 
 
-def resource_context(tenant_context, resource_id, lock=False):
+def resource_context(tenant_context, resource_id):
     """The context of resource ``resource_id`` of the tenant, placed in the
-    tree as traversal would place it (so its ACL is the same), or ``None``.
-    With ``lock``, the resource is locked for a booking (one statement
-    instead of a load and a lock: see ``BookingService.lock_resources``)."""
+    tree as traversal would place it (so its ACL is the same), or ``None``."""
+    resource = tenant_context.request.dbsession.scalar(
+        TENANT_RESOURCE, {"resource_id": resource_id, "tenant_id": tenant_context.tenant.id})
+    if resource is None:
+        return None
+    return place_resource(tenant_context, resource)
+
+
+def place_resource(tenant_context, resource):
+    """The context of ``resource`` (of the tenant, loaded with its venue),
+    placed in the tree as traversal would place it."""
     from .venues import VenueCollection, VenueContext
 
     request = tenant_context.request
-    resource = request.dbsession.scalar(
-        TENANT_RESOURCE_LOCKED if lock else TENANT_RESOURCE,
-        {"resource_id": resource_id, "tenant_id": tenant_context.tenant.id},
-    )
-    if resource is None:
-        return None
-    if lock:
-        note_locked(request.dbsession, resource.id)
     venues = VenueCollection(tenant_context, "venues", request)
     venue = VenueContext(venues, str(resource.venue_id), request, resource.venue)
     resources = ResourceCollection(venue, "resources", request)

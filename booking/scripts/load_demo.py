@@ -24,7 +24,7 @@ from ..models import (
     Venue,
 )
 from ..passwords import hash_password
-from ..services.booking import BookingService
+from ..services.booking import BookingRequest, BookingService
 
 DEMO_PASSWORD = "demo-password-1"
 WEEKDAYS, SATURDAY, SUNDAY = range(5), 5, 6
@@ -180,8 +180,8 @@ def _book_examples(dbsession, tenant, resources, customer, now):
             resource, now.date() + timedelta(days=1), now.date() + timedelta(days=6)
         )
         if free:
-            service.book(tenant, resource, customer, free[len(free) // 2].start,
-                         actor_id=customer.id, note="Demo booking")
+            service.book(BookingRequest(tenant, resource, customer, free[len(free) // 2].start,
+                                        actor_id=customer.id, note="Demo booking"))
 
 
 def load_demo(dbsession, now):

@@ -3,13 +3,13 @@ clock and found by views with ``request.find_service(<class>)``; scripts and
 the worker construct them directly with a session and an instant."""
 
 from ..adapters.payments import provider_from_settings
+from .actions import BookingActions
+from .alternatives import AlternativesFinder
 from .availability import AvailabilityService
 from .booking import BookingService
-from .catalog import Catalog
-from .feeds import FeedService
 from .notifications import Notifier
 from .payments import PaymentService
-from .schedule import ScheduleService
+from .queries import BookingQueries
 
 
 def _availability_factory(context, request):
@@ -31,19 +31,17 @@ def _payment_factory(context, request):
                           bookings=request.find_service(BookingService))
 
 
-def _session_and_clock(service_class):
-    """A factory of ``service_class(dbsession, now)``: the read-side
-    services and those that write nothing but rows of their own."""
-    def factory(context, request):
-        return service_class(request.dbsession, request.now)
-    return factory
+def _actions_factory(context, request):
+    return BookingActions(request.find_service(BookingService),
+                          request.find_service(PaymentService), request.dbsession, request.now)
 
 
-def _schedule_factory(context, request):
-    # The booking guard of the request, whose notifier has the settings:
-    # the emails of the bookings a closure cancels link to the public URL.
-    return ScheduleService(request.dbsession, request.now, request.find_service(BookingService),
-                           formatter=getattr(request, "format", None))
+def _alternatives_factory(context, request):
+    return AlternativesFinder(request.dbsession, request.now)
+
+
+def _booking_queries_factory(context, request):
+    return BookingQueries(request.dbsession, request.now)
 
 
 def find_service(request, iface, context=None, name=""):
@@ -63,6 +61,6 @@ def includeme(config):
     # One provider per process (thread-safe), chosen by ``booking.payments``.
     config.registry["payment_provider"] = provider_from_settings(config.get_settings())
     config.register_service_factory(_payment_factory, PaymentService)
-    config.register_service_factory(_schedule_factory, ScheduleService)
-    for service_class in (Catalog, FeedService,):
-        config.register_service_factory(_session_and_clock(service_class), service_class)
+    config.register_service_factory(_actions_factory, BookingActions)
+    config.register_service_factory(_booking_queries_factory, BookingQueries)
+    config.register_service_factory(_alternatives_factory, AlternativesFinder)

@@ -56,6 +56,12 @@ class AlternativesFinder:
         self.availability = AvailabilityService(dbsession, now)
 
     def find(self, resource, start, seats=1, limit=DEFAULT_LIMIT):
+        """The alternatives to the taken slot of ``resource`` at ``start``.
+        A flush that failed (PostgreSQL's exclusion constraint) leaves the
+        session waiting for a rollback; the work of the attempt is lost
+        anyway (a 409, a doomed transaction), so roll it back and read on."""
+        if not self.dbsession.is_active:
+            self.dbsession.rollback()
         return Alternatives(
             same_resource=self.same_resource(resource, start, seats, limit),
             same_venue=self.same_venue(resource, start, seats, limit),

@@ -1,8 +1,10 @@
 """Booking, cancelling and rescheduling: the double-booking guard.
 
 Every change runs inside the caller's transaction and, before it counts
-seats, serialises with every other change to the same resource: on
-PostgreSQL by locking the resource row (``SELECT … FOR UPDATE``), on SQLite
+seats, serialises with every other change to the same resource
+(:meth:`BookingService.lock_resources`): on PostgreSQL by locking the
+resource rows (``SELECT … FOR UPDATE``, which also reads them afresh, so the
+capacity, price and hours checked are those of the locked row), on SQLite
 because a writing transaction started with ``BEGIN IMMEDIATE`` already holds
 the database's only write lock. On PostgreSQL the exclusion constraint on
 ``bookings`` enforces the same invariant for exclusive resources in the
@@ -14,73 +16,112 @@ so that neither the exclusion constraint nor a late payment finds it held;
 the others wait for the worker's sweep or for the next booking they are in
 the way of. The customer's emails are queued in the outbox in the same
 transaction.
+
+These are the steps under the guard. The use cases that people start (book
+and pay, cancel and refund, move…) are :class:`~booking.services.actions.BookingActions`,
+which every surface calls.
 """
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
-from ..models import Booking, BookingStatus, PaymentStatus, Resource, is_exclusion_violation
+from ..models import (
+    Booking,
+    BookingStatus,
+    PaymentStatus,
+    Resource,
+    Tenant,
+    User,
+    Venue,
+    is_exclusion_violation,
+)
 from ..i18n import _
 from . import audit
 from .availability import AvailabilityService
-from .desk import FrontDesk, local_text
 from .errors import Conflict, PolicyViolation, ValidationError
 from .notifications import Notifier
 from .policy import cancellation_deadline
-from .slots import zone_of
+from .pricing import payment_status_for, price_of
+from .slots import local_text, zone_of
 from .tenants import is_open
+
+__all__ = ["BookingRequest", "BookingService", "local_text"]
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
 
-#: Built once (see ``availability``), the ids bound per call.
+#: The guard's lock: the resources' rows, in id order (no deadlocks), read
+#: afresh so that what is checked is the locked row. Built once, the ids
+#: bound per call.
 LOCK_RESOURCES = (
-    select(Resource.id)
+    select(Resource)
     .where(Resource.id.in_(bindparam("ids", expanding=True)))
     .order_by(Resource.id)
-    .with_for_update()
+    .with_for_update(of=Resource)
+    .execution_options(populate_existing=True)
 )
 
 
-#: ``session.info`` key: the resources this transaction has locked already.
-LOCKED = "booking.locked_resources"
-
-
-def note_locked(dbsession, *resource_ids):
-    """Record resources locked by a statement of the caller's (a load
-    ``FOR UPDATE``), so that ``lock_resources`` need not lock them again."""
-    dbsession.info.setdefault(LOCKED, set()).update(resource_ids)
+#: A resource of a tenant, loaded for a booking: locked as it is loaded, so
+#: that the guard's lock costs no statement of its own (its venue comes in
+#: the same row; only the resource's row is locked).
+LOAD_RESOURCE_LOCKED = (
+    select(Resource)
+    .where(Resource.id == bindparam("resource_id"), Resource.tenant_id == bindparam("tenant_id"))
+    .options(joinedload(Resource.venue).lazyload(Venue.tenant))
+    .with_for_update(of=Resource)
+    .execution_options(populate_existing=True)
+)
 
 
 def new_reference():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
-def price_of(resource, seats):
-    """The price of ``seats`` on one slot of ``resource``, in minor units."""
-    return resource.price * seats
+@dataclass(frozen=True)
+class BookingRequest:
+    """A booking asked for: ``seats`` on the slot of ``resource`` that
+    starts at ``start``, for ``customer``.
+
+    ``by_staff``: made at the desk (walk-in, phone), which may book inside
+    the minimum notice and beyond the maximum advance. ``hold_for_payment``:
+    the booking is held until it is paid online. ``idempotency_key``: a
+    second request with the same key returns the first booking. ``contact``:
+    ``(name, phone)`` as the desk typed them; else the customer's."""
+
+    tenant: Tenant
+    resource: Resource
+    customer: User
+    start: datetime
+    seats: int = 1
+    note: str = ""
+    actor_id: int | None = None
+    idempotency_key: str | None = None
+    by_staff: bool = False
+    hold_for_payment: bool = False
+    contact: tuple[str, str] | None = None
 
 
-def payment_status_for(price):
-    """Pay at the venue (the embedded default) unless it is free."""
-    return PaymentStatus.DUE_AT_VENUE if price else PaymentStatus.NOT_REQUIRED
-
-
-class BookingService(FrontDesk):
+class BookingService:
     def __init__(self, dbsession, now, notifier=None):
+        """One service per transaction: it remembers the resources it has
+        locked in it."""
         self.dbsession = dbsession
         self.now = now
         self.availability = AvailabilityService(dbsession, now)
         self.notifier = notifier or Notifier(dbsession, now)
+        self.locked = set()
 
     # -- the guard -----------------------------------------------------------
 
     def lock_resources(self, *resource_ids):
         """Serialise with every other change to these resources until the
-        transaction ends. Locks are taken in id order (no deadlocks)."""
+        transaction ends, and read them afresh under the lock."""
         connection = self.dbsession.connection()
         if connection.dialect.name == "sqlite":
             if connection.get_execution_options().get("sqlite_begin") != "immediate":
@@ -89,11 +130,20 @@ class BookingService(FrontDesk):
                     "open the session with get_tm_session(..., write=True)"
                 )
             return
-        wanted = set(resource_ids)
-        if wanted <= self.dbsession.info.get(LOCKED, set()):
-            return  # locked when they were loaded
-        self.dbsession.execute(LOCK_RESOURCES, {"ids": sorted(wanted)}).all()
-        note_locked(self.dbsession, *wanted)
+        wanted = set(resource_ids) - self.locked
+        if wanted:
+            self.dbsession.execute(LOCK_RESOURCES, {"ids": sorted(wanted)}).all()
+            self.locked |= wanted
+
+    def load_resource_locked(self, tenant, resource_id):
+        """Resource ``resource_id`` of ``tenant`` with its venue, locked for
+        a booking by its load (:meth:`lock_resources` then takes no second
+        lock), or None."""
+        resource = self.dbsession.scalar(
+            LOAD_RESOURCE_LOCKED, {"resource_id": resource_id, "tenant_id": tenant.id})
+        if resource is not None:
+            self.locked.add(resource.id)
+        return resource
 
     def expire_holds(self, resource_id, actor_id=None, unnoticed_id=None):
         """Release the holds of ``resource_id`` whose time ran out (the
@@ -217,23 +267,21 @@ class BookingService(FrontDesk):
 
     # -- the operations ------------------------------------------------------
 
-    def book(self, tenant, resource, customer, start, seats=1, *, actor_id=None, note="",
-             idempotency_key=None, hold=False, by_staff=False, contact=None):
-        """Book ``seats`` on the slot of ``resource`` at ``start`` for
-        ``customer``. Returns ``(booking, created)``; ``created`` is False
-        when ``idempotency_key`` names a booking this customer already made.
-        Staff (``by_staff``) may book inside the minimum notice and beyond
-        the maximum advance. ``contact`` is ``(name, phone)`` for the
-        booking (a walk-in's, as the desk typed them); else the customer's."""
+    def book(self, request):
+        """Book what :class:`BookingRequest` ``request`` asks for. Returns
+        ``(booking, created)``; ``created`` is False when its idempotency
+        key names a booking this customer already made."""
+        tenant, resource, customer = request.tenant, request.resource, request.customer
+        start, seats = request.start, request.seats
         if not is_open(tenant):  # suspended, or its deletion requested
             raise PolicyViolation(_("this business is closed: it takes no bookings"))
         self.lock_resources(resource.id)
-        if idempotency_key is not None:
+        if request.idempotency_key is not None:
             existing = self.dbsession.scalar(
                 select(Booking).where(
                     Booking.tenant_id == tenant.id,
                     Booking.customer_id == customer.id,
-                    Booking.idempotency_key == idempotency_key,
+                    Booking.idempotency_key == request.idempotency_key,
                 )
             )
             if existing is not None:
@@ -246,11 +294,12 @@ class BookingService(FrontDesk):
                     )
                 return existing, False
         end, block_start, block_end, stale_holds = self.check_slot(resource, start, seats,
-                                                                   by_staff=by_staff)
+                                                                   by_staff=request.by_staff)
         if stale_holds:
-            self.expire_holds(resource.id, actor_id)
+            self.expire_holds(resource.id, request.actor_id)
         price = price_of(resource, seats)
-        contact_name, contact_phone = contact or (customer.name, customer.phone)
+        hold = request.hold_for_payment
+        contact_name, contact_phone = request.contact or (customer.name, customer.phone)
         booking = Booking(
             tenant_id=tenant.id,
             reference=new_reference(),
@@ -267,8 +316,8 @@ class BookingService(FrontDesk):
             price=price,
             currency=tenant.currency,
             payment_status=payment_status_for(price),
-            idempotency_key=idempotency_key,
-            note=note,
+            idempotency_key=request.idempotency_key,
+            note=request.note,
             contact_name=contact_name,
             contact_phone=contact_phone,
             created_at=self.now,
@@ -277,7 +326,7 @@ class BookingService(FrontDesk):
         self.dbsession.add(booking)
         self.flush()
         self.audit(
-            tenant.id, actor_id, "booking.created", booking.id,
+            tenant.id, request.actor_id, "booking.created", booking.id,
             resource_id=resource.id, start=start.isoformat(), seats=seats, status=booking.status,
         )
         if booking.status == BookingStatus.CONFIRMED:
@@ -355,8 +404,6 @@ class BookingService(FrontDesk):
         )
         self.notifier.booking_rescheduled(booking)
         return booking
-
-    # -- the front desk ------------------------------------------------------
 
     def guard(self, booking):
         """Lock the booking's resource and read the booking afresh."""

@@ -101,6 +101,10 @@ class Dashboard:
         self.now = now
         self.availability = AvailabilityService(dbsession, now)
 
+    def setup_state(self, tenant):
+        """The :class:`SetupState` of ``tenant``."""
+        return setup_state(self.dbsession, tenant)
+
     def venue_days(self, tenant, venues):
         """A :class:`VenueDay` for each of ``venues`` (of ``tenant``)."""
         venue_ids = [venue.id for venue in venues]

@@ -1,23 +1,24 @@
 """The front desk's actions on a booking: check-in and no-show. They run
-under the same guard as every change (``BookingService.guard``)."""
+under the same guard as every change (:meth:`BookingService.guard`)."""
 
 from datetime import timedelta
 
 from ..i18n import _
 from ..models import BookingStatus
 from .errors import Conflict
-from .slots import zone_of
+from .slots import local_text, zone_of
 
 #: Staff may check a customer in this long before the booking starts.
 CHECK_IN_EARLY = timedelta(hours=1)
 
 
-def local_text(instant, zone):
-    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
 class FrontDesk:
-    """Mixed into :class:`~booking.services.booking.BookingService`."""
+    """Check-in and no-show, on top of the guard of ``bookings`` (a
+    :class:`~booking.services.booking.BookingService`)."""
+
+    def __init__(self, bookings):
+        self.bookings = bookings
+        self.now = bookings.now
 
     def check_in_window(self, booking):
         """When the customer of ``booking`` may be checked in."""
@@ -26,7 +27,7 @@ class FrontDesk:
     def check_in(self, tenant, booking, actor_id):
         """Note that the customer of a confirmed booking has arrived: from
         an hour before the start until the end."""
-        self.guard(booking)
+        self.bookings.guard(booking)
         zone = zone_of(booking.resource)
         if booking.status != BookingStatus.CONFIRMED:
             raise Conflict(_("only a confirmed booking can be checked in; this one is ${status}",
@@ -42,14 +43,14 @@ class FrontDesk:
                                       "closes": local_text(closes, zone)}), field="status")
         booking.checked_in_at = self.now
         booking.updated_at = self.now
-        self.flush()
-        self.audit(tenant.id, actor_id, "booking.checked_in", booking.id)
+        self.bookings.flush()
+        self.bookings.audit(tenant.id, actor_id, "booking.checked_in", booking.id)
         return booking
 
     def mark_no_show(self, tenant, booking, actor_id):
         """Record that the customer of a confirmed booking did not come:
         only once the booking has started, and not if they checked in."""
-        self.guard(booking)
+        self.bookings.guard(booking)
         if booking.status != BookingStatus.CONFIRMED:
             raise Conflict(_("only a confirmed booking can be a no-show; this one is ${status}",
                              mapping={"status": booking.status_at(self.now)}), field="status")
@@ -62,6 +63,6 @@ class FrontDesk:
                            field="status")
         booking.status = BookingStatus.NO_SHOW
         booking.updated_at = self.now
-        self.flush()
-        self.audit(tenant.id, actor_id, "booking.no_show", booking.id)
+        self.bookings.flush()
+        self.bookings.audit(tenant.id, actor_id, "booking.no_show", booking.id)
         return booking

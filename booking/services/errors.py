@@ -38,3 +38,24 @@ class PolicyViolation(DomainError):
 
     status = 403
     code = "forbidden"
+
+
+class PaymentNotStarted(DomainError):
+    """The provider could not start a checkout: nothing was charged.
+    ``retry`` tells whether the same request may work later (the provider
+    was unreachable) or not (it refused)."""
+
+    status = 503
+    code = "payment_unavailable"
+
+    def __init__(self, message, retry, **extra):
+        super().__init__(message, **extra)
+        self.retry = retry
+
+
+class RefundNotMade(DomainError):
+    """The provider could not be reached to refund: the change that called
+    for the refund is refused as a whole, so nothing changed."""
+
+    status = 503
+    code = "provider_unavailable"

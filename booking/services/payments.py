@@ -149,6 +149,11 @@ class PaymentService:
             .execution_options(populate_existing=True)
         )
 
+    def refundable(self, booking):
+        """What is left to refund of the booking's online payments."""
+        return sum(p.amount - p.refunded_amount for p in self.payments_of(booking)
+                   if p.status in (PaymentState.SUCCEEDED, PaymentState.REFUNDED))
+
     # -- webhooks ------------------------------------------------------------
 
     def handle_event(self, event):

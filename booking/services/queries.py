@@ -1,5 +1,6 @@
-"""Reading bookings for the staff area: the filtered list of the venues a
-requester works at, and a booking's history in words."""
+"""Reading bookings (:class:`BookingQueries`): a customer's own, the staff
+area's filtered list of the venues a requester works at and its CSV, a
+booking's history in words, its emails and its payments."""
 
 import csv
 import io
@@ -10,8 +11,9 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..i18n import _
-from ..models import Booking, BookingStatus, Resource, User
+from ..models import Booking, BookingStatus, Payment, PaymentState, Refund, Resource, User
 from .audit import history
+from .messages import booking_messages
 from .slots import venue_zone, wall_instant
 
 
@@ -225,3 +227,80 @@ def visible_bookings(dbsession, tenant, user, memberships, *, status=None, start
         query = query.where(Booking.starts_at < starts_before)
     query = query.order_by(Booking.starts_at, Booking.id).limit(limit).offset(offset)
     return dbsession.scalars(query).all()
+
+
+class BookingQueries:
+    """What the pages and the API read about bookings: the read side of
+    :class:`~booking.services.actions.BookingActions`."""
+
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+
+    def of_customer(self, tenant, customer, limit=500):
+        """The customer's bookings of ``tenant``, the latest first."""
+        return self.dbsession.scalars(
+            select(Booking)
+            .where(Booking.tenant_id == tenant.id, Booking.customer_id == customer.id)
+            .order_by(Booking.starts_at.desc(), Booking.id.desc())
+            .limit(limit)
+        ).all()
+
+    def visible(self, tenant, user, memberships, **filters):
+        """:func:`visible_bookings`."""
+        return visible_bookings(self.dbsession, tenant, user, memberships, **filters)
+
+    def staff_page(self, tenant, venues, chosen, limit, offset=0):
+        """``(bookings, total)``: one page of the staff list."""
+        return staff_bookings(self.dbsession, tenant, venues, chosen, self.now, limit, offset)
+
+    def staff_csv(self, tenant, venues, chosen, limit):
+        """The staff list as CSV text, at most ``limit`` rows."""
+        bookings = self.dbsession.scalars(
+            staff_bookings_query(tenant, venues, chosen, self.now).limit(limit)).all()
+        return bookings_csv(bookings, self.now)
+
+    def history(self, booking, zone, when):
+        """:func:`booking_history`."""
+        return booking_history(self.dbsession, booking, zone, when)
+
+    def messages(self, booking):
+        """The emails about ``booking`` (the outbox rows), oldest first."""
+        return booking_messages(self.dbsession, booking)
+
+    def refunded(self, booking):
+        """How much of the booking's online payments was given back."""
+        return self.dbsession.scalar(
+            select(func.coalesce(func.sum(Payment.refunded_amount), 0))
+            .where(Payment.booking_id == booking.id))
+
+    def payment_panel(self, booking):
+        """The booking's payments (oldest first), their refunds with who made
+        them, and how much can still be refunded, in minor units."""
+        payments = self.dbsession.scalars(
+            select(Payment).where(Payment.booking_id == booking.id,
+                                  Payment.tenant_id == booking.tenant_id).order_by(Payment.id)
+        ).all()
+        refunds = self.dbsession.execute(
+            select(Refund, User).outerjoin(User, User.id == Refund.actor_id)
+            .where(Refund.payment_id.in_([p.id for p in payments])).order_by(Refund.id)
+        ).all() if payments else []
+        refundable = sum(p.amount - p.refunded_amount for p in payments
+                         if p.status in (PaymentState.SUCCEEDED, PaymentState.REFUNDED))
+        return {"payments": payments, "refunds": refunds, "refundable": refundable}
+
+    def venue_of_resource(self, tenant, resource_id):
+        """The venue id of resource ``resource_id`` of ``tenant``, or None."""
+        return self.dbsession.scalar(
+            select(Resource.venue_id).where(Resource.id == resource_id,
+                                            Resource.tenant_id == tenant.id))
+
+    def bookable_resources(self, tenant, venues):
+        """The active resources of ``venues``, by venue and name."""
+        return self.dbsession.scalars(
+            select(Resource)
+            .where(Resource.tenant_id == tenant.id,
+                   Resource.venue_id.in_([venue.id for venue in venues]),
+                   Resource.active.is_(True))
+            .order_by(Resource.venue_id, Resource.name, Resource.id)
+        ).all()

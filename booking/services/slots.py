@@ -170,3 +170,8 @@ class Occupancy:
                 high += 1
             yield (sum(seats for _, end, seats in rows[low:high] if end > block_start)
                    if low < high else 0)
+
+
+def local_text(instant, zone):
+    """An instant as the wall time of ``zone``, for messages: ``2026-12-04 18:00 CET``."""
+    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")

@@ -14,25 +14,27 @@ to another one) loses the calendar feeds they made of it.
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..i18n import _
-from ..models import CalendarFeed, Membership, Role, TokenPurpose, User, Venue
+from ..models import CalendarFeed, Membership, Role, Tenant, TokenPurpose, User, UserToken, Venue
 from ..models import normalize_email
-from ..passwords import UNUSABLE_PASSWORD, has_password
+from ..passwords import UNUSABLE_PASSWORD, has_password, hash_password
 from . import audit
 from .errors import Conflict, ValidationError
-from .notifications import Notifier
 from .user_tokens import issue_token
 
 INVITATION_LIFETIME = timedelta(days=7)
 
 
 class TeamService:
-    def __init__(self, dbsession, now, settings=None):
+    """``notifier`` sends the invitations (built with the settings, so
+    that its links name the site's public address)."""
+
+    def __init__(self, dbsession, now, notifier):
         self.dbsession = dbsession
         self.now = now
-        self.settings = settings or {}
+        self.notifier = notifier
 
     # -- reading -------------------------------------------------------------
 
@@ -56,6 +58,15 @@ class TeamService:
             select(User.id).where(User.id.in_(user_ids),
                                   User.password_hash == UNUSABLE_PASSWORD)
         ))
+
+    def teams_of(self, user):
+        """``[(tenant, membership)]`` of ``user``, by tenant name."""
+        return self.dbsession.execute(
+            select(Tenant, Membership)
+            .join(Membership, Membership.tenant_id == Tenant.id)
+            .where(Membership.user_id == user.id)
+            .order_by(Tenant.name, Tenant.id)
+        ).all()
 
     def membership(self, tenant, membership_id):
         """The tenant's membership ``membership_id``, or ``None``."""
@@ -87,7 +98,7 @@ class TeamService:
                                 venue_id=venue_id)
         self.dbsession.add(membership)
         self.dbsession.flush()
-        notifier = Notifier(self.dbsession, self.now, self.settings)
+        notifier = self.notifier
         invitation = not has_password(user)
         if invitation:
             link = f"{notifier.public_url}/invitations/{self.new_invitation(user)}"
@@ -97,6 +108,29 @@ class TeamService:
         self.audit(tenant, inviter.id, "membership.invited", membership.id, email=email,
                    role=role, venue_id=venue_id, invitation=invitation)
         return membership, invitation
+
+    def accept_invitation(self, token, name, password):
+        """The invited user of ``token`` sets their name and password: the
+        link is used up, their other sessions end, and each team they are
+        in records the acceptance. Returns their ``[(tenant, membership)]``,
+        or ``None`` when the link was used meanwhile (by another request at
+        the same moment): then nothing is changed."""
+        claimed = self.dbsession.execute(
+            update(UserToken)
+            .where(UserToken.id == token.id, UserToken.used_at.is_(None))
+            .values(used_at=self.now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed:
+            return None
+        user = token.user
+        user.name = name
+        user.password_hash = hash_password(password)
+        user.session_epoch += 1
+        teams = self.teams_of(user)
+        for tenant, membership in teams:
+            self.audit(tenant, user.id, "membership.accepted", membership.id)
+        return teams
 
     def new_invitation(self, user):
         """A fresh invitation secret for ``user``; earlier unused ones stop working."""

@@ -4,14 +4,11 @@ ACL lets only platform administrators in; to anybody else it is a 404."""
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
-
 from ..i18n import _
-from ..models import AuditLog, Tenant, User
 from ..resources import AdminContext, AdminTenant
 from ..security import Permission
 from ..services import tenants
+from ..services.platform import PlatformService
 from .forms import integer, optional, query, string
 
 TENANTS_PER_PAGE = 50
@@ -40,12 +37,13 @@ class AdminPages:
     def tenants(self):
         request = self.request
         params = page_number(request, {"q": optional(string(200), default="")})
-        rows, total = tenants.search(request.dbsession, params["q"], limit=TENANTS_PER_PAGE,
-                                     offset=(params["page"] - 1) * TENANTS_PER_PAGE)
+        platform = request.find_service(PlatformService)
+        rows, total = platform.tenants(params["q"], limit=TENANTS_PER_PAGE,
+                                       offset=(params["page"] - 1) * TENANTS_PER_PAGE)
         return {
             "tenants": rows, "total": total, "q": params["q"], "page": params["page"],
             "pages": pages(total, TENANTS_PER_PAGE),
-            "sizes": tenants.sizes(request.dbsession, [t.id for t in rows], request.now),
+            "sizes": platform.sizes([t.id for t in rows]),
             "recent_days": tenants.RECENT_DAYS,
         }
 
@@ -53,21 +51,8 @@ class AdminPages:
     def audit(self):
         request = self.request
         params = page_number(request, {"tenant": optional(string(40), default="")})
-        dbsession = request.dbsession
-        conditions = []
-        if params["tenant"]:
-            tenant_id = dbsession.scalar(select(Tenant.id).where(Tenant.slug == params["tenant"]))
-            conditions.append(AuditLog.tenant_id == tenant_id)
-        actor = aliased(User)
-        total = dbsession.scalar(select(func.count(AuditLog.id)).where(*conditions))
-        entries = dbsession.execute(
-            select(AuditLog, Tenant.slug, actor.email)
-            .join(Tenant, Tenant.id == AuditLog.tenant_id)
-            .outerjoin(actor, actor.id == AuditLog.actor_id)
-            .where(*conditions)
-            .order_by(AuditLog.at.desc(), AuditLog.id.desc())
-            .limit(AUDIT_PER_PAGE).offset((params["page"] - 1) * AUDIT_PER_PAGE)
-        ).all()
+        entries, total = request.find_service(PlatformService).audit_log(
+            params["tenant"], limit=AUDIT_PER_PAGE, offset=(params["page"] - 1) * AUDIT_PER_PAGE)
         return {"entries": entries, "tenant": params["tenant"], "page": params["page"],
                 "pages": pages(total, AUDIT_PER_PAGE), "total": total}
 
@@ -87,13 +72,13 @@ class AdminTenantActions:
     @view_config(name="suspend")
     def suspend(self):
         tenant = self.context.row
-        tenants.suspend(self.request.dbsession, tenant, self.request.identity.user.id,
-                        self.request.now)
+        self.request.find_service(PlatformService).suspend(tenant,
+                                                           self.request.identity.user.id)
         return self.done(_("${tenant} is suspended.", mapping={"tenant": tenant.slug}))
 
     @view_config(name="reactivate")
     def reactivate(self):
         tenant = self.context.row
-        tenants.reactivate(self.request.dbsession, tenant, self.request.identity.user.id,
-                           self.request.now)
+        self.request.find_service(PlatformService).reactivate(tenant,
+                                                              self.request.identity.user.id)
         return self.done(_("${tenant} is active again.", mapping={"tenant": tenant.slug}))

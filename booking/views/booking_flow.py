@@ -14,16 +14,18 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config, view_defaults
 
 from ..i18n import _
-from ..models import BookingStatus
 from ..resources import ResourceContext
 from ..security import Permission
-from ..services import AvailabilityService, BookingService
+from ..services import AvailabilityService
+from ..services.actions import BookingActions
+from ..services.booking import BookingRequest
 from ..services.accounts import authenticate, register, registration_problems
 from ..services.errors import Conflict, ValidationError
 from ..services.slots import zone_of
 from ..services.throttle import TooManyAttempts
 from .auth import sign_in
-from .checkout import allow_checkout_forms, needs_checkout, payment_terms, send_to_checkout
+from ..services.pricing import price_of
+from .checkout import allow_checkout_forms, payment_terms, send_to_checkout
 from .discovery import distance_text, find_alternatives
 from .forms import Field, instant, integer, optional, parse_form, string
 from .my_bookings import BookingPages
@@ -159,7 +161,7 @@ class BookingFlow:
         return {
             "tenant": tenant, "resource": resource, "venue": resource.venue,
             "zone": zone_of(resource), "start": start, "end": end, "seats": seats,
-            "note": pending["note"], "price": resource.price * seats,
+            "note": pending["note"], "price": price_of(resource, seats),
             "deadline": deadline, "changeable": deadline >= self.request.now,
             "key": pending["key"], **payment_terms(self.request, tenant),
         }
@@ -171,7 +173,7 @@ class BookingFlow:
         if not pending or pending.get("resource_id") != self.resource.id:
             return HTTPSeeOther(self.request.resource_url(self.context))
         data = self.review_data(pending)
-        if needs_checkout(self.request, data["price"]):
+        if self.request.find_service(BookingActions).needs_checkout(data["price"]):
             allow_checkout_forms(self.request, self.request.response)
         return data
 
@@ -183,19 +185,18 @@ class BookingFlow:
         if errors:
             field, message = next(iter(errors.items()))
             raise ValidationError(message, field=field)
+        actions = request.find_service(BookingActions)
+        user = request.identity.user
         try:
-            booking, created = request.find_service(BookingService).book(
-                self.context.tenant, self.resource, request.identity.user, clean["start"],
-                clean["seats"], actor_id=request.identity.user.id, note=clean["note"],
-                idempotency_key=clean["key"],
-                hold=needs_checkout(request, self.resource.price * clean["seats"]),
-            )
+            booking, created = actions.book(BookingRequest(
+                self.context.tenant, self.resource, user, clean["start"], clean["seats"],
+                note=clean["note"], actor_id=user.id, idempotency_key=clean["key"]))
         except Conflict as exc:
             request.tm.doom()  # nothing of this attempt is kept
             return slot_taken(request, self.context, clean["start"], exc.message,
                               clean["seats"])
         request.session.pop(PENDING, None)
-        if booking.status == BookingStatus.HELD and booking.holds_seats(request.now):
+        if actions.awaits_online_payment(booking):
             return self.checkout(booking)
         mapping = {"reference": booking.reference}
         if created:

@@ -17,33 +17,19 @@ from urllib.parse import urlsplit
 
 from pyramid.httpexceptions import HTTPSeeOther
 
-from ..adapters.payments import ProviderRefused, ProviderUnavailable
 from ..headers import SECURITY_HEADERS
-from ..models import BookingStatus
-from ..services.payments import PaymentService
+from ..services.actions import BookingActions
+from ..services.errors import PaymentNotStarted
 from ..services.policy import refund_share
 
 #: Where Stripe serves its hosted checkout pages (its API is elsewhere).
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 
 
-def payments(request):
-    return request.find_service(PaymentService)
-
-
-def collects_online(request):
-    """Whether bookings are paid online (``booking.payments = stripe``)."""
-    return payments(request).provider.collects_online
-
-
 def payment_terms(request, tenant):
     """What the review page says about paying and refunds."""
-    return {"online": collects_online(request), "refund_share": refund_share(tenant)}
-
-
-def needs_checkout(request, price):
-    """Whether a booking at ``price`` is held until paid online."""
-    return price > 0 and collects_online(request)
+    return {"online": request.find_service(BookingActions).collects_online,
+            "refund_share": refund_share(tenant)}
 
 
 def send_to_checkout(request, booking, url, page):
@@ -52,24 +38,19 @@ def send_to_checkout(request, booking, url, page):
     that page (``page(template, status, **data)``) when the payment cannot
     start."""
     try:
-        payment = payments(request).start_checkout(
-            booking, success_url=url + "?paid=1", cancel_url=url + "?checkout=cancelled")
-    except ProviderUnavailable:
-        # The held booking and its pending payment are kept on purpose: a
-        # retry reuses the payment's idempotency key while the hold lasts.
-        return page("booking/payment.jinja2", 503, state="unavailable")
-    except ProviderRefused:
-        # Retrying will not help; the hold runs out by itself (or the
-        # customer lets it go) and nothing was charged.
-        return page("booking/payment.jinja2", 502, state="refused")
+        payment = request.find_service(BookingActions).start_checkout(booking, url)
+    except PaymentNotStarted as exc:
+        # Unreachable: the held booking and its pending payment are kept on
+        # purpose (a retry reuses the idempotency key while the hold lasts).
+        # Refused: retrying will not help; the hold runs out by itself.
+        return page("booking/payment.jinja2", 503 if exc.retry else 502,
+                    state="unavailable" if exc.retry else "refused")
     return HTTPSeeOther(payment.checkout_url)
 
 
 def payment_state(request, booking):
     """Which payment panel a held booking's page shows, if any."""
-    if booking.status != BookingStatus.HELD or not booking.holds_seats(request.now):
-        return None
-    if not needs_checkout(request, booking.price):
+    if not request.find_service(BookingActions).awaits_online_payment(booking):
         return None
     return "waiting" if request.GET.get("paid") == "1" else "unpaid"
 

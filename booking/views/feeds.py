@@ -15,7 +15,7 @@ MAX_AGE_SECONDS = 300
 
 @view_config(context=FeedContext, request_method="GET", permission=Permission.VIEW)
 def calendar_feed(context, request):
-    body = FeedService(request.dbsession, request.now).calendar(context.feed, request.translate)
+    body = request.find_service(FeedService).calendar(context.feed, request.translate)
     response = Response(body=body.encode("utf-8"), content_type="text/calendar",
                         charset="utf-8")
     response.headers["Cache-Control"] = f"private, max-age={MAX_AGE_SECONDS}"

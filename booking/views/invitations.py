@@ -4,14 +4,11 @@ answers 404 for a used, expired or unknown one."""
 
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select, update
-
 from ..i18n import _
-from ..models import Membership, Tenant, UserToken
-from ..passwords import hash_password, new_password_problems
+from ..passwords import new_password_problems
 from ..resources import InvitationContext
 from ..security import Permission
-from ..services import audit
+from ..services.team import TeamService
 from .auth import form_text, sign_in
 
 NAME_LIMIT = 200
@@ -25,14 +22,13 @@ class InvitationViews:
         self.request = request
         self.user = context.token.user
 
+    @property
+    def team(self):
+        return self.request.find_service(TeamService)
+
     def teams(self):
         """``[(tenant, membership)]`` of the invited user, by tenant name."""
-        return self.request.dbsession.execute(
-            select(Tenant, Membership)
-            .join(Membership, Membership.tenant_id == Tenant.id)
-            .where(Membership.user_id == self.user.id)
-            .order_by(Tenant.name, Tenant.id)
-        ).all()
+        return self.team.teams_of(self.user)
 
     def data(self, name, errors):
         return {"user": self.user, "teams": self.teams(), "name": name, "errors": errors}
@@ -59,22 +55,10 @@ class InvitationViews:
         return self.welcome(name, password)
 
     def welcome(self, name, password):
-        request, user, token = self.request, self.user, self.context.token
-        claimed = request.dbsession.execute(
-            update(UserToken)
-            .where(UserToken.id == token.id, UserToken.used_at.is_(None))
-            .values(used_at=request.now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:  # the same link, used at the same moment by another request
+        request, user = self.request, self.user
+        teams = self.team.accept_invitation(self.context.token, name, password)
+        if teams is None:  # the same link, used at the same moment by another request
             raise HTTPNotFound()
-        user.name = name
-        user.password_hash = hash_password(password)
-        user.session_epoch += 1
-        teams = self.teams()
-        for tenant, membership in teams:
-            audit.record(request.dbsession, tenant.id, user.id, "membership.accepted",
-                         "membership", membership.id, request.now)
         sign_in(request, user)
         request.session.flash(request.translate(_("Welcome! Your password is set.")))
         if not teams:  # removed from every team since the invitation

@@ -13,27 +13,20 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import func, select
 
 from .. import ics
 from ..i18n import _
-from ..adapters.payments import ProviderUnavailable
-from ..models import Booking, BookingStatus, Payment, PaymentStatus
+from ..models import BookingStatus
 from ..resources import BookingCollection, BookingContext
 from ..resources.bookables import resource_context
 from ..security import Permission
-from ..services import BookingService
-from ..services.errors import Conflict, ValidationError
+from ..services.actions import BookingActions
+from ..services.errors import Conflict, RefundNotMade, ValidationError
 from ..services.policy import cancellation_deadline
+from ..services.queries import BookingQueries
 from ..services.slots import zone_of
 from .calendar import first_day, week_of
-from .checkout import (
-    allow_checkout_forms,
-    collects_online,
-    payment_state,
-    payments,
-    send_to_checkout,
-)
+from .checkout import allow_checkout_forms, payment_state, send_to_checkout
 from .forms import Field, instant, optional, parse_form, string
 
 
@@ -41,13 +34,8 @@ from .forms import Field, instant, optional, parse_form, string
              permission=Permission.VIEW)
 def my_bookings(context, request):
     now = request.now
-    bookings = request.dbsession.scalars(
-        select(Booking)
-        .where(Booking.tenant_id == context.tenant.id,
-               Booking.customer_id == request.identity.user.id)
-        .order_by(Booking.starts_at.desc(), Booking.id.desc())
-        .limit(500)
-    ).all()
+    bookings = request.find_service(BookingQueries).of_customer(context.tenant,
+                                                                request.identity.user)
     upcoming = [b for b in reversed(bookings) if b.ends_at > now and b.holds_seats(now)]
     past = [b for b in bookings if b not in upcoming]
     return {"tenant": context.tenant, "upcoming": upcoming, "past": past}
@@ -77,7 +65,8 @@ class BookingPages:
             "venue": booking.resource.venue, "zone": zone_of(booking.resource),
             "deadline": cancellation_deadline(booking, self.tenant),
             "can_change": request.has_permission(Permission.CANCEL, self.context),
-            "status": booking.status_at(request.now), "refunded": self.refunded(),
+            "status": booking.status_at(request.now),
+            "refunded": request.find_service(BookingQueries).refunded(booking),
             "here": request.resource_url(self.context),
             "bookings_url": request.resource_url(self.context.__parent__), **extra,
         }
@@ -86,12 +75,6 @@ class BookingPages:
         if template == "booking/payment.jinja2":
             allow_checkout_forms(request, response)
         return response
-
-    def refunded(self):
-        """How much of the booking's online payments was given back."""
-        return self.request.dbsession.scalar(
-            select(func.coalesce(func.sum(Payment.refunded_amount), 0))
-            .where(Payment.booking_id == self.booking.id))
 
     @view_config(request_method="GET", permission=Permission.VIEW)
     def show(self):
@@ -125,26 +108,21 @@ class BookingPages:
         clean, errors = parse_form(request.POST, {"reason": optional(string(1000), default="")})
         if errors:
             return self.page("booking/show.jinja2", status=400, errors=errors)
-        actor_id = request.identity.user.id
         try:
-            request.find_service(BookingService).cancel(
-                self.tenant, self.booking, actor_id=actor_id, reason=clean["reason"] or "",
+            cancellation = request.find_service(BookingActions).cancel(
+                self.tenant, self.booking, actor_id=request.identity.user.id,
+                reason=clean["reason"] or "",
                 by_staff=bool(request.has_permission(Permission.MANAGE, self.context)),
             )
-            # Read under the cancel's lock, not before it: a payment that
-            # arrived meanwhile is refunded too.
-            paid = self.booking.payment_status == PaymentStatus.PAID
-            refund = (payments(request).refund_for_cancellation(self.booking, actor_id=actor_id)
-                      if collects_online(request) else None)
         except Conflict as exc:
             request.tm.doom()  # nothing of this attempt is kept
             return self.page("booking/show.jinja2", status=409, message=exc.message)
-        except ProviderUnavailable:
+        except RefundNotMade:
             request.tm.doom()  # cancel and refund together, or neither
             return self.page("booking/show.jinja2", status=503, message=_(
                 "We could not reach our payment provider to refund you, so your booking "
                 "is not cancelled: nothing has changed. Please try again in a few minutes."))
-        request.session.flash(request.translate(self.cancelled_message(paid, refund)))
+        request.session.flash(request.translate(self.cancelled_message(cancellation)))
         return HTTPSeeOther(request.resource_url(self.context))
 
     @view_config(name="pay", request_method="POST", permission=Permission.VIEW)
@@ -163,12 +141,13 @@ class BookingPages:
             return HTTPSeeOther(here)
         return send_to_checkout(request, booking, here, self.page)
 
-    def cancelled_message(self, paid, refund):
-        if refund is not None:
-            amount = self.request.format.money(refund.amount, self.booking.currency)
+    def cancelled_message(self, cancellation):
+        if cancellation.refund is not None:
+            amount = self.request.format.money(cancellation.refund.amount,
+                                               self.booking.currency)
             return _("Your booking is cancelled. ${amount} is refunded to your card; it may "
                      "take a few days to show on your statement.", mapping={"amount": amount})
-        if paid:
+        if cancellation.was_paid:
             return _("Your booking is cancelled. Under the venue's refund policy, nothing is "
                      "refunded.")
         return _("Your booking is cancelled.")
@@ -193,7 +172,7 @@ class BookingPages:
         if target is None or not request.has_permission(Permission.BOOK, target):
             return self.reschedule_page(409, _("This resource is not taking bookings."))
         try:
-            request.find_service(BookingService).reschedule(
+            request.find_service(BookingActions).move(
                 self.tenant, self.booking, target.resource, clean["start"],
                 actor_id=request.identity.user.id,
                 by_staff=bool(request.has_permission(Permission.MANAGE, self.context)),

@@ -10,7 +10,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from booking.models import Resource, Tenant, User
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 
 from ..builders import PASSWORD
 from ..conftest import NOW
@@ -22,12 +22,12 @@ DAY = TOMORROW.isoformat()
 
 def book(world, resource_id, hour, seats=1, day=TOMORROW):
     with world.db.session() as s:
-        booking, _ = BookingService(s, NOW).book(
+        booking, _ = BookingService(s, NOW).book(BookingRequest(
             s.get(Tenant, world.tenant_id), s.get(Resource, resource_id),
             s.get(User, world.user_ids["customer"]),
             datetime.combine(day, datetime.min.time().replace(hour=hour), PARIS),
             seats=seats,
-        )
+        ))
         return booking.id
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from booking.models import Booking, Resource, Tenant, User, get_tm_session
 from booking.services import BookingService
+from booking.services.booking import BookingRequest
 from booking.services.alternatives import AlternativesFinder
 from booking.views.discovery import find_alternatives
 
@@ -64,8 +65,8 @@ def club(db):
 def book(club, resource, start, seats=1):
     with club.db.session() as s:
         resource = s.get(Resource, resource)
-        BookingService(s, NOW).book(s.get(Tenant, resource.tenant_id), resource,
-                                    s.get(User, club.customer), start, seats)
+        BookingService(s, NOW).book(BookingRequest(s.get(Tenant, resource.tenant_id), resource,
+                                    s.get(User, club.customer), start, seats))
 
 
 def find(club, resource="wanted", start=WANTED, seats=1, limit=3):

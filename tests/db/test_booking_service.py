@@ -16,7 +16,7 @@ from booking.models import (
     User,
     Venue,
 )
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.errors import Conflict, PolicyViolation, ValidationError
 
 from .. import builders as b
@@ -57,9 +57,9 @@ def book(db, ids, resource="court", start=None, seats=1, customer="customer", no
         tenant, court, yoga, customer_row, other = load(s, ids)
         resource_row = {"court": court, "yoga": yoga}[resource]
         user = {"customer": customer_row, "other": other}[customer]
-        booking, created = BookingService(s, now).book(
+        booking, created = BookingService(s, now).book(BookingRequest(
             tenant, resource_row, user, start or paris(TOMORROW, 10), seats, actor_id=user.id, **kw
-        )
+        ))
         return booking.id, created
 
 
@@ -146,7 +146,7 @@ class TestBook:
         assert error.value.field == "idempotency_key"
 
     def test_stale_hold_is_expired_by_the_next_booking(self, db, ids):
-        held, _ = book(db, ids, hold=True)
+        held, _ = book(db, ids, hold_for_payment=True)
         later = NOW + timedelta(minutes=16)
         taken, _ = book(db, ids, customer="other", now=later)
         with db.session() as s:
@@ -156,7 +156,7 @@ class TestBook:
             assert "booking.expired" in actions
 
     def test_stale_hold_elsewhere_is_left_to_the_sweep(self, db, ids):
-        held, _ = book(db, ids, hold=True)
+        held, _ = book(db, ids, hold_for_payment=True)
         later = NOW + timedelta(minutes=16)
         book(db, ids, start=paris(TOMORROW, 11), customer="other", now=later)
         with db.session() as s:
@@ -164,7 +164,7 @@ class TestBook:
             assert BookingService(s, later).expire_stale_holds() == 1
 
     def test_live_hold_blocks_the_slot(self, db, ids):
-        book(db, ids, hold=True)
+        book(db, ids, hold_for_payment=True)
         with pytest.raises(Conflict):
             book(db, ids, customer="other", now=NOW + timedelta(minutes=14))
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from booking.adapters.mail.smtp import SmtpMailer
 from booking.models import Booking, BookingStatus, OutboxMessage, Resource, Tenant, User
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.delivery import SKIPPED, Delivery, DeliveryPolicy
 from booking.services.notifications import reminder_key
 from booking.services.outbox import enqueue
@@ -135,8 +135,8 @@ def test_reminder_of_a_cancelled_booking_is_skipped(db, world, clock, smtp):
     with db.session() as s:
         tenant = s.get(Tenant, world.tenant_id)
         service = BookingService(s, NOW)
-        booking, _ = service.book(tenant, s.get(Resource, world.court_id),
-                                  s.get(User, world.user_ids["customer"]), NOW + timedelta(days=2))
+        booking, _ = service.book(BookingRequest(tenant, s.get(Resource, world.court_id),
+                                  s.get(User, world.user_ids["customer"]), NOW + timedelta(days=2)))
         service.cancel(tenant, booking, actor_id=booking.customer_id)
         [reminder_id] = [enqueue(s, kind="reminder", dedupe_key=reminder_key(booking, 120),
                                  recipient="r@example.test", subject="Reminder", body_text="t",
@@ -158,9 +158,9 @@ def test_a_batch_of_skipped_reminders_does_not_end_the_pass(db, clock, smtp):
 def test_pass_expires_stale_holds_and_sends_the_hold_expired_email(db, world, clock, smtp):
     with db.session() as s:
         tenant = s.get(Tenant, world.tenant_id)
-        booking, _ = BookingService(s, NOW).book(
+        booking, _ = BookingService(s, NOW).book(BookingRequest(
             tenant, s.get(Resource, world.court_id), s.get(User, world.user_ids["customer"]),
-            NOW + timedelta(days=2), hold=True)
+            NOW + timedelta(days=2), hold_for_payment=True))
         booking_id, hold_minutes = booking.id, tenant.hold_minutes
     clock.advance(timedelta(minutes=hold_minutes))
     report = delivery(db, clock, smtp.port).run_pass()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from booking import ics
 from booking.models import AuditLog, Booking, BookingStatus, OutboxMessage, Resource, Tenant, User
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.notifications import Notifier
 
 from .. import builders as b
@@ -42,9 +42,9 @@ def ids(db):
 
 def book(db, ids, customer="en", resource="court", hour=10, now=NOW, **kw):
     with db.session() as s:
-        booking, _ = BookingService(s, now).book(
+        booking, _ = BookingService(s, now).book(BookingRequest(
             s.get(Tenant, ids["tenant"]), s.get(Resource, ids[resource]),
-            s.get(User, ids[customer]), paris(TOMORROW, hour), **kw)
+            s.get(User, ids[customer]), paris(TOMORROW, hour), **kw))
         return booking.id
 
 
@@ -96,16 +96,16 @@ class TestHooks:
         assert message.due_at == NOW and message.status == "pending"
 
     def test_held_booking_queues_nothing(self, db, ids):
-        book(db, ids, hold=True)
+        book(db, ids, hold_for_payment=True)
         assert messages(db) == []
 
     def test_confirming_a_hold_queues_confirmation(self, db, ids):
-        booking_id = book(db, ids, hold=True)
+        booking_id = book(db, ids, hold_for_payment=True)
         with_booking(db, booking_id, lambda svc, t, bk: svc.confirm(t, bk, actor_id=None))
         assert [m.kind for m in messages(db)] == ["booking.confirmed"]
 
     def test_confirming_a_stale_hold_queues_no_hold_expired(self, db, ids):
-        booking_id = book(db, ids, hold=True)
+        booking_id = book(db, ids, hold_for_payment=True)
         with_booking(db, booking_id, lambda svc, t, bk: svc.confirm(t, bk, actor_id=None),
                      now=NOW + timedelta(minutes=30))
         assert [m.kind for m in messages(db)] == ["booking.confirmed"]
@@ -125,7 +125,7 @@ class TestHooks:
         assert "3:00\u202fPM" in message.body_text
 
     def test_expire_holds_queues_hold_expired(self, db, ids):
-        held = book(db, ids, resource="yoga", hold=True)
+        held = book(db, ids, resource="yoga", hold_for_payment=True)
         book(db, ids, resource="yoga", now=NOW + timedelta(minutes=20))
         (message,) = messages(db, "hold.expired")
         assert message.booking_id == held
@@ -134,9 +134,9 @@ class TestHooks:
     def test_rolled_back_booking_leaves_no_outbox_row(self, db, ids):
         with pytest.raises(RuntimeError, match="abort"):
             with db.session() as s:
-                BookingService(s, NOW).book(
+                BookingService(s, NOW).book(BookingRequest(
                     s.get(Tenant, ids["tenant"]), s.get(Resource, ids["court"]),
-                    s.get(User, ids["en"]), paris(TOMORROW, 10))
+                    s.get(User, ids["en"]), paris(TOMORROW, 10)))
                 assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
                 raise RuntimeError("abort the transaction")
         assert messages(db) == []
@@ -146,8 +146,8 @@ class TestHooks:
 
 class TestExpireStaleHolds:
     def test_expires_holds_of_every_resource(self, db, ids):
-        court = book(db, ids, hold=True)
-        yoga = book(db, ids, resource="yoga", customer="fr", hold=True)
+        court = book(db, ids, hold_for_payment=True)
+        yoga = book(db, ids, resource="yoga", customer="fr", hold_for_payment=True)
         with db.session() as s:
             assert BookingService(s, NOW + timedelta(minutes=16)).expire_stale_holds() == 2
         with db.session() as s:
@@ -158,7 +158,7 @@ class TestExpireStaleHolds:
         assert sorted(m.booking_id for m in messages(db, "hold.expired")) == sorted([court, yoga])
 
     def test_leaves_holds_with_time_left(self, db, ids):
-        held = book(db, ids, hold=True)
+        held = book(db, ids, hold_for_payment=True)
         with db.session() as s:
             assert BookingService(s, NOW + timedelta(minutes=14)).expire_stale_holds() == 0
         with db.session() as s:
@@ -166,7 +166,7 @@ class TestExpireStaleHolds:
         assert messages(db) == []
 
     def test_second_sweep_expires_nothing(self, db, ids):
-        book(db, ids, hold=True)
+        book(db, ids, hold_for_payment=True)
         later = NOW + timedelta(minutes=16)
         for expected in (1, 0):
             with db.session() as s:

@@ -24,7 +24,7 @@ from booking.models import (
     Tenant,
     User,
 )
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.errors import Conflict, ValidationError
 from booking.services.notifications import Notifier
 from booking.services.payments import PaymentService
@@ -91,9 +91,9 @@ def service(s, provider, now=NOW):
 
 def hold(db, ids, customer="customer", now=NOW):
     with db.session() as s:
-        booking, _ = BookingService(s, now).book(
+        booking, _ = BookingService(s, now).book(BookingRequest(
             s.get(Tenant, ids["tenant"]), s.get(Resource, ids["court"]),
-            s.get(User, ids[customer]), START, hold=True)
+            s.get(User, ids[customer]), START, hold_for_payment=True))
         return booking.id
 
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from booking.models import Booking, OutboxMessage, Resource, Tenant, User
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.notifications import Notifier
 from booking.services.reminders import schedule_due_reminders, still_relevant
 
@@ -35,9 +35,9 @@ def ids(db):
 
 def book(db, ids, start, made_at=NOW, **kw):
     with db.session() as s:
-        booking, _ = BookingService(s, made_at).book(
+        booking, _ = BookingService(s, made_at).book(BookingRequest(
             s.get(Tenant, ids["tenant"]), s.get(Resource, ids["court"]),
-            s.get(User, ids["customer"]), start, **kw)
+            s.get(User, ids["customer"]), start, **kw))
         return booking.id
 
 
@@ -114,7 +114,7 @@ class TestNoReminder:
         assert schedule(db, utc(2026, 3, 29, 7, 0)) == 0
 
     def test_none_for_a_held_booking(self, db, ids):
-        book(db, ids, TOMORROW_10, hold=True)
+        book(db, ids, TOMORROW_10, hold_for_payment=True)
         assert schedule(db, TOMORROW_10 - timedelta(hours=2)) == 0
 
     def test_none_whose_moment_had_passed_when_booked(self, db, ids):

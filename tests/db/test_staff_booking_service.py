@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from booking.models import AuditLog, Booking, BookingStatus, Resource, Tenant, User
 from booking.passwords import verify_password
 from booking.services.accounts import authenticate
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
+from booking.services.desk import FrontDesk
 from booking.services.customers import find_or_create_customer
 from booking.services.errors import Conflict, ValidationError
 
@@ -37,15 +38,17 @@ def ids(db):
 
 def book(db, ids, start, customer="customer", now=NOW, **kw):
     with db.session() as s:
-        booking, _ = BookingService(s, now).book(
+        booking, _ = BookingService(s, now).book(BookingRequest(
             s.get(Tenant, ids["tenant"]), s.get(Resource, ids["court"]),
-            s.get(User, ids[customer]), start, actor_id=ids[customer], **kw)
+            s.get(User, ids[customer]), start, actor_id=ids[customer], **kw))
         return booking.id
 
 
 def act(db, ids, operation, booking_id, now=NOW):
     with db.session() as s:
         service = BookingService(s, now)
+        if operation in ("check_in", "mark_no_show"):
+            service = FrontDesk(service)
         booking = getattr(service, operation)(s.get(Tenant, ids["tenant"]),
                                               s.get(Booking, booking_id), ids["staff"])
         return booking.status, booking.checked_in_at
@@ -100,20 +103,20 @@ class TestStaffBooking:
 
 class TestConfirm:
     def test_live_hold_is_confirmed(self, db, ids):
-        booking_id = book(db, ids, paris(TOMORROW, 10), hold=True, by_staff=True)
+        booking_id = book(db, ids, paris(TOMORROW, 10), hold_for_payment=True, by_staff=True)
         assert act(db, ids, "confirm", booking_id)[0] == BookingStatus.CONFIRMED
         with db.session() as s:
             assert s.get(Booking, booking_id).hold_expires_at is None
         assert audit_actions(db, booking_id) == ["booking.created", "booking.confirmed"]
 
     def test_expired_hold_is_confirmed_when_slot_is_free(self, db, ids):
-        booking_id = book(db, ids, paris(TOMORROW, 10), hold=True, by_staff=True)
+        booking_id = book(db, ids, paris(TOMORROW, 10), hold_for_payment=True, by_staff=True)
         later = NOW + timedelta(hours=1)
         assert act(db, ids, "confirm", booking_id, now=later)[0] == BookingStatus.CONFIRMED
         assert audit_actions(db, booking_id)[-2:] == ["booking.expired", "booking.confirmed"]
 
     def test_expired_hold_is_refused_when_slot_was_taken(self, db, ids):
-        booking_id = book(db, ids, paris(TOMORROW, 10), hold=True, by_staff=True)
+        booking_id = book(db, ids, paris(TOMORROW, 10), hold_for_payment=True, by_staff=True)
         later = NOW + timedelta(hours=1)
         book(db, ids, paris(TOMORROW, 10), customer="other", now=later, by_staff=True)
         with pytest.raises(Conflict, match="already booked"):
@@ -149,7 +152,7 @@ class TestCheckIn:
             act(db, ids, "check_in", booking_id, now=paris(TOMORROW, 10, 5))
 
     def test_refused_for_a_held_booking(self, db, ids):
-        booking_id = book(db, ids, paris(TOMORROW, 10), hold=True, by_staff=True)
+        booking_id = book(db, ids, paris(TOMORROW, 10), hold_for_payment=True, by_staff=True)
         with pytest.raises(Conflict, match="only a confirmed booking"):
             act(db, ids, "check_in", booking_id, now=NOW + timedelta(minutes=1))
 

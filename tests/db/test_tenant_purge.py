@@ -19,7 +19,7 @@ from booking.models import (
     User,
 )
 from booking.models.meta import Base
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.delivery import Delivery, DeliveryPolicy
 from booking.services.onboarding import slug_taken
 from booking.services.outbox import enqueue
@@ -37,8 +37,8 @@ def fill(world):
     with world.db.session() as s:
         tenant = s.get(Tenant, world.tenant_id)
         court = s.get(Resource, world.court_id)
-        booking, _ = BookingService(s, NOW).book(
-            tenant, court, s.get(User, world.user_ids["customer"]), NOW + timedelta(days=7))
+        booking, _ = BookingService(s, NOW).book(BookingRequest(
+            tenant, court, s.get(User, world.user_ids["customer"]), NOW + timedelta(days=7)))
         payment = Payment(tenant_id=tenant.id, booking_id=booking.id, provider="onsite",
                           provider_ref="ref-1", amount=2000, currency="EUR", status=PaymentState.SUCCEEDED,
                           idempotency_key="purge-1", created_at=NOW, updated_at=NOW)

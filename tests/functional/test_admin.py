@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from booking.models import AuditLog, Booking, Resource, Tenant, User
 from booking.services import tenants
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.errors import PolicyViolation
 
 from .. import builders as b
@@ -39,9 +39,9 @@ def book(world, customer="customer", days=7):
     with world.db.session() as s:
         start = datetime.fromisoformat(at(IN_A_WEEK + timedelta(days=days - 7), 10,
                                           zone=ZoneInfo("Europe/Paris")))
-        booking, _ = BookingService(s, NOW).book(
+        booking, _ = BookingService(s, NOW).book(BookingRequest(
             s.get(Tenant, world.tenant_id), s.get(Resource, world.court_id),
-            s.get(User, world.user_ids[customer]), start)
+            s.get(User, world.user_ids[customer]), start))
         return booking.id
 
 
@@ -197,10 +197,10 @@ class TestSuspensionEffects:
         suspend(world)
         with world.db.session_factory() as s:
             with pytest.raises(PolicyViolation):
-                BookingService(s, NOW).book(
+                BookingService(s, NOW).book(BookingRequest(
                     s.get(Tenant, world.tenant_id), s.get(Resource, world.court_id),
                     s.get(User, world.user_ids["customer"]),
-                    datetime.fromisoformat(at(IN_A_WEEK, 10, zone=ZoneInfo("Europe/Paris"))))
+                    datetime.fromisoformat(at(IN_A_WEEK, 10, zone=ZoneInfo("Europe/Paris")))))
 
     def test_booking_service_refuses_to_move_a_booking(self, world):
         booking_id = book(world)

@@ -17,7 +17,7 @@ from pyramid.traversal import find_resource
 
 from booking.models import Resource, Tenant, TenantStatus, User
 from booking.security import Permission
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.views.errors import denial_status
 
 from ..conftest import NOW
@@ -90,8 +90,8 @@ def paths(world, db):
         service = BookingService(s, NOW)
 
         def book(resource_id, start, tenant_row=tenant, customer="customer"):
-            return service.book(tenant_row, s.get(Resource, resource_id),
-                                s.get(User, world.user_ids[customer]), start)[0]
+            return service.book(BookingRequest(tenant_row, s.get(Resource, resource_id),
+                                s.get(User, world.user_ids[customer]), start))[0]
 
         open_booking = book(world.court_id, _dt(IN_A_WEEK, 10))
         closed_booking = book(world.court_id, _dt(TOMORROW, 9))

@@ -21,7 +21,7 @@ from pyramid.traversal import find_resource
 from booking.models import Resource, Tenant, User
 from booking.resources import manage as tree
 from booking.security import UNDECLARED_PERMISSION, Permission
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.outbox import enqueue
 from booking.views.errors import denial_status
 
@@ -132,8 +132,8 @@ def ids(world):
         tenant = s.get(Tenant, world.tenant_id)
         court = s.get(Resource, world.court_id)
         start = datetime.fromisoformat(at(IN_A_WEEK, 10, zone=ZoneInfo("Europe/Paris")))
-        booking, _ = BookingService(s, NOW).book(
-            tenant, court, s.get(User, world.user_ids["customer"]), start)
+        booking, _ = BookingService(s, NOW).book(BookingRequest(
+            tenant, court, s.get(User, world.user_ids["customer"]), start))
         closure = b.closure(s, court.venue, NOW + timedelta(days=30), NOW + timedelta(days=31))
         message = enqueue(s, kind="booking.confirmed", dedupe_key="authorization-table",
                           recipient="someone@example.test", subject="Subject", body_text="Body",

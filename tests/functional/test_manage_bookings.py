@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from booking.models import AuditLog, Booking, Resource, Tenant, User
 from booking.services import BookingService
+from booking.services.booking import BookingRequest
 from booking.views.manage import bookings as bookings_views
 
 from .. import builders as b
@@ -46,10 +47,10 @@ def actions(world, booking_id):
 def held_booking(world, start, now):
     """A booking held (awaiting payment) by the customer, made at ``now``."""
     with world.db.session() as s:
-        booking, _ = BookingService(s, now).book(
+        booking, _ = BookingService(s, now).book(BookingRequest(
             s.get(Tenant, world.tenant_id), s.get(Resource, world.court_id),
-            s.get(User, world.user_ids["customer"]), start, hold=True,
-            actor_id=world.user_ids["customer"])
+            s.get(User, world.user_ids["customer"]), start, hold_for_payment=True,
+            actor_id=world.user_ids["customer"]))
         return booking.id
 
 

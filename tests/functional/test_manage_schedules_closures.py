@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from booking.models import Booking, Closure, Resource, Tenant, User, Venue
 from booking.services import AvailabilityService, BookingService
+from booking.services.booking import BookingRequest
 
 from .. import builders as b
 from ..conftest import NOW
@@ -184,10 +185,10 @@ class TestOverBookings:
         with world.db.session() as s:
             service = BookingService(s, NOW)
             tenant, customer = s.get(Tenant, world.tenant_id), s.get(User, world.user_ids["customer"])
-            service.book(tenant, s.get(Resource, world.court_id), customer, paris(TOMORROW, 10), hold=True)
+            service.book(BookingRequest(tenant, s.get(Resource, world.court_id), customer, paris(TOMORROW, 10), hold_for_payment=True))
             clock.advance(timedelta(minutes=10))
-            BookingService(s, clock.now()).book(tenant, s.get(Resource, world.yoga_id), customer,
-                                                paris(TOMORROW, 10), hold=True)
+            BookingService(s, clock.now()).book(BookingRequest(tenant, s.get(Resource, world.yoga_id), customer,
+                                                paris(TOMORROW, 10), hold_for_payment=True))
         clock.advance(timedelta(minutes=10))  # the court's hold ran out, the class's did not
         page = self.confirm_page(testapp, world)
         [row] = page.html.select("table.covered-bookings tbody tr")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from booking import main
 from booking.adapters.payments.stripe import StripeProvider, sign
 from booking.models import Booking, OutboxMessage, Payment, PaymentEvent, Resource, Tenant, User
-from booking.services.booking import BookingService
+from booking.services.booking import BookingRequest, BookingService
 from booking.services.notifications import Notifier
 from booking.services.payments import PaymentService
 
@@ -60,9 +60,9 @@ def held(world, fake):
     with world.db.session() as s:
         notifier = Notifier(s, NOW)
         bookings = BookingService(s, NOW, notifier)
-        booking, _ = bookings.book(s.get(Tenant, world.tenant_id),
+        booking, _ = bookings.book(BookingRequest(s.get(Tenant, world.tenant_id),
                                    s.get(Resource, world.court_id),
-                                   s.get(User, world.user_ids["customer"]), START, hold=True)
+                                   s.get(User, world.user_ids["customer"]), START, hold_for_payment=True))
         payment = PaymentService(s, NOW, provider, notifier, bookings).start_checkout(
             booking, **URLS)
         return booking.id, payment.provider_ref
@@ -161,9 +161,9 @@ def test_payment_after_the_slot_was_taken_is_refunded(api, world, fake, held, cl
     booking_id, session_id = held
     clock.advance(timedelta(minutes=20))
     with world.db.session() as s:
-        BookingService(s, clock.now()).book(
+        BookingService(s, clock.now()).book(BookingRequest(
             s.get(Tenant, world.tenant_id), s.get(Resource, world.court_id),
-            s.get(User, world.user_ids["other_customer"]), START)
+            s.get(User, world.user_ids["other_customer"]), START))
     body, _ = fake.signed(completed(fake, session_id))
     headers = {"Stripe-Signature": sign(fake.webhook_secret, body, T + 20 * 60)}
     assert post(api, body, headers).json["result"] == "refunded"
@@ -178,9 +178,9 @@ def test_provider_down_during_the_refund_is_a_503_and_the_redelivery_applies(
     booking_id, session_id = held
     with world.db.session() as s:  # the slot is taken by staff once the hold ran out
         s.get(Booking, booking_id).hold_expires_at = NOW - timedelta(minutes=1)
-        BookingService(s, NOW).book(
+        BookingService(s, NOW).book(BookingRequest(
             s.get(Tenant, world.tenant_id), s.get(Resource, world.court_id),
-            s.get(User, world.user_ids["other_customer"]), START)
+            s.get(User, world.user_ids["other_customer"]), START))
     body, headers = fake.signed(completed(fake, session_id))
     fake.fail(500, times=3)
     assert post(api, body, headers, status=503).json["error"]["code"] == "unavailable"

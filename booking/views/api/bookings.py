@@ -8,15 +8,14 @@ from pyramid.view import view_config, view_defaults
 from ...i18n import _
 from ...models import BookingStatus
 from ...resources import BookingCollection, BookingContext
-from ...resources.bookables import resource_context
+from ...resources.bookables import place_resource, resource_context
 from ...security import Permission
-from ...services import BookingService
-from ...services.queries import visible_bookings
-from ...adapters.payments import ProviderRefused, ProviderUnavailable
-from ...services.errors import Conflict, DomainError, ValidationError
+from ...services.actions import REFUND_POLICY, BookingActions
+from ...services.alternatives import AlternativesFinder
+from ...services.booking import BookingRequest
+from ...services.errors import Conflict, ValidationError
+from ...services.queries import BookingQueries
 from ..forms import Field, day, instant, integer, json_body, optional, parse, query, string
-from ..checkout import needs_checkout, payments
-from ..discovery import find_alternatives
 from .discovery import alternatives_json
 from .serialize import booking_json
 
@@ -37,35 +36,21 @@ def idempotency_key(request):
     return key
 
 
-class PaymentNotStarted(DomainError):
-    """The provider could not start the checkout: nothing was charged, and
-    the same request (same Idempotency-Key) may be sent again."""
-
-    status = 503
-    code = "payment_unavailable"
-
-
-def api_checkout(request, booking):
-    """The provider's checkout URL for held ``booking`` (paid online); the
-    provider sends the customer back to the booking's page on the site."""
-    page = f"{request.application_url}/t/{booking.resource.venue.tenant.slug}/bookings/{booking.id}/"
-    try:
-        payment = payments(request).start_checkout(
-            booking, success_url=page + "?paid=1", cancel_url=page + "?checkout=cancelled")
-    except ProviderUnavailable:
-        raise PaymentNotStarted(_("the payment provider could not be reached and nothing was "
-                                  "charged: send the same request again")) from None
-    except ProviderRefused:
-        raise PaymentNotStarted(_("the payment provider refused to start the payment and "
-                                  "nothing was charged")) from None
-    return payment.checkout_url
+def booking_page(request, booking):
+    """The booking's page on the site, where the provider sends the customer
+    back after the checkout."""
+    slug = booking.resource.venue.tenant.slug
+    return f"{request.application_url}/t/{slug}/bookings/{booking.id}/"
 
 
-def bookable_resource(request, tenant_context, resource_id, as_staff=False, lock=False):
+def bookable_resource(request, tenant_context, resource_id, as_staff=False, resource=None):
     """The resource the body names, if the caller may book it (and, acting
-    as staff, if it is within the venues they manage); ``lock`` locks it
-    for a booking as it is loaded."""
-    context = resource_context(tenant_context, resource_id, lock=lock)
+    as staff, if it is within the venues they manage). ``resource``: the
+    row, when the caller has loaded it already."""
+    if resource is not None:
+        context = place_resource(tenant_context, resource)
+    else:
+        context = resource_context(tenant_context, resource_id)
     if context is None or not request.has_permission(Permission.VIEW, context):
         raise ValidationError(_("does not name a resource of this business"), field="resource_id")
     if as_staff and not request.has_permission(Permission.MANAGE, context):
@@ -91,24 +76,29 @@ class BookingCollectionApi:
             "note": optional(string(1000), default=""),
         })
         key = idempotency_key(request)
-        resource = bookable_resource(request, self.context.tenant_context, data["resource_id"],
-                                     lock=True)
+        actions = request.find_service(BookingActions)
+        tenant_context = self.context.tenant_context
+        resource = bookable_resource(request, tenant_context, data["resource_id"],
+                                     resource=actions.resource_to_book(tenant_context.tenant,
+                                                                       data["resource_id"]))
         user = request.identity.user
         try:
-            booking, created = request.find_service(BookingService).book(
+            booking, created = actions.book(BookingRequest(
                 self.context.tenant, resource, user, data["start"], data["seats"],
-                actor_id=user.id, note=data["note"], idempotency_key=key,
-                hold=needs_checkout(request, resource.price * data["seats"]),
-            )
+                note=data["note"], actor_id=user.id, idempotency_key=key))
         except Conflict as exc:
             if exc.field != "start":  # not about the slot: nothing to offer
                 raise
-            found = find_alternatives(request, resource, data["start"], data["seats"])
+            found = request.find_service(AlternativesFinder).find(resource, data["start"],
+                                                                  data["seats"])
             raise Conflict(exc.message, field=exc.field, **exc.extra,
                            alternatives=alternatives_json(found)) from exc
         checkout_url = None
-        if booking.status == BookingStatus.HELD and needs_checkout(request, booking.price):
-            checkout_url = api_checkout(request, booking)
+        if actions.awaits_online_payment(booking):
+            # Raises PaymentNotStarted (503, nothing charged) when the
+            # provider cannot start it: the same request may be sent again.
+            checkout_url = actions.start_checkout(booking,
+                                                  booking_page(request, booking)).checkout_url
         body = booking_json(booking)
         if checkout_url is not None:
             body["checkout_url"] = checkout_url
@@ -135,8 +125,8 @@ class BookingCollectionApi:
         tenant = self.context.tenant
         zone = ZoneInfo(tenant.time_zone)
         identity = request.identity
-        bookings = visible_bookings(
-            request.dbsession, tenant, identity.user, identity.memberships,
+        bookings = request.find_service(BookingQueries).visible(
+            tenant, identity.user, identity.memberships,
             status=params["status"],
             starts_from=_local_midnight(params["from"], zone),
             starts_before=_local_midnight(params["to"] and params["to"] + timedelta(days=1), zone),
@@ -166,13 +156,14 @@ class BookingApi:
         request = self.request
         data = parse(json_body(request, allow_empty=True), {
             "reason": optional(string(1000), default=""),
+            "refund": optional(string(16), default=REFUND_POLICY),
         })
-        booking = request.find_service(BookingService).cancel(
-            self.context.tenant, self.context.booking,
-            actor_id=request.identity.user.id, reason=data["reason"],
-            by_staff=bool(request.has_permission(Permission.MANAGE, self.context)),
+        by_staff = bool(request.has_permission(Permission.MANAGE, self.context))
+        cancellation = request.find_service(BookingActions).cancel(
+            self.context.tenant, self.context.booking, actor_id=request.identity.user.id,
+            reason=data["reason"], by_staff=by_staff, refund=data["refund"],
         )
-        return booking_json(booking)
+        return booking_json(cancellation.booking)
 
     @view_config(name="reschedule", request_method="POST", permission=Permission.CANCEL)
     def reschedule(self):
@@ -186,7 +177,7 @@ class BookingApi:
         resource_id = data["resource_id"] or booking.resource_id
         resource = bookable_resource(request, self.context.tenant_context, resource_id,
                                      as_staff=by_staff)
-        booking = request.find_service(BookingService).reschedule(
+        booking = request.find_service(BookingActions).move(
             self.context.tenant, booking, resource, data["start"],
             actor_id=request.identity.user.id, by_staff=by_staff,
         )

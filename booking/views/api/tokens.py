@@ -3,13 +3,9 @@
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
-from sqlalchemy import update
-
 from ...i18n import _
-from ...models import ApiToken
-from ...services.accounts import authenticate
 from ...resources import TokenCollection
-from ...security import new_api_token
+from ...services.api_tokens import ApiTokenService
 from ..errors import error_response
 from ..forms import Field, json_body, parse, string
 
@@ -21,11 +17,10 @@ def create_token(context, request):
         "email": Field(string(254, min_length=1)),
         "password": Field(string(1024, min_length=1, strip=False)),
     })
-    user = authenticate(request.dbsession, request.now, data["email"], data["password"],
-                        request.client_addr)
-    if user is None:
+    token = request.find_service(ApiTokenService).sign_in(data["email"], data["password"],
+                                                         request.client_addr)
+    if token is None:
         return error_response(request, 401, "invalid_credentials", _("The email or the password is wrong."))
-    token = new_api_token(request.dbsession, user, request.now)
     request.response.status_int = 201
     return {"token": token}
 
@@ -37,7 +32,5 @@ def revoke_token(context, request):
     if identity is None or identity.method != "token":
         return error_response(request, 401, "unauthorized",
                               _("Send the token to revoke as 'Authorization: Bearer <token>'."))
-    request.dbsession.execute(
-        update(ApiToken).where(ApiToken.id == identity.token_id).values(revoked_at=request.now)
-    )
+    request.find_service(ApiTokenService).revoke(identity.token_id)
     return HTTPNoContent()

@@ -1,9 +1,10 @@
 """The staff bookings section: the list of the requester's venues (and its
 CSV export), booking for a walk-in or phone customer, and one booking with
 its history, its payments and the front-desk actions (confirm, check in,
-no-show, cancel, move, refund). Every change goes through
-``BookingService`` (the guard) or ``PaymentService``, which write the
-audit log."""
+no-show, cancel, move, refund). Every change is a use case of
+:class:`~booking.services.actions.BookingActions`, the one the site and the
+API call too; what is shown comes from
+:class:`~booking.services.queries.BookingQueries`."""
 
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,33 +12,20 @@ from zoneinfo import ZoneInfo
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
-from sqlalchemy import select
 
 from ...i18n import _
-from ...models import BookingStatus, PaymentStatus, Resource
+from ...models import BookingStatus, PaymentStatus
 from ...resources.manage import ManagedBooking, ManagedBookings
 from ...security import Permission
-from ...services import BookingService
-from ...services.customers import customer_email, find_or_create_customer
+from ...services.actions import BookingActions
+from ...services.booking import BookingRequest
+from ...services.customers import customer_email
 from ...services.errors import DomainError
-from ...services.messages import booking_messages
+from ...services.queries import BookingFilter, BookingQueries
 from ...services.slots import zone_of
-from ...services.queries import (
-    BookingFilter,
-    booking_history,
-    bookings_csv,
-    staff_bookings,
-    staff_bookings_query,
-)
 from ..forms import Field, day, instant, integer, optional, parse_form, string
 from . import ManageView
-from .payments import (
-    CANCEL_REFUNDS,
-    manual_refund,
-    payment_panel,
-    refund_after_cancel,
-    refund_fields,
-)
+from .payments import CANCEL_REFUNDS, refund_fields
 
 PAGE_SIZE = 100
 #: The list shows a week unless asked; at most a year at once.
@@ -99,15 +87,16 @@ def wall_value(instant_value, zone):
 class BookingsView(ManageView):
     """What the views of this section share."""
 
-    def service(self):
-        return self.request.find_service(BookingService)
+    def actions(self):
+        return self.request.find_service(BookingActions)
+
+    def queries(self):
+        return self.request.find_service(BookingQueries)
 
     def managed_resource(self, resource_id):
         """The resource ``resource_id`` of this tenant, if the requester may
         manage it (its venue is in their scope); else ``None``."""
-        venue_id = self.request.dbsession.scalar(
-            select(Resource.venue_id).where(Resource.id == resource_id,
-                                            Resource.tenant_id == self.tenant.id))
+        venue_id = self.queries().venue_of_resource(self.tenant, resource_id)
         if venue_id is None:
             return None
         try:
@@ -119,13 +108,7 @@ class BookingsView(ManageView):
         return context.resource
 
     def bookable_resources(self, venues):
-        return self.request.dbsession.scalars(
-            select(Resource)
-            .where(Resource.tenant_id == self.tenant.id,
-                   Resource.venue_id.in_([venue.id for venue in venues]),
-                   Resource.active.is_(True))
-            .order_by(Resource.venue_id, Resource.name, Resource.id)
-        ).all()
+        return self.queries().bookable_resources(self.tenant, venues)
 
     def refused(self, exc):
         """Forget the attempt; the status a domain error is answered with."""
@@ -174,9 +157,8 @@ class BookingList(BookingsView):
                 "page_number": page, "pages": 1, "query": dict(self.request.GET)}
         if errors:
             return self.page("manage/bookings/list.jinja2", status=400, **data)
-        data["bookings"], data["total"] = staff_bookings(
-            self.request.dbsession, self.tenant, venues, chosen, self.request.now,
-            PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        data["bookings"], data["total"] = self.queries().staff_page(
+            self.tenant, venues, chosen, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         data["pages"] = max(1, -(-data["total"] // PAGE_SIZE))
         return self.page("manage/bookings/list.jinja2", **data)
 
@@ -187,10 +169,8 @@ class BookingList(BookingsView):
         if errors:
             field = sorted(errors)[0]
             raise DomainError(errors[field], field=field)
-        now = self.request.now
-        bookings = self.request.dbsession.scalars(
-            staff_bookings_query(self.tenant, venues, chosen, now).limit(CSV_LIMIT)).all()
-        response = Response(body=bookings_csv(bookings, now).encode("utf-8"),
+        text = self.queries().staff_csv(self.tenant, venues, chosen, CSV_LIMIT)
+        response = Response(body=text.encode("utf-8"),
                             content_type="text/csv", charset="utf-8")
         response.content_disposition = (
             f'attachment; filename="bookings-{chosen.first}-{chosen.last}.csv"')
@@ -246,12 +226,10 @@ class WalkIn(BookingsView):
         if errors:
             return self.form(400, values, errors)
         try:
-            customer, _created = find_or_create_customer(
-                request.dbsession, clean["email"], clean["name"], clean["phone"], request.now)
-            booking, _new = self.service().book(
-                self.tenant, resource, customer, clean["start"], clean["seats"],
-                actor_id=self.user.id, note=clean["note"], by_staff=True,
-                contact=(clean["name"] or "", clean["phone"] or ""))
+            booking, _created = self.actions().book_walk_in(
+                BookingRequest(self.tenant, resource, None, clean["start"], clean["seats"],
+                               note=clean["note"], actor_id=self.user.id),
+                clean["email"], clean["name"], clean["phone"])
         except DomainError as exc:
             status = self.refused(exc)
             if status == 400 and exc.field:
@@ -272,9 +250,9 @@ class BookingDesk(BookingsView):
 
     def detail(self, status=200, message=None, errors=None, values=None, refund_values=None):
         booking, now = self.booking, self.request.now
-        panel = payment_panel(self.request.dbsession, booking)
+        panel = self.queries().payment_panel(booking)
         zone = zone_of(booking.resource)
-        opens, closes = self.service().check_in_window(booking)
+        opens, closes = self.actions().check_in_window(booking)
         live = booking.holds_seats(now)
         confirmed = booking.status == BookingStatus.CONFIRMED and not booking.checked_in_at
         actions = {
@@ -286,14 +264,14 @@ class BookingDesk(BookingsView):
             "refund": (panel["refundable"] > 0
                        and self.request.has_permission(Permission.ADMIN, self.context)),
         }
-        entries = booking_history(self.request.dbsession, booking, zone,
-                                  lambda at: self.request.format.datetime(at, zone))
+        entries = self.queries().history(booking, zone,
+                                         lambda at: self.request.format.datetime(at, zone))
         return self.page(
             "manage/bookings/detail.jinja2", status=status, booking=booking,
             resource=booking.resource, venue=booking.resource.venue, zone=zone,
             status_now=booking.status_at(now), actions=actions, message=message,
             errors=errors or {}, history=entries,
-            messages=booking_messages(self.request.dbsession, booking),
+            messages=self.queries().messages(booking),
             values={"when": wall_value(booking.starts_at, zone),
                     "resource": str(booking.resource_id), **(values or {})},
             move_resources=self.bookable_resources([booking.resource.venue]),
@@ -319,44 +297,43 @@ class BookingDesk(BookingsView):
 
     @view_config(name="confirm", request_method="POST")
     def confirm(self):
-        return self.act(lambda: self.service().confirm(self.tenant, self.booking, self.user.id),
-                        _("The booking is confirmed."))
+        return self.act(
+            lambda: self.actions().confirm(self.tenant, self.booking, actor_id=self.user.id),
+            _("The booking is confirmed."))
 
     @view_config(name="check-in", request_method="POST")
     def check_in(self):
-        return self.act(lambda: self.service().check_in(self.tenant, self.booking, self.user.id),
-                        _("The customer is checked in."))
+        return self.act(
+            lambda: self.actions().check_in(self.tenant, self.booking, actor_id=self.user.id),
+            _("The customer is checked in."))
 
     @view_config(name="no-show", request_method="POST")
     def no_show(self):
         return self.act(
-            lambda: self.service().mark_no_show(self.tenant, self.booking, self.user.id),
+            lambda: self.actions().mark_no_show(self.tenant, self.booking,
+                                                actor_id=self.user.id),
             _("The booking is marked as a no-show."))
 
     @view_config(name="cancel", request_method="POST")
     def cancel(self):
         """Cancel; the money left on a paid booking is refunded in full, as
         the policy gives a customer, or not (``refund``)."""
-        paid = payment_panel(self.request.dbsession, self.booking)["refundable"] > 0
+        paid = self.queries().payment_panel(self.booking)["refundable"] > 0
         clean, errors = parse_form(self.request.POST, {
             "reason": optional(string(1000), ""),
             "refund": Field(choice(CANCEL_REFUNDS), required=paid, default="none")})
         if errors:
             field = sorted(errors)[0]
             return self.detail(400, message=errors[field], errors=errors)
-
-        def cancel_and_refund():
-            self.service().cancel(self.tenant, self.booking, actor_id=self.user.id,
-                                  reason=clean["reason"] or "", by_staff=True)
-            refund_after_cancel(self.request, self.booking, clean["refund"], self.user.id)
-
-        return self.act(cancel_and_refund, _("The booking is cancelled."))
+        return self.act(lambda: self.actions().cancel(
+            self.tenant, self.booking, actor_id=self.user.id, reason=clean["reason"] or "",
+            by_staff=True, refund=clean["refund"]), _("The booking is cancelled."))
 
     @view_config(name="refund", request_method="POST", permission=Permission.ADMIN)
     def refund(self):
         """Give back part or all of what is left of the booking's payment."""
         request = self.request
-        fields = refund_fields(payment_panel(request.dbsession, self.booking)["refundable"])
+        fields = refund_fields(self.queries().payment_panel(self.booking)["refundable"])
         values = {name: value if isinstance(value := request.POST.get(name, ""), str) else ""
                   for name in fields}
         clean, errors = parse_form(request.POST, fields)
@@ -365,8 +342,8 @@ class BookingDesk(BookingsView):
             return self.detail(400, message=errors[field], errors=errors, refund_values=values)
         amount = request.format.money(clean["amount"], self.booking.currency)
         return self.act(
-            lambda: manual_refund(request, self.booking, clean["amount"],
-                                  clean["refund_reason"], self.user.id),
+            lambda: self.actions().refund(self.booking, clean["amount"], actor_id=self.user.id,
+                                          reason=clean["refund_reason"]),
             _("${amount} is refunded to the customer.", mapping={"amount": amount}),
             refund_values=values)
 
@@ -386,6 +363,6 @@ class BookingDesk(BookingsView):
         if errors:
             field = sorted(errors)[0]
             return self.detail(400, message=errors[field], errors=errors, values=values)
-        return self.act(lambda: self.service().reschedule(
+        return self.act(lambda: self.actions().move(
             self.tenant, self.booking, resource, clean["start"], actor_id=self.user.id,
             by_staff=True), _("The booking has moved."), values=values)

@@ -31,7 +31,7 @@ class VenueCalendar(ManageView):
                               "date": optional(day)})
         venue = self.context.venue
         shown = clean["date"] or request.now.astimezone(venue_zone(venue)).date()
-        calendar = StaffCalendarService(request.dbsession, request.now).calendar(
-            venue, shown, clean["view"])
+        calendar = request.find_service(StaffCalendarService).calendar(venue, shown,
+                                                                       clean["view"])
         return self.page("manage/calendar/calendar.jinja2", venue=venue, calendar=calendar,
                          calendar_url=request.resource_url(self.context))

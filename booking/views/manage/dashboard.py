@@ -10,7 +10,7 @@ from pyramid.view import view_config
 from ...i18n import _
 from ...resources.manage import ManageContext
 from ...security import Permission
-from ...services.dashboard import Dashboard, setup_state
+from ...services.dashboard import Dashboard
 from ...services.tenants import deletion_date
 from . import ManageView
 
@@ -25,9 +25,7 @@ class DashboardView(ManageView):
     @view_config(context=ManageContext, request_method="GET", permission=Permission.VIEW)
     def show(self):
         request = self.request
-        days = Dashboard(request.dbsession, request.now).venue_days(
-            self.tenant, self.manage.venues()
-        )
+        days = request.find_service(Dashboard).venue_days(self.tenant, self.manage.venues())
         return self.page("manage/dashboard.jinja2", days=days, percent=self.percent,
                          checklist=self.checklist(), deletion=self.deletion())
 
@@ -39,7 +37,7 @@ class DashboardView(ManageView):
         step is done; otherwise ``None``."""
         if not self.request.has_permission(Permission.ADMIN, self.manage):
             return None
-        state = setup_state(self.request.dbsession, self.tenant)
+        state = self.request.find_service(Dashboard).setup_state(self.tenant)
         if state.complete:
             return None
         venue = state.venue_id

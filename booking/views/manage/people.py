@@ -42,8 +42,7 @@ SCOPE_FIELDS = {
 class PeopleViews(ManageView):
     @property
     def team(self):
-        return TeamService(self.request.dbsession, self.request.now,
-                           self.request.registry.settings)
+        return self.request.find_service(TeamService)
 
     def list_page(self, status=200, **data):
         members = self.team.members(self.tenant)
