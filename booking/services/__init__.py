@@ -7,9 +7,12 @@ from .actions import BookingActions
 from .alternatives import AlternativesFinder
 from .availability import AvailabilityService
 from .booking import BookingService
+from .catalog import Catalog
+from .feeds import FeedService
 from .notifications import Notifier
 from .payments import PaymentService
 from .queries import BookingQueries
+from .schedule import ScheduleService
 
 
 def _availability_factory(context, request):
@@ -44,6 +47,21 @@ def _booking_queries_factory(context, request):
     return BookingQueries(request.dbsession, request.now)
 
 
+def _session_and_clock(service_class):
+    """A factory of ``service_class(dbsession, now)``: the read-side
+    services and those that write nothing but rows of their own."""
+    def factory(context, request):
+        return service_class(request.dbsession, request.now)
+    return factory
+
+
+def _schedule_factory(context, request):
+    # The booking guard of the request, whose notifier has the settings:
+    # the emails of the bookings a closure cancels link to the public URL.
+    return ScheduleService(request.dbsession, request.now, request.find_service(BookingService),
+                           formatter=getattr(request, "format", None))
+
+
 def find_service(request, iface, context=None, name=""):
     """``request.find_service``, looked up without the traversal context:
     no service here depends on it, and resolving the context's interfaces
@@ -64,3 +82,6 @@ def includeme(config):
     config.register_service_factory(_actions_factory, BookingActions)
     config.register_service_factory(_booking_queries_factory, BookingQueries)
     config.register_service_factory(_alternatives_factory, AlternativesFinder)
+    config.register_service_factory(_schedule_factory, ScheduleService)
+    for service_class in (Catalog, FeedService,):
+        config.register_service_factory(_session_and_clock(service_class), service_class)
