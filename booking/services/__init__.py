@@ -5,14 +5,19 @@ the worker construct them directly with a session and an instant."""
 from ..adapters.payments import provider_from_settings
 from .actions import BookingActions
 from .alternatives import AlternativesFinder
+from .api_tokens import ApiTokenService
 from .availability import AvailabilityService
 from .booking import BookingService
 from .catalog import Catalog
+from .dashboard import Dashboard
 from .feeds import FeedService
 from .notifications import Notifier
 from .payments import PaymentService
+from .platform import PlatformService
 from .queries import BookingQueries
 from .schedule import ScheduleService
+from .staff_calendar import StaffCalendarService
+from .team import TeamService
 
 
 def _availability_factory(context, request):
@@ -62,6 +67,10 @@ def _schedule_factory(context, request):
                            formatter=getattr(request, "format", None))
 
 
+def _team_factory(context, request):
+    return TeamService(request.dbsession, request.now, notifier=request.find_service(Notifier))
+
+
 def find_service(request, iface, context=None, name=""):
     """``request.find_service``, looked up without the traversal context:
     no service here depends on it, and resolving the context's interfaces
@@ -83,5 +92,7 @@ def includeme(config):
     config.register_service_factory(_booking_queries_factory, BookingQueries)
     config.register_service_factory(_alternatives_factory, AlternativesFinder)
     config.register_service_factory(_schedule_factory, ScheduleService)
-    for service_class in (Catalog, FeedService,):
+    config.register_service_factory(_team_factory, TeamService)
+    for service_class in (ApiTokenService, Catalog, Dashboard, FeedService, PlatformService,
+                          StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)
