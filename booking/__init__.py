@@ -26,8 +26,12 @@ def main(global_config, **settings):
         config.include(".limits")  # unreadable form bodies are a 400
         # pyramid_retry, then pyramid_tm, then request.dbsession.
         config.include(".models")
-        config.include(".services.geocoding")  # request.geocoder; needs the session factory
-        config.include(".services")
+        # Adapters, each under its interface with pyramid_services (the INI
+        # names the implementation); maps needs the session factory.
+        config.include(".adapters.payments")
+        config.include(".adapters.maps")
+        config.include(".adapters.mail")
+        config.include(".services")  # service factories, found with request.find_service
         config.include(".resources")  # root factory and the /api/v1 route
         config.scan(".views")
         app = config.make_wsgi_app()

@@ -8,8 +8,9 @@ of "near me".
   outlives them), so it takes the session *factory*, not a session. On
   SQLite, call it with no write transaction open in the same thread (from a
   GET, the worker, or after commit). In a view: :func:`locate_for_request`.
-- ``request.geocoder``: the geocoder of ``booking.maps`` (one attempt, no
-  retries: a person is waiting; the worker builds its own).
+- ``request.find_service(Geocoder)``: the geocoder of ``booking.maps``
+  (one attempt, no retries: a person is waiting; the worker asks for the
+  one named ``BACKGROUND``, which retries). See :mod:`booking.adapters.maps`.
 - :func:`locate_venue` / :func:`locate_pending_venues`: the venue side, for
   the staff pages (after commit) and the worker.
 - :func:`distance_km`, :func:`bounding_box`, :func:`bounding_boxes`.
@@ -20,7 +21,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..adapters.maps import GeocoderUnavailable, Place, geocoder_from_settings
+from ..adapters.maps import Geocoder, GeocoderUnavailable, Place
 from ..models import GeocodeResult, Venue, insert_for, write_session
 
 EARTH_RADIUS_KM = 6371.0088
@@ -82,7 +83,7 @@ def cache_age(settings):
 
 def locate_for_request(request, query):
     """:func:`locate` with the request's geocoder, clock and settings."""
-    return locate(request.registry["dbsession_factory"], request.geocoder, query,
+    return locate(request.registry["dbsession_factory"], request.find_service(Geocoder), query,
                   request.now, cache_age(request.registry.settings))
 
 
@@ -204,13 +205,3 @@ def bounding_boxes(lat, lon, radius_km):
     if min_lon <= max_lon:
         return [(min_lat, max_lat, min_lon, max_lon)]
     return [(min_lat, max_lat, min_lon, 180.0), (min_lat, max_lat, -180.0, max_lon)]
-
-
-def includeme(config):
-    """``request.geocoder`` (after ``booking.models``: it needs the session
-    factory for the provider's rate limit)."""
-    geocoder = geocoder_from_settings(config.get_settings(),
-                                      config.registry["dbsession_factory"], retries=0)
-    config.registry["booking.geocoder"] = geocoder
-    config.add_request_method(lambda request: request.registry["booking.geocoder"],
-                              "geocoder", reify=True)

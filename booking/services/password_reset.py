@@ -66,10 +66,15 @@ def reset_email(value):
 
 
 class PasswordResetService:
-    def __init__(self, dbsession, now, settings=None):
+    """Found with ``find_service(PasswordResetService)``; its factory hands
+    it the :class:`Notifier` built with the app's settings (the link's base
+    URL). ``settings`` is for a caller that still builds the service itself
+    (``views/password_reset.py``, until it uses ``find_service``)."""
+
+    def __init__(self, dbsession, now, settings=None, notifier=None):
         self.dbsession = dbsession
         self.now = now
-        self.settings = settings or {}
+        self.notifier = notifier or Notifier(dbsession, now, settings)
 
     def request_reset(self, email, address):
         """Email a reset link to the account of ``email``, if there is one.
@@ -83,8 +88,8 @@ class PasswordResetService:
         user = self.dbsession.scalar(select(User).where(User.email == email))
         if user is None:
             return
-        notifier = Notifier(self.dbsession, self.now, self.settings)
-        notifier.password_reset(user, f"{notifier.public_url}/reset/{self.new_token(user)}")
+        link = f"{self.notifier.public_url}/reset/{self.new_token(user)}"
+        self.notifier.password_reset(user, link)
 
     def new_token(self, user):
         """A fresh reset secret for ``user``; their earlier unused ones stop working."""

@@ -1,7 +1,7 @@
 """``/near``: venues near an address or the visitor's own location.
 
 A GET form (nothing is written but the geocoder's cache): an address,
-geocoded through ``request.geocoder`` and the database cache, or
+geocoded through the ``Geocoder`` service and the database cache, or
 coordinates — typed, or filled by ``static/js/near.js`` from the browser's
 location — and a radius. Coordinates win when both are given. The results
 link to each venue's page with ``?lat=&lon=`` (rounded to about 10 m), which
@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from babel.numbers import format_decimal
 from pyramid.view import view_config
 
-from ..adapters.maps import GeocoderUnavailable
+from ..adapters.maps import Geocoder, GeocoderUnavailable
 from ..i18n import _
 from ..models import write_session
 from ..resources import NearContext
@@ -146,7 +146,7 @@ def address_search_wait(request):
 
 
 def address_search_available(request):
-    return not request.geocoder.offline
+    return not request.find_service(Geocoder).offline
 
 
 def distance_text(request, km):

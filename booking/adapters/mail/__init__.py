@@ -7,6 +7,11 @@ that one connection::
 
     with make_mailer(settings, clock) as mailer:
         mailer.send(message)
+
+It holds a connection, so it is not shared: :func:`includeme` registers a
+*factory* with ``pyramid_services`` under :class:`Mailer`, and each
+``find_service(Mailer)`` of a request or a :class:`booking.services.Work`
+gets a mailer of its own.
 """
 
 import hashlib
@@ -115,3 +120,14 @@ def make_mailer(settings, clock):
     from .folder import FolderMailer
 
     return FolderMailer(settings["booking.mail.folder"], settings["booking.mail.sender"], clock)
+
+
+def _mailer_factory(context, request):
+    return make_mailer(request.registry.settings, request.registry["booking.clock"])
+
+
+def includeme(config):
+    """``find_service(Mailer)``: a new mailer per request or unit of work
+    (after ``booking.clock``)."""
+    config.include("booking.services.lookup")  # pyramid_services
+    config.register_service_factory(_mailer_factory, Mailer)

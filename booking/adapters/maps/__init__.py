@@ -4,6 +4,11 @@ and :func:`geocoder_from_settings`, which picks the implementation named by
 nothing, so only coordinates typed by staff place a venue) or ``nominatim``
 (a Nominatim-compatible ``/search`` API, rate-limited across processes).
 
+:func:`includeme` registers it with ``pyramid_services`` under
+:class:`Geocoder`, twice: ``find_service(Geocoder)`` makes one attempt (a
+person is waiting), ``find_service(Geocoder, name=BACKGROUND)`` retries
+(the worker: nobody waits).
+
 Callers go through :func:`booking.services.geocoding.locate`, which adds the
 database cache; a geocoder itself never caches.
 """
@@ -11,6 +16,10 @@ database cache; a geocoder itself never caches.
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+
+
+#: The name of the geocoder for work nobody waits for: bounded retries.
+BACKGROUND = "background"
 
 
 class GeocoderUnavailable(Exception):
@@ -73,3 +82,14 @@ def geocoder_from_settings(settings, dbsession_factory=None, retries=2):
         gate=gate,
         retries=retries,
     )
+
+
+def includeme(config):
+    """The geocoders of ``booking.maps``, shared by every thread. After
+    ``booking.models``: ``nominatim`` rate-limits through the database."""
+    config.include("booking.services.lookup")  # pyramid_services
+    settings, dbsession_factory = config.get_settings(), config.registry["dbsession_factory"]
+    config.register_service(geocoder_from_settings(settings, dbsession_factory, retries=0),
+                            Geocoder)
+    config.register_service(geocoder_from_settings(settings, dbsession_factory, retries=2),
+                            Geocoder, name=BACKGROUND)

@@ -5,6 +5,11 @@ which picks the implementation named by ``booking.payments``: ``onsite``
 confirmed at once and nothing is collected online) or ``stripe`` (a
 Stripe-compatible API: hosted checkout sessions, refunds, signed webhooks).
 
+:func:`includeme` registers that provider with ``pyramid_services`` under
+:class:`PaymentProvider`: views and services get it with
+``request.find_service(PaymentProvider)`` (or from a
+:class:`booking.services.Work` outside a request).
+
 Card data never passes through the app: the customer types it on the
 provider's hosted page; the app only learns the outcome from a signed webhook.
 """
@@ -107,3 +112,10 @@ def provider_from_settings(settings):
         timeout=float(settings.get("booking.payments.timeout", 10)),
         retries=int(settings.get("booking.payments.retries", 2)),
     )
+
+
+def includeme(config):
+    """One provider per process (implementations are thread-safe), found as
+    ``find_service(PaymentProvider)``."""
+    config.include("booking.services.lookup")  # pyramid_services
+    config.register_service(provider_from_settings(config.get_settings()), PaymentProvider)

@@ -13,6 +13,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
+from ...adapters.maps import Geocoder
 from ...i18n import _
 from ...models import OpeningHours, Venue
 from ...resources.manage import ManagedVenue, ManagedVenues
@@ -81,7 +82,7 @@ class VenueView(ManageView):
     def form_page(self, values, errors=None, status=200, venue=None):
         return self.page("manage/venues/form.jinja2", status=status, venue=venue,
                          values=values, errors=errors or {}, has_hours=self.has_hours(venue),
-                         offline=self.request.geocoder.offline)
+                         offline=self.request.find_service(Geocoder).offline)
 
     def has_hours(self, venue):
         if venue is None:
@@ -114,8 +115,9 @@ class VenueView(ManageView):
         if venue.location_status not in LOCATABLE or not venue.address:
             return
         request = self.request
-        arguments = (request.registry["dbsession_factory"], venue.id, request.geocoder,
-                     request.now, cache_age(request.registry.settings))
+        arguments = (request.registry["dbsession_factory"], venue.id,
+                     request.find_service(Geocoder), request.now,
+                     cache_age(request.registry.settings))
 
         def locate_when_committed(committed):
             if committed:
@@ -138,7 +140,8 @@ class VenueListPages(VenueView):
                                                 OpeningHours.resource_id.is_(None))
             .group_by(OpeningHours.venue_id)))
         return self.page("manage/venues/index.jinja2", all_venues=venues,
-                         with_hours=with_hours, offline=self.request.geocoder.offline)
+                         with_hours=with_hours,
+                         offline=self.request.find_service(Geocoder).offline)
 
     @view_config(context=ManagedVenues, name="new", request_method="GET",
                  permission=Permission.ADMIN)
