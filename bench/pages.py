@@ -4,15 +4,16 @@ data, rendered through the WSGI app."""
 import time
 
 from booking.scripts.load_demo import load_demo
+from booking.services import Work
 
 from .common import NOW, database, median_ms, percentile_ms, wsgi_app
 
 
 def measure(backend, repeats):
     with database(backend) as db:
-        with db.session() as s:
-            load_demo(s, NOW)
         app = wsgi_app(db)
+        with db.session() as s:
+            load_demo(Work(app.app.app.registry, s, NOW))
         url = "/t/demo/venues/1/resources/1/"
         app.get(url)
         samples = []

@@ -10,7 +10,7 @@ from alembic.config import Config
 from pyramid.paster import bootstrap, get_appsettings, setup_logging
 from sqlalchemy.engine import make_url
 
-from ..models import get_tm_session
+from ..services import unit_of_work
 from ..settings import SettingsError, parse_settings
 from .load_demo import load_demo
 
@@ -50,13 +50,8 @@ def main(argv=sys.argv):
     migrate(args.config_uri, settings)
     print("database migrated to the newest schema")
     if args.demo:
-        with bootstrap(args.config_uri) as env:
-            request = env["request"]
-            with request.tm:
-                dbsession = get_tm_session(
-                    env["registry"]["dbsession_factory"], request.tm, write=True
-                )
-                loaded = load_demo(dbsession, request.now)
+        with bootstrap(args.config_uri) as env, unit_of_work(env["registry"]) as work:
+            loaded = load_demo(work)
         for slug in loaded:
             print(f"demo tenant '{slug}' loaded")
         if not loaded:

@@ -4,7 +4,9 @@
 venues, resources (one a class of 10), opening hours, a closure, a few
 bookings, and the users owner@, manager@, staff@ and customer@<slug>.test,
 all with the password ``demo-password-1``. Loading is idempotent: a tenant
-that already exists is left alone.
+that already exists is left alone. It works in a
+:class:`~booking.services.Work`: the example bookings are made by the
+``BookingService`` its factory builds, as a view's would be.
 """
 
 from datetime import datetime, time, timedelta
@@ -112,7 +114,7 @@ def _user(dbsession, email, name, password_hash, now):
     return user
 
 
-def _load_tenant(dbsession, spec, now, password_hash):
+def _load_tenant(dbsession, spec, now, password_hash, bookings):
     tenant = Tenant(
         slug=spec["slug"], name=spec["name"], time_zone=spec["time_zone"],
         currency=spec["currency"], locale=spec["locale"], created_at=now,
@@ -168,13 +170,12 @@ def _load_tenant(dbsession, spec, now, password_hash):
                 venue_id=first_venue if role == Role.STAFF else None,
             ))
     dbsession.flush()
-    _book_examples(dbsession, tenant, resources, people["customer"], now)
+    _book_examples(bookings, tenant, resources, people["customer"], now)
     return tenant
 
 
-def _book_examples(dbsession, tenant, resources, customer, now):
+def _book_examples(service, tenant, resources, customer, now):
     """A few bookings tomorrow, so calendars show something taken."""
-    service = BookingService(dbsession, now)
     for resource in resources[:3]:
         free = service.availability.free_slots(
             resource, now.date() + timedelta(days=1), now.date() + timedelta(days=6)
@@ -184,14 +185,16 @@ def _book_examples(dbsession, tenant, resources, customer, now):
                                         actor_id=customer.id, note="Demo booking"))
 
 
-def load_demo(dbsession, now):
-    """Load the demo tenants that are missing; return their slugs."""
+def load_demo(work):
+    """Load the demo tenants that are missing, in ``work`` (a
+    :class:`~booking.services.Work`); return their slugs."""
+    dbsession, now = work.dbsession, work.now
     loaded = []
     password_hash = None
     for spec in DEMO_TENANTS:
         if dbsession.scalar(select(Tenant.id).where(Tenant.slug == spec["slug"])) is not None:
             continue
         password_hash = password_hash or hash_password(DEMO_PASSWORD)
-        _load_tenant(dbsession, spec, now, password_hash)
+        _load_tenant(dbsession, spec, now, password_hash, work.find_service(BookingService))
         loaded.append(spec["slug"])
     return loaded

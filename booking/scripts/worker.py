@@ -18,8 +18,6 @@ import threading
 
 from pyramid.paster import bootstrap, setup_logging
 
-from ..adapters.maps import geocoder_from_settings
-from ..adapters.mail import make_mailer
 from ..services.delivery import Delivery, DeliveryPolicy
 
 log = logging.getLogger(__name__)
@@ -72,15 +70,12 @@ def main(argv=sys.argv):
     stopper = Stopper()
     stopper.install()
     with bootstrap(args.config_uri) as env:
+        # The app's registry: the worker's services and adapters come from
+        # the factories the views use, with the same settings.
         registry = env["registry"]
         settings = registry.settings
-        clock = registry["booking.clock"]
-        delivery = Delivery(
-            registry["dbsession_factory"], make_mailer(settings, clock), clock,
-            DeliveryPolicy.from_settings(settings, batch=args.batch), settings=settings,
-            should_stop=stopper,
-            geocoder=geocoder_from_settings(settings, registry["dbsession_factory"]),
-        )
+        delivery = Delivery(registry, DeliveryPolicy.from_settings(settings, batch=args.batch),
+                            should_stop=stopper)
         interval = args.interval or settings["booking.worker.interval"]
         while True:
             try:

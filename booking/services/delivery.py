@@ -32,12 +32,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import transaction
 from sqlalchemy import bindparam, func, or_, select, update
 
-from ..adapters.mail import MailError, PermanentMailError
-from ..models import OutboxMessage, get_tm_session
-from . import geocoding, reminders, tenants
+from ..adapters.mail import Mailer, MailError, PermanentMailError
+from ..adapters.maps import BACKGROUND, Geocoder
+from ..models import OutboxMessage
+from . import Work, geocoding, reminders, tenants, unit_of_work
 from .booking import BookingService
 from .notifications import Notifier, still_relevant
 
@@ -103,23 +103,30 @@ class DeliveryPolicy:
 
 
 class Delivery:
-    """Runs passes with one session factory, one mailer and one clock.
+    """Runs passes with the app's ``registry`` (``bootstrap(ini)["registry"]``
+    in the worker): its session factory, its clock, and services and
+    adapters built by the registered factories, as a request would get them.
     ``should_stop()`` is asked between messages (SIGTERM in the worker)."""
 
-    def __init__(self, session_factory, mailer, clock, policy, settings=None,
-                 should_stop=lambda: False, geocoder=None):
-        self.session_factory = session_factory
-        #: Locates venues whose address the geocoder could not place yet.
-        self.geocoder = geocoder
-        self.mailer = mailer
-        self.clock = clock
+    def __init__(self, registry, policy, should_stop=lambda: False):
+        self.registry = registry
+        self.session_factory = registry["dbsession_factory"]
+        self.clock = registry["booking.clock"]
+        self.settings = registry.settings
         self.policy = policy
-        self.settings = settings or {}
         self.should_stop = should_stop
+        adapters = Work(registry)
+        #: One mailer for the worker's life, connected during each pass.
+        self.mailer = adapters.find_service(Mailer)
+        #: Locates venues whose address the geocoder could not place yet
+        #: (with retries: nobody waits for it).
+        self.geocoder = adapters.find_service(Geocoder, name=BACKGROUND)
 
     def transaction(self):
-        """A short write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
-        return _Transaction(self.session_factory)
+        """A short write transaction (``BEGIN IMMEDIATE`` on SQLite): a
+        :class:`~booking.services.Work` whose services come from the
+        registered factories."""
+        return unit_of_work(self.registry)
 
     def write(self, statement, parameters=None):
         """One statement in its own transaction, on a bare connection: the
@@ -162,25 +169,23 @@ class Delivery:
                 report.errors.append(f"{step.__name__} failed")
 
     def expire_holds(self, report):
-        with self.transaction() as dbsession:
-            now = self.clock.now()
-            notifier = Notifier(dbsession, now, self.settings)
-            report.expired_holds = BookingService(dbsession, now, notifier).expire_stale_holds()
+        with self.transaction() as work:
+            report.expired_holds = work.find_service(BookingService).expire_stale_holds()
 
     def queue_reminders(self, report):
-        with self.transaction() as dbsession:
+        with self.transaction() as work:
             report.reminders = reminders.schedule_due_reminders(
-                dbsession, self.clock.now(), self.settings)
+                work.dbsession, work.now, work.find_service(Notifier))
 
     def purge(self, report):
-        with self.transaction() as dbsession:
+        with self.transaction() as work:
             report.purged_tenants = tenants.purge_due(
-                dbsession, self.clock.now(),
+                work.dbsession, work.now,
                 self.settings.get("booking.tenant_deletion_grace_days",
                                   tenants.DEFAULT_GRACE_DAYS))
 
     def locate_venues(self, report):
-        if self.geocoder is not None and not self.geocoder.offline:
+        if not self.geocoder.offline:
             # Its own short transactions: none may be open around the HTTP call.
             report.located_venues, _failed = geocoding.locate_pending_venues(
                 self.session_factory, self.geocoder, self.clock.now(),
@@ -190,8 +195,8 @@ class Delivery:
         """Lease up to ``batch`` due messages; skip those no longer relevant.
         Returns how many were due and the leased ones, detached copies
         readable after the commit."""
-        now = self.clock.now()
-        with self.transaction() as dbsession:
+        with self.transaction() as work:
+            dbsession, now = work.dbsession, work.now
             rows = dbsession.scalars(
                 select(OutboxMessage)
                 .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
@@ -271,16 +276,3 @@ class Delivery:
             return dbsession.scalar(
                 select(func.count()).select_from(OutboxMessage)
                 .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)))
-
-
-class _Transaction:
-    def __init__(self, session_factory):
-        self.session_factory = session_factory
-        self.manager = transaction.TransactionManager(explicit=True)
-
-    def __enter__(self):
-        self.manager.__enter__()
-        return get_tm_session(self.session_factory, self.manager, write=True)
-
-    def __exit__(self, *exc_info):
-        return self.manager.__exit__(*exc_info)

@@ -4,7 +4,8 @@ Offsets are real elapsed time, not wall-clock time: the 24-hour reminder of
 a booking on the day after a DST change comes exactly 24 hours before its
 start, which is 23 or 25 hours by the venue's clocks.
 
-The worker calls :func:`schedule_due_reminders` on every pass. A reminder
+The worker calls :func:`schedule_due_reminders` on every pass, with the
+:class:`Notifier` of its unit of work. A reminder
 is due once its moment (start − offset) has come, for a confirmed booking
 that has not started. None is sent whose moment had already passed when
 the booking was made (the confirmation says it all), and when several
@@ -18,7 +19,7 @@ from datetime import UTC, timedelta
 from sqlalchemy import select
 
 from ..models import Booking, BookingStatus, OutboxMessage, Tenant
-from .notifications import Notifier, reminder_key, still_relevant
+from .notifications import reminder_key, still_relevant
 
 __all__ = ["due_offset", "schedule_due_reminders", "still_relevant"]
 
@@ -44,9 +45,11 @@ def due_offset(starts_at, created_at, offsets, now):
     return None
 
 
-def schedule_due_reminders(dbsession, now, settings=None):
-    """Queue every reminder whose moment has come; returns how many were
-    queued. Only bookings starting within the largest offset are read."""
+def schedule_due_reminders(dbsession, now, notifier):
+    """Queue every reminder whose moment has come, through ``notifier``
+    (``find_service(Notifier)``: it knows the site's URL and sender);
+    returns how many were queued. Only bookings starting within the largest
+    offset are read."""
     now = now.astimezone(UTC)  # arithmetic in real time, whatever zone ``now`` is in
     offsets = reminder_offsets(dbsession)
     horizon = max((max(o) for o in offsets.values() if o), default=0)
@@ -67,7 +70,6 @@ def schedule_due_reminders(dbsession, now, settings=None):
             due[reminder_key(row, offset)] = (row.id, offset)
     for key in queued(dbsession, list(due)):
         del due[key]
-    notifier = Notifier(dbsession, now, settings)
     count = 0
     for booking_id, offset in due.values():
         booking = dbsession.get(Booking, booking_id)

@@ -6,15 +6,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from booking.adapters.mail.smtp import SmtpMailer
 from booking.models import Booking, BookingStatus, OutboxMessage, Resource, Tenant, User
 from booking.services.booking import BookingRequest, BookingService
 from booking.services.delivery import SKIPPED, Delivery, DeliveryPolicy
-from booking.services.notifications import reminder_key
+from booking.services.notifications import Notifier, reminder_key
 from booking.services.outbox import enqueue
 from booking.settings import parse_settings
 
 from ..conftest import NOW
+from ..registry import service_registry
 from ..smtp import free_port, smtp, smtp_server  # noqa: F401
 
 POLICY = DeliveryPolicy(batch=3, max_attempts=3)
@@ -35,11 +35,13 @@ def rows(db):
         return {m.id: m for m in s.scalars(select(OutboxMessage))}
 
 
+def smtp_settings(port):
+    return {"booking.mail": "smtp", "booking.mail.host": "127.0.0.1", "booking.mail.port": port,
+            "booking.mail.sender": "Club <no-reply@club.test>", "booking.mail.timeout": 5}
+
+
 def delivery(db, clock, port, policy=POLICY, **kw):
-    settings = parse_settings({**db.settings, "booking.mail": "smtp"})
-    mailer = SmtpMailer(host="127.0.0.1", port=port, sender="Club <no-reply@club.test>",
-                        clock=clock, timeout=5)
-    return Delivery(db.session_factory, mailer, clock, policy, settings=settings, **kw)
+    return Delivery(service_registry(db, clock, smtp_settings(port)), policy, **kw)
 
 
 def test_due_messages_are_sent_once(db, clock, smtp):
@@ -225,3 +227,12 @@ def test_a_lease_too_short_to_send_is_refused():
     with pytest.raises(SettingsError, match="lease_seconds must be at least 120"):
         parse_settings({"sqlalchemy.url": "sqlite://", "booking.mail.timeout": "30",
                         "booking.worker.lease_seconds": "60"})
+
+
+def test_the_worker_s_services_have_the_app_s_settings(db, clock):
+    """The worker's notifiers (holds expired, reminders) come from the app's
+    factories: their emails link to the configured site, not the default."""
+    registry = service_registry(db, clock, {"booking.public_url": "https://club.example/"})
+    with Delivery(registry, POLICY).transaction() as work:
+        assert work.find_service(Notifier).public_url == "https://club.example"
+        assert work.find_service(BookingService).notifier.public_url == "https://club.example"

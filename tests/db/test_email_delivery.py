@@ -6,13 +6,12 @@ calendar attachment."""
 import icalendar
 import pytest
 
-from booking.adapters.mail.smtp import SmtpMailer
 from booking.models import Booking, OutboxMessage, Tenant, User
 from booking.services.delivery import Delivery, DeliveryPolicy
 from booking.services.notifications import Notifier
-from booking.settings import parse_settings
 
 from ..conftest import NOW
+from ..registry import service_registry
 from ..smtp import smtp  # noqa: F401 (fixture)
 from .test_notifications import book, ids  # noqa: F401 (fixture)
 
@@ -27,10 +26,10 @@ KINDS = {
 
 
 def deliver(db, clock, smtp):
-    settings = parse_settings({**db.settings, "booking.mail": "smtp"})
-    mailer = SmtpMailer(host="127.0.0.1", port=smtp.port, sender="Club <no-reply@club.test>",
-                        clock=clock, timeout=5)
-    return Delivery(db.session_factory, mailer, clock, DeliveryPolicy(), settings).run_pass()
+    registry = service_registry(db, clock, {
+        "booking.mail": "smtp", "booking.mail.host": "127.0.0.1", "booking.mail.port": smtp.port,
+        "booking.mail.sender": "Club <no-reply@club.test>", "booking.mail.timeout": 5})
+    return Delivery(registry, DeliveryPolicy()).run_pass()
 
 
 def parts(message):

@@ -297,17 +297,18 @@ class TestVenues:
 
 def test_the_worker_pass_locates_waiting_venues(db, server, clock):
     """``booking-worker`` runs the geocoder's retries in its housekeeping."""
-    from booking.adapters.mail.folder import FolderMailer
     from booking.services.delivery import Delivery, DeliveryPolicy
+
+    from ..registry import service_registry
 
     fake, url = server
     venue_id = venue_row(db, address="1 rue de Rivoli, Paris", location_status="not_located",
                          locate_attempts=1, locate_after=NOW)
-    settings = make_settings(url, db.url)
     with tempfile.TemporaryDirectory() as folder:
-        delivery = Delivery(db.session_factory, FolderMailer(folder, "b@club.test", clock), clock,
-                            DeliveryPolicy(), settings=settings,
-                            geocoder=make_geocoder(db, url))
-        report = delivery.run_pass()
+        registry = service_registry(db, clock, {
+            "booking.maps": "nominatim", "booking.maps.url": url,
+            "booking.maps.user_agent": USER_AGENT, "booking.maps.timeout": 2,
+            "booking.mail.folder": folder, "booking.mail.sender": "b@club.test"})
+        report = Delivery(registry, DeliveryPolicy()).run_pass()
     assert report.located_venues == 1
     assert load(db, venue_id).location_status == "located"

@@ -43,7 +43,7 @@ def book(db, ids, start, made_at=NOW, **kw):
 
 def schedule(db, now):
     with db.session() as s:
-        return schedule_due_reminders(s, now)
+        return schedule_due_reminders(s, now, Notifier(s, now))
 
 
 def reminders(db):

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from booking.adapters.mail.folder import FolderMailer
 from booking.models import (
     AuditLog,
     Booking,
@@ -23,10 +22,10 @@ from booking.services.booking import BookingRequest, BookingService
 from booking.services.delivery import Delivery, DeliveryPolicy
 from booking.services.onboarding import slug_taken
 from booking.services.outbox import enqueue
-from booking.settings import parse_settings
 
 from .. import builders as b
 from ..conftest import NOW
+from ..registry import service_registry
 
 GRACE = timedelta(days=30)
 
@@ -62,10 +61,9 @@ def rows_of(db, tenant_id):
 
 
 def run_pass(db, clock, tmp_path):
-    settings = parse_settings({**db.settings, "booking.mail.folder": str(tmp_path)})
-    mailer = FolderMailer(str(tmp_path), "Booking <no-reply@booking.test>", clock)
-    return Delivery(db.session_factory, mailer, clock, DeliveryPolicy(),
-                    settings=settings).run_pass()
+    registry = service_registry(db, clock, {"booking.mail.folder": str(tmp_path),
+                                            "booking.mail.sender": "Booking <no-reply@booking.test>"})
+    return Delivery(registry, DeliveryPolicy()).run_pass()
 
 
 def test_purge_leaves_no_row_of_the_tenant_in_any_table(world, clock, tmp_path):
