@@ -14,12 +14,15 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, text
 
-from ..models import Booking, BookingStatus, Closure, OpeningHours, Resource, Tenant, Venue
+from ..models import (Booking, BookingStatus, Closure, OpeningHours, Resource, Tenant, Venue,
+                      write_session)
 from ..models.booking import ACTIVE_STATUS_SQL
 from ..models.resource import MAX_BLOCK_MINUTES
 from ..models.tenant import TenantStatus
+from .errors import DomainError
 from .geocoding import bounding_boxes, distance_km
 from .slots import Occupancy, Slot, expand_slots, venue_zone
+from .throttle import WindowCounter
 
 MAX_RADIUS_KM = 100
 DEFAULT_RADIUS_KM = 10
@@ -195,3 +198,46 @@ class NextFreeSlots:
             if left > 0:
                 return Slot(slot_start, slot_end, left)
         return None
+
+
+#: Address searches per visitor's address in a window: each new address
+#: may wait for the provider's one-request-per-second slot.
+ADDRESS_SEARCHES, ADDRESS_SEARCH_WINDOW = 30, timedelta(minutes=10)
+
+
+class AddressSearchUnavailable(DomainError):
+    """The geocoder did not answer an address search."""
+
+    status = 503
+    code = "unavailable"
+
+
+class TooManyAddressSearches(DomainError):
+    status = 429
+    code = "too_many_attempts"
+
+
+class DiscoveryService:
+    """The search near a place, for the site and the API.
+    ``session_factory`` opens the short transactions of the address-search
+    count, which is kept whatever becomes of the request's."""
+
+    def __init__(self, dbsession, now, session_factory):
+        self.dbsession = dbsession
+        self.now = now
+        self.session_factory = session_factory
+
+    def search(self, latitude, longitude, radius_km=DEFAULT_RADIUS_KM, page=1):
+        return search(self.dbsession, self.now, latitude, longitude, radius_km, page)
+
+    def address_search_wait(self, client_addr):
+        """Minutes the visitor at ``client_addr`` must wait before searching
+        another address, or ``None`` (and the search is counted). Counted in
+        a transaction of its own: the search itself writes nothing."""
+        key = f"near-address:{client_addr}"
+        with write_session(self.session_factory) as session:
+            counter = WindowCounter(session, self.now, ADDRESS_SEARCH_WINDOW)
+            wait = counter.minutes_to_wait(key, ADDRESS_SEARCHES)
+            if wait is None:
+                counter.record(key)
+            return wait

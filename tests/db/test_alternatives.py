@@ -13,7 +13,6 @@ from booking.models import Booking, Resource, Tenant, User, get_tm_session
 from booking.services import BookingService
 from booking.services.booking import BookingRequest
 from booking.services.alternatives import AlternativesFinder
-from booking.views.discovery import find_alternatives
 
 from .. import builders as b
 from ..conftest import NOW
@@ -198,8 +197,7 @@ def test_alternatives_found_after_the_booking_flush_failed(club):
         with pytest.raises(IntegrityError):
             session.flush()
         manager.doom()
-        request = SimpleNamespace(dbsession=session, now=NOW)
-        found = find_alternatives(request, wanted, WANTED, 1)
+        found = AlternativesFinder(session, NOW).find(wanted, WANTED, 1)
         assert [a.start for a in found.same_resource] == [tomorrow(9), tomorrow(11), tomorrow(8)]
         assert found.other_venues[0].resource.venue.name == "Versailles"
         assert wanted.venue.name == "Centre"  # the page can still show it

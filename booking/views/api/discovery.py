@@ -19,26 +19,18 @@ from pyramid.view import view_config
 from ...i18n import _
 from ...resources import NearContext, ResourceContext
 from ...security import Permission
-from ...services import discovery
-from ...services.errors import DomainError, ValidationError
+from ...services.alternatives import AlternativesFinder
+from ...services.discovery import (AddressSearchUnavailable, DiscoveryService,
+                                   TooManyAddressSearches)
+from ...services.errors import ValidationError
 from ...services.slots import venue_zone
-from ..discovery import find_alternatives, where
 from ..forms import Field, instant, integer, optional, query
+from ..near_search import where
 
 NEAR_PARAMS = ("lat", "lon", "radius", "page", "address")
 
 
-class Unavailable(DomainError):
-    status = 503
-    code = "unavailable"
-
-
-class TooManySearches(DomainError):
-    status = 429
-    code = "too_many_attempts"
-
-
-ERRORS_BY_STATUS = {503: Unavailable, 429: TooManySearches}
+ERRORS_BY_STATUS = {503: AddressSearchUnavailable, 429: TooManyAddressSearches}
 
 
 def nearby_json(item):
@@ -75,8 +67,8 @@ def near(context, request):
     if errors:
         field, message = next(iter(errors.items()))
         raise ERRORS_BY_STATUS.get(status, ValidationError)(message, field=field)
-    found = discovery.search(request.dbsession, request.now, clean["latitude"],
-                             clean["longitude"], clean["radius"], clean["page"])
+    found = request.find_service(DiscoveryService).search(
+        clean["latitude"], clean["longitude"], clean["radius"], clean["page"])
     return {
         "latitude": clean["latitude"], "longitude": clean["longitude"],
         "radius_km": clean["radius"], "total": found.total, "page": found.page,
@@ -113,5 +105,6 @@ def alternatives(context, request):
         "start": Field(instant),
         "seats": optional(integer(1, 10_000, from_text=True), default=1),
     })
-    found = find_alternatives(request, context.resource, params["start"], params["seats"])
+    found = request.find_service(AlternativesFinder).find(context.resource, params["start"],
+                                                          params["seats"])
     return alternatives_json(found)

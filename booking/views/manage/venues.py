@@ -11,20 +11,17 @@ import math
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
-from sqlalchemy import func, select
 
-from ...adapters.maps import Geocoder
 from ...i18n import _
-from ...models import OpeningHours, Venue
 from ...resources.manage import ManagedVenue, ManagedVenues
 from ...security import Permission
-from ...services.geocoding import (LOCATABLE, cache_age, clear_location, locate_venue,
-                                   set_typed_location)
+from ...services.geocoding import LOCATABLE, cache_age, locate_venue
+from ...services.schedule import ScheduleService
 from ...services.slots import valid_time_zone
+from ...services.venues import VenueService
 from . import ManageView
 
 FIELDS = ("name", "address", "time_zone", "latitude", "longitude")
-AUDITED = ("name", "address", "time_zone", "latitude", "longitude", "location_status")
 RANGES = {"latitude": (-90, 90, "48.8566"), "longitude": (-180, 180, "2.3522")}
 
 
@@ -74,39 +71,21 @@ def parse_venue(form):
     return values, errors
 
 
-def snapshot(venue):
-    return {field: getattr(venue, field) for field in AUDITED}
-
-
 class VenueView(ManageView):
     def form_page(self, values, errors=None, status=200, venue=None):
         return self.page("manage/venues/form.jinja2", status=status, venue=venue,
                          values=values, errors=errors or {}, has_hours=self.has_hours(venue),
-                         offline=self.request.find_service(Geocoder).offline)
+                         offline=self.request.geocoder.offline)
 
     def has_hours(self, venue):
-        if venue is None:
-            return False
-        return self.request.dbsession.scalar(select(func.count()).where(
-            OpeningHours.tenant_id == self.tenant.id, OpeningHours.venue_id == venue.id,
-            OpeningHours.resource_id.is_(None))) > 0
+        return venue is not None and self.request.find_service(ScheduleService).has_hours(venue)
 
     def typed(self):
         return {field: self.request.POST.get(field, "") for field in FIELDS}
 
-    def apply(self, venue, values):
-        """Copy the form onto ``venue``; typed coordinates make it "manual",
-        a new address (or typed coordinates taken away) asks the geocoder."""
-        address_changed = venue.address != values["address"]
-        venue.name, venue.address = values["name"], values["address"]
-        venue.time_zone = values["time_zone"]
-        latitude, longitude = values["latitude"], values["longitude"]
-        if latitude is not None:
-            if (venue.location_status != "manual"
-                    or (venue.latitude, venue.longitude) != (latitude, longitude)):
-                set_typed_location(venue, latitude, longitude, self.request.now)
-        elif address_changed or venue.location_status == "manual":
-            clear_location(venue)
+    @property
+    def venues(self):
+        return self.request.find_service(VenueService)
 
     def geocode_after_commit(self, venue):
         """Locate ``venue`` once the request's transaction is committed (so
@@ -115,9 +94,8 @@ class VenueView(ManageView):
         if venue.location_status not in LOCATABLE or not venue.address:
             return
         request = self.request
-        arguments = (request.registry["dbsession_factory"], venue.id,
-                     request.find_service(Geocoder), request.now,
-                     cache_age(request.registry.settings))
+        arguments = (request.registry["dbsession_factory"], venue.id, request.geocoder,
+                     request.now, cache_age(request.registry.settings))
 
         def locate_when_committed(committed):
             if committed:
@@ -132,16 +110,11 @@ class VenueView(ManageView):
 class VenueListPages(VenueView):
     @view_config(context=ManagedVenues, request_method="GET", permission=Permission.ADMIN)
     def index(self):
-        dbsession = self.request.dbsession
-        venues = dbsession.scalars(select(Venue).where(Venue.tenant_id == self.tenant.id)
-                                   .order_by(Venue.name, Venue.id)).all()
-        with_hours = set(dbsession.scalars(
-            select(OpeningHours.venue_id).where(OpeningHours.tenant_id == self.tenant.id,
-                                                OpeningHours.resource_id.is_(None))
-            .group_by(OpeningHours.venue_id)))
+        venues = self.manage.all_venues()
+        with_hours = self.request.find_service(ScheduleService).venues_with_hours(self.tenant)
         return self.page("manage/venues/index.jinja2", all_venues=venues,
                          with_hours=with_hours,
-                         offline=self.request.find_service(Geocoder).offline)
+                         offline=self.request.geocoder.offline)
 
     @view_config(context=ManagedVenues, name="new", request_method="GET",
                  permission=Permission.ADMIN)
@@ -155,14 +128,7 @@ class VenueListPages(VenueView):
         values, errors = parse_venue(request.POST)
         if errors:
             return self.form_page(self.typed(), errors, status=400)
-        venue = Venue(tenant_id=self.tenant.id, address="", created_at=request.now,
-                      location_status="pending", locate_attempts=0)
-        self.apply(venue, values)
-        if venue.location_status != "manual":
-            clear_location(venue)
-        request.dbsession.add(venue)
-        request.dbsession.flush()
-        self.audit("venue.created", "venue", venue.id, **snapshot(venue))
+        venue = self.venues.create(self.tenant, values, self.user.id)
         self.geocode_after_commit(venue)
         request.session.flash(request.translate(_(
             "${name} is created. It has no opening hours yet: set them so that customers "
@@ -192,13 +158,7 @@ class VenueEditPages(VenueView):
         values, errors = parse_venue(request.POST)
         if errors:
             return self.form_page(self.typed(), errors, status=400, venue=venue)
-        before = snapshot(venue)
-        self.apply(venue, values)
-        after = snapshot(venue)
-        changes = {field: [before[field], after[field]]
-                   for field in AUDITED if before[field] != after[field]}
-        if changes:
-            self.audit("venue.updated", "venue", venue.id, changes=changes)
+        self.venues.update(venue, values, self.user.id)
         self.geocode_after_commit(venue)
         request.session.flash(request.translate(_("${name} is saved.",
                                                   mapping={"name": venue.name})))
