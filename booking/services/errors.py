@@ -25,6 +25,13 @@ class ValidationError(DomainError):
     code = "invalid"
 
 
+class PayloadTooLarge(DomainError):
+    """Input larger than any the domain accepts (a JSON body over the limit)."""
+
+    status = 413
+    code = "too_large"
+
+
 class Conflict(DomainError):
     """The request is valid but the state of the world refuses it: the slot
     is taken, the booking was already cancelled."""

@@ -12,14 +12,9 @@ from zoneinfo import ZoneInfo
 
 from ..services.slots import valid_time_zone
 from ..i18n import _
-from ..services.errors import DomainError, ValidationError
+from ..services.errors import PayloadTooLarge, ValidationError
 
 MIN_YEAR, MAX_YEAR = 2000, 2200
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "too_large"
 
 
 class Field:
