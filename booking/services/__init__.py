@@ -1,8 +1,26 @@
-"""Domain services. Each is built per request from the request's session and
-clock and found by views with ``request.find_service(<class>)``; scripts and
-the worker construct them directly with a session and an instant."""
+"""Domain services, each registered with ``pyramid_services`` by a factory
+that builds it from what a request carries (its session, its clock reading,
+the settings, the adapters): views get one with
+``request.find_service(<class>)``.
 
-from ..adapters.payments import provider_from_settings
+Outside a request, the worker and the console scripts get services from the
+same factories through a :class:`Work` (a session and an instant, with a
+service container of its own), usually opened by :func:`unit_of_work`::
+
+    with unit_of_work(registry) as work:
+        work.find_service(BookingService).expire_stale_holds()
+
+so that a service built there has the settings and adapters a view's has.
+"""
+
+import contextlib
+
+import transaction
+from pyramid.interfaces import IRequest
+from pyramid_services import IServiceRegistry
+
+from ..adapters.payments import PaymentProvider
+from ..models import get_tm_session
 from .actions import BookingActions
 from .alternatives import AlternativesFinder
 from .api_tokens import ApiTokenService
@@ -12,7 +30,9 @@ from .catalog import Catalog
 from .dashboard import Dashboard
 from .discovery import DiscoveryService
 from .feeds import FeedService
+from .lookup import find_service
 from .notifications import Notifier
+from .password_reset import PasswordResetService
 from .payments import PaymentService
 from .platform import PlatformService
 from .queries import BookingQueries
@@ -36,7 +56,7 @@ def _booking_factory(context, request):
 
 
 def _payment_factory(context, request):
-    return PaymentService(request.dbsession, request.now, request.registry["payment_provider"],
+    return PaymentService(request.dbsession, request.now, request.find_service(PaymentProvider),
                           notifier=request.find_service(Notifier),
                           bookings=request.find_service(BookingService))
 
@@ -52,6 +72,11 @@ def _alternatives_factory(context, request):
 
 def _booking_queries_factory(context, request):
     return BookingQueries(request.dbsession, request.now)
+
+
+def _password_reset_factory(context, request):
+    return PasswordResetService(request.dbsession, request.now,
+                                notifier=request.find_service(Notifier))
 
 
 def _session_and_clock(service_class):
@@ -77,25 +102,45 @@ def _discovery_factory(context, request):
     return DiscoveryService(request.dbsession, request.now, request.registry["dbsession_factory"])
 
 
-def find_service(request, iface, context=None, name=""):
-    """``request.find_service``, looked up without the traversal context:
-    no service here depends on it, and resolving the context's interfaces
-    was 2.5 % of a booking's instructions (pyramid_services' own method
-    passes ``request.context``)."""
-    return request.services.get(iface, context=context, name=name)
+class Work:
+    """A unit of work outside a request (the worker, a console script).
+
+    It carries what the service factories read from a request: the
+    ``registry`` (settings, adapters), a ``dbsession`` joined to a
+    transaction, and ``now``, read once from the app's clock unless given.
+    :meth:`find_service` builds services from the registered factories, in a
+    container of its own (a service is built once per unit of work, as once
+    per request)."""
+
+    def __init__(self, registry, dbsession=None, now=None):
+        self.registry = registry
+        self.dbsession = dbsession
+        self.now = registry["booking.clock"].now() if now is None else now
+        self.services = registry.getUtility(IServiceRegistry).create_container()
+        self.services.register_singleton(self, IRequest)
+
+    find_service = find_service
+
+
+@contextlib.contextmanager
+def unit_of_work(registry, write=True):
+    """A :class:`Work` in a transaction of its own, committed when the block
+    ends (aborted if it raises). ``write=True`` begins it with ``BEGIN
+    IMMEDIATE`` on SQLite, as a request that writes."""
+    manager = transaction.TransactionManager(explicit=True)
+    with manager:
+        yield Work(registry, get_tm_session(registry["dbsession_factory"], manager, write=write))
 
 
 def includeme(config):
-    config.include("pyramid_services")
-    config.add_request_method(find_service)
+    config.include(".lookup")  # pyramid_services and request.find_service
     config.register_service_factory(_availability_factory, AvailabilityService)
     config.register_service_factory(_notifier_factory, Notifier)
     config.register_service_factory(_booking_factory, BookingService)
-    # One provider per process (thread-safe), chosen by ``booking.payments``.
-    config.registry["payment_provider"] = provider_from_settings(config.get_settings())
     config.register_service_factory(_payment_factory, PaymentService)
     config.register_service_factory(_actions_factory, BookingActions)
     config.register_service_factory(_booking_queries_factory, BookingQueries)
+    config.register_service_factory(_password_reset_factory, PasswordResetService)
     config.register_service_factory(_alternatives_factory, AlternativesFinder)
     config.register_service_factory(_schedule_factory, ScheduleService)
     config.register_service_factory(_team_factory, TeamService)

@@ -6,7 +6,7 @@ a second for everybody."""
 
 import math
 
-from ..adapters.maps import GeocoderUnavailable
+from ..adapters.maps import Geocoder, GeocoderUnavailable
 from ..i18n import _
 from ..services import discovery
 from ..services.discovery import DiscoveryService
@@ -116,4 +116,4 @@ def address_search_wait(request):
 
 
 def address_search_available(request):
-    return not request.geocoder.offline
+    return not request.find_service(Geocoder).offline

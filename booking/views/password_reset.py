@@ -22,7 +22,7 @@ def no_secret_leaks(response):
 
 
 def service(request):
-    return PasswordResetService(request.dbsession, request.now, request.registry.settings)
+    return request.find_service(PasswordResetService)
 
 
 @view_config(context=AccountContext, name="forgot", renderer="account/forgot.jinja2",

@@ -12,6 +12,7 @@ import math
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
+from ...adapters.maps import Geocoder
 from ...i18n import _
 from ...resources.manage import ManagedVenue, ManagedVenues
 from ...security import Permission
@@ -75,7 +76,7 @@ class VenueView(ManageView):
     def form_page(self, values, errors=None, status=200, venue=None):
         return self.page("manage/venues/form.jinja2", status=status, venue=venue,
                          values=values, errors=errors or {}, has_hours=self.has_hours(venue),
-                         offline=self.request.geocoder.offline)
+                         offline=self.request.find_service(Geocoder).offline)
 
     def has_hours(self, venue):
         return venue is not None and self.request.find_service(ScheduleService).has_hours(venue)
@@ -94,8 +95,9 @@ class VenueView(ManageView):
         if venue.location_status not in LOCATABLE or not venue.address:
             return
         request = self.request
-        arguments = (request.registry["dbsession_factory"], venue.id, request.geocoder,
-                     request.now, cache_age(request.registry.settings))
+        arguments = (request.registry["dbsession_factory"], venue.id,
+                     request.find_service(Geocoder), request.now,
+                     cache_age(request.registry.settings))
 
         def locate_when_committed(committed):
             if committed:
@@ -114,7 +116,7 @@ class VenueListPages(VenueView):
         with_hours = self.request.find_service(ScheduleService).venues_with_hours(self.tenant)
         return self.page("manage/venues/index.jinja2", all_venues=venues,
                          with_hours=with_hours,
-                         offline=self.request.geocoder.offline)
+                         offline=self.request.find_service(Geocoder).offline)
 
     @view_config(context=ManagedVenues, name="new", request_method="GET",
                  permission=Permission.ADMIN)
