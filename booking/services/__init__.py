@@ -88,9 +88,9 @@ def _session_and_clock(service_class):
 
 
 def _schedule_factory(context, request):
-    # The booking guard of the request, whose notifier has the settings:
+    # The booking use cases of the request, whose notifier has the settings:
     # the emails of the bookings a closure cancels link to the public URL.
-    return ScheduleService(request.dbsession, request.now, request.find_service(BookingService),
+    return ScheduleService(request.dbsession, request.now, request.find_service(BookingActions),
                            formatter=getattr(request, "format", None))
 
 

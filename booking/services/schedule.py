@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from ..i18n import _
 from ..models import Booking, Closure, OpeningHours, Resource
 from . import audit
+from .actions import REFUND_ALL
 from .booking import local_text
 from .catalog import clock_text, venue_resources
 from .errors import ValidationError
@@ -57,16 +58,17 @@ def _owner(resource):
 
 
 class ScheduleService:
-    """Reads and writes of a venue's schedule. ``bookings`` is the booking
-    guard (a :class:`~booking.services.booking.BookingService`, whose
-    notifier emails the customers of the bookings a closure cancels);
-    ``formatter`` (the request's) shows instants in messages in the
-    reader's language."""
+    """Reads and writes of a venue's schedule. ``actions`` are the booking
+    use cases (:class:`~booking.services.actions.BookingActions`): a closure
+    cancels its bookings through them, with the refund and the emails any
+    cancellation by the venue gives; ``formatter`` (the request's) shows
+    instants in messages in the reader's language."""
 
-    def __init__(self, dbsession, now, bookings, formatter=None):
+    def __init__(self, dbsession, now, actions, formatter=None):
         self.dbsession = dbsession
         self.now = now
-        self.guard = bookings
+        self.actions = actions
+        self.guard = actions.bookings
         self.formatter = formatter
 
     def when(self, instant, zone):
@@ -248,8 +250,8 @@ class ScheduleService:
     def close_period(self, tenant, venue, values, covered, *, cancel, actor_id):
         """Close the venue (or ``values["resource"]``) over the period of
         ``values``: add the closure, cancel the ``covered`` bookings when
-        ``cancel`` (as staff, with the closure's reason; their customers are
-        emailed) or keep them, and audit the closure with the ids cancelled
+        ``cancel`` (as staff, with the closure's reason; what was paid online
+        is refunded in full and their customers are emailed) or keep them, and audit the closure with the ids cancelled
         and kept. Call after :meth:`covered_bookings`, in the same
         transaction (its lock keeps ``covered`` complete)."""
         resource = values["resource"]
@@ -259,10 +261,11 @@ class ScheduleService:
                           reason=values["reason"])
         self.dbsession.add(closure)
         self.dbsession.flush()
-        if cancel:
+        if cancel:  # the venue closes: what was paid online goes back in full
             for booking in covered:
-                self.guard.cancel(tenant, booking, actor_id=actor_id,
-                                  reason=closure.reason or "closure", by_staff=True)
+                self.actions.cancel(tenant, booking, actor_id=actor_id,
+                                    reason=closure.reason or "closure", by_staff=True,
+                                    refund=REFUND_ALL)
         ids = [booking.id for booking in covered]
         self.audit(tenant.id, actor_id, "closure.created", "closure", closure.id,
                    **self.closure_details(closure),

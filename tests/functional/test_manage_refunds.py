@@ -236,3 +236,20 @@ class TestRefundPolicySetting:
         page = form.submit(status=400)
         assert "must be one of full, partial, none" in (
             page.html.select_one("#refund_policy-error").get_text(strip=True))
+
+
+class TestClosure:
+    def test_a_closure_that_cancels_a_paid_booking_refunds_it_in_full(self, payapp, world,
+                                                                      paid):
+        set_refund_policy(world, "none")  # the venue closing is not the customer's doing
+        sign_in(payapp, world.emails["manager"])
+        page = payapp.get(f"/t/{world.slug}/manage/venues/{world.venue_id}/closures/")
+        form = form_by_action(page, "/closures/")
+        form["scope"], form["reason"] = "venue", "Flooding"
+        form["starts_at"], form["ends_at"] = "2026-03-09T09:00", "2026-03-09T12:00"
+        confirm_page = form.submit(status=200)
+        [decision] = [f for f in confirm_page.forms.values() if "decision" in f.fields]
+        decision.submit("decision", value="cancel", status=303)
+        [refund] = rows(world, Refund)
+        assert (refund.amount, refund.status) == (2000, "succeeded")
+        assert only_booking(world).payment_status == "refunded"
