@@ -16,8 +16,6 @@ so that a service built there has the settings and adapters a view's has.
 import contextlib
 
 import transaction
-from pyramid.interfaces import IRequest
-from pyramid_services import IServiceRegistry
 
 from ..adapters.payments import PaymentProvider
 from ..models import get_tm_session
@@ -108,16 +106,14 @@ class Work:
     It carries what the service factories read from a request: the
     ``registry`` (settings, adapters), a ``dbsession`` joined to a
     transaction, and ``now``, read once from the app's clock unless given.
-    :meth:`find_service` builds services from the registered factories, in a
-    container of its own (a service is built once per unit of work, as once
-    per request)."""
+    :meth:`find_service` builds services from the registered factories, once
+    per unit of work, as once per request."""
 
     def __init__(self, registry, dbsession=None, now=None):
         self.registry = registry
         self.dbsession = dbsession
         self.now = registry["booking.clock"].now() if now is None else now
-        self.services = registry.getUtility(IServiceRegistry).create_container()
-        self.services.register_singleton(self, IRequest)
+        self.built_services = {}
 
     find_service = find_service
 
