@@ -24,11 +24,13 @@ from .alternatives import AlternativesFinder
 from .api_tokens import ApiTokenService
 from .availability import AvailabilityService
 from .booking import BookingService
+from .business import BusinessService
 from .catalog import Catalog
 from .dashboard import Dashboard
 from .discovery import DiscoveryService
 from .feeds import FeedService
 from .lookup import find_service
+from .messages import MessageService
 from .notifications import Notifier
 from .password_reset import PasswordResetService
 from .payments import PaymentService
@@ -100,6 +102,11 @@ def _discovery_factory(context, request):
     return DiscoveryService(request.dbsession, request.now, request.registry["dbsession_factory"])
 
 
+def _business_factory(context, request):
+    return BusinessService(request.dbsession, request.now,
+                           request.registry.settings["booking.tenant_deletion_grace_days"])
+
+
 class Work:
     """A unit of work outside a request (the worker, a console script).
 
@@ -141,6 +148,7 @@ def includeme(config):
     config.register_service_factory(_schedule_factory, ScheduleService)
     config.register_service_factory(_team_factory, TeamService)
     config.register_service_factory(_discovery_factory, DiscoveryService)
-    for service_class in (ApiTokenService, Catalog, Dashboard, FeedService, PlatformService,
-                          StaffCalendarService, VenueService):
+    config.register_service_factory(_business_factory, BusinessService)
+    for service_class in (ApiTokenService, Catalog, Dashboard, FeedService, MessageService,
+                          PlatformService, StaffCalendarService, VenueService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

@@ -19,6 +19,7 @@ from .. import ics
 from ..i18n import _
 from ..models import Booking, BookingStatus, CalendarFeed, Resource, User
 from ..security import token_digest
+from . import audit
 from .catalog import venue_resources
 from .staff_calendar import customer_label
 
@@ -46,8 +47,9 @@ class FeedService:
         self.dbsession = dbsession
         self.now = now
 
-    def create(self, venue, resource, actor_id):
-        """A new feed of ``venue`` (or of its ``resource``); returns the
+    def create(self, venue, resource, actor_id, replace=False):
+        """A new feed of ``venue`` (or of its ``resource``), audited;
+        ``replace`` revokes the other feeds of the same scope. Returns the
         feed and its secret, which is not kept anywhere."""
         secret = secrets.token_urlsafe(SECRET_BYTES)
         feed = CalendarFeed(
@@ -57,6 +59,10 @@ class FeedService:
         )
         self.dbsession.add(feed)
         self.dbsession.flush()
+        self.audit(feed, actor_id, "calendar_feed.created", resource_id=feed.resource_id)
+        if replace:
+            for other in self.others_of_scope(feed):
+                self.revoke(other, actor_id, replaced_by=feed.id)
         return feed, secret
 
     def bookable_resources(self, venue):
@@ -100,9 +106,15 @@ class FeedService:
             ).order_by(CalendarFeed.id)
         ).all()
 
-    def revoke(self, feed):
+    def revoke(self, feed, actor_id, **details):
+        """``feed``'s address stops working; audited with ``details``."""
         feed.revoked_at = self.now
         self.dbsession.flush()
+        self.audit(feed, actor_id, "calendar_feed.revoked", **details)
+
+    def audit(self, feed, actor_id, action, **details):
+        audit.record(self.dbsession, feed.tenant_id, actor_id, action, "calendar_feed", feed.id,
+                     self.now, venue_id=feed.venue_id, **details)
 
     def bookings(self, feed):
         """The rows of the feed's events, in time order."""

@@ -104,3 +104,21 @@ def retry(dbsession, tenant, message, actor_id, now):
     audit.record(dbsession, tenant.id, actor_id, "outbox.retried", "outbox_message",
                  message.id, now, kind=message.kind, attempts=message.attempts,
                  last_error=message.last_error, booking_id=message.booking_id)
+
+
+class MessageService:
+    """The tenant's outbox as its staff see it: the messages not sent, and
+    "retry now" for a given-up one."""
+
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+
+    def unsent(self, tenant, limit, offset):
+        return unsent_messages(self.dbsession, tenant, limit, offset)
+
+    def retry(self, tenant, message, actor_id):
+        retry(self.dbsession, tenant, message, actor_id, self.now)
+
+    def about_booking(self, booking, limit=100):
+        return booking_messages(self.dbsession, booking, limit)

@@ -7,7 +7,6 @@ from pyramid.renderers import render_to_response
 
 from ...resources.manage import ManageContext
 from ...security import Permission
-from ...services import audit
 
 
 def manage_context(context):
@@ -20,7 +19,7 @@ def manage_context(context):
 
 class ManageView:
     """Base of the staff views: the tenant, the staff area's root, the
-    signed-in user, pages with the area's navigation, the audit log."""
+    signed-in user, pages with the area's navigation."""
 
     def __init__(self, context, request):
         self.context = context
@@ -49,7 +48,3 @@ class ManageView:
         response = render_to_response(template, data, request=request)
         response.status_int = status
         return response
-
-    def audit(self, action, target_type, target_id, **details):
-        audit.record(self.request.dbsession, self.tenant.id, self.user.id, action,
-                     target_type, target_id, self.request.now, **details)

@@ -2,23 +2,20 @@
 requester works at; for those who configure a business not fully set up,
 the setup checklist; while the business is closed, why."""
 
-from zoneinfo import ZoneInfo
-
 from babel.numbers import format_percent
 from pyramid.view import view_config
 
 from ...i18n import _
 from ...resources.manage import ManageContext
 from ...security import Permission
+from ...services.business import BusinessService
 from ...services.dashboard import Dashboard
-from ...services.tenants import deletion_date
 from . import ManageView
 
 
 def purge_day(request, tenant):
     """The tenant's local day on which its pending deletion happens."""
-    grace = request.registry.settings["booking.tenant_deletion_grace_days"]
-    return deletion_date(tenant, grace).astimezone(ZoneInfo(tenant.time_zone)).date()
+    return request.find_service(BusinessService).purge_day(tenant)
 
 
 class DashboardView(ManageView):

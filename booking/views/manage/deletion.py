@@ -9,7 +9,7 @@ from pyramid.view import view_config, view_defaults
 from ...i18n import _
 from ...resources.manage import Deletion
 from ...security import Permission
-from ...services import tenants
+from ...services.business import BusinessService
 from ..auth import form_text
 from . import ManageView
 from .dashboard import purge_day
@@ -22,7 +22,11 @@ class DeletionView(ManageView):
         return self.page(
             "manage/deletion.jinja2", status=status, errors=errors or {},
             purge_day=purge_day(self.request, tenant) if tenant.deletion_requested_at else None,
-            grace_days=self.request.registry.settings["booking.tenant_deletion_grace_days"])
+            grace_days=self.business.grace_days)
+
+    @property
+    def business(self):
+        return self.request.find_service(BusinessService)
 
     @view_config(request_method="GET", permission=Permission.VIEW)
     def get(self):
@@ -34,8 +38,7 @@ class DeletionView(ManageView):
         if typed != self.tenant.name.strip():
             return self.show({"confirm_name": _("does not match the name of the business")},
                              status=400)
-        tenants.request_deletion(self.request.dbsession, self.tenant, self.user.id,
-                                 self.request.now)
+        self.business.request_deletion(self.tenant, self.user.id)
         self.request.session.flash(self.request.translate(_(
             "${business} is closed and will be deleted on ${date}.",
             mapping={"business": self.tenant.name,
@@ -44,8 +47,7 @@ class DeletionView(ManageView):
 
     @view_config(name="cancel", request_method="POST", permission=Permission.ADMIN)
     def cancel(self):
-        tenants.cancel_deletion(self.request.dbsession, self.tenant, self.user.id,
-                                self.request.now)
+        self.business.cancel_deletion(self.tenant, self.user.id)
         self.request.session.flash(self.request.translate(_(
             "The deletion is cancelled: ${business} is open again.",
             mapping={"business": self.tenant.name})))

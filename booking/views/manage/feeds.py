@@ -61,14 +61,8 @@ class VenueFeeds(ManageView):
                 errors["scope"] = _("is not this venue or one of its active resources")
         if errors:
             return self.feeds_page(400, errors=errors, form=dict(request.POST))
-        feed, secret = self.service.create(self.venue, resource, self.user.id)
-        self.audit("calendar_feed.created", "calendar_feed", feed.id,
-                   venue_id=self.venue.id, resource_id=feed.resource_id)
-        if clean["replace"]:
-            for other in self.service.others_of_scope(feed):
-                self.service.revoke(other)
-                self.audit("calendar_feed.revoked", "calendar_feed", other.id,
-                           venue_id=self.venue.id, replaced_by=feed.id)
+        _feed, secret = self.service.create(self.venue, resource, self.user.id,
+                                            replace=bool(clean["replace"]))
         url = request.resource_url(request.root, "feeds", secret + ".ics")
         return self.feeds_page(created_url=url)
 
@@ -84,8 +78,7 @@ class VenueFeeds(ManageView):
             raise HTTPNotFound()
         if not feed.active:
             return self.feeds_page(409, message=_("This feed was already revoked."))
-        self.service.revoke(feed)
-        self.audit("calendar_feed.revoked", "calendar_feed", feed.id, venue_id=self.venue.id)
+        self.service.revoke(feed, self.user.id)
         request.session.flash(request.translate(
             _("The feed is revoked: its address no longer works.")))
         return HTTPSeeOther(request.resource_url(self.context, "feeds"))

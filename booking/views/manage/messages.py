@@ -9,8 +9,8 @@ from pyramid.view import view_config
 from ...i18n import _
 from ...resources.manage import ManagedMessage, Messages
 from ...security import Permission
-from ...services import messages
 from ...services.errors import Conflict
+from ...services.messages import MessageService
 from ..forms import integer, optional, parse_form
 from . import ManageView
 
@@ -22,8 +22,8 @@ class MessageViews(ManageView):
         clean, errors = parse_form(self.request.GET, {
             "page": optional(integer(1, 100_000, from_text=True), default=1)})
         page = 1 if errors else clean["page"]
-        listings, total = messages.unsent_messages(
-            self.request.dbsession, self.tenant, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+        listings, total = self.request.find_service(MessageService).unsent(
+            self.tenant, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         return self.page(
             "manage/messages.jinja2", status=400 if errors and status == 200 else status,
             messages=listings, total=total, page_number=page,
@@ -41,7 +41,7 @@ class MessageViews(ManageView):
         request = self.request
         message = self.context.message
         try:
-            messages.retry(request.dbsession, self.tenant, message, self.user.id, request.now)
+            request.find_service(MessageService).retry(self.tenant, message, self.user.id)
         except Conflict as exc:
             request.tm.doom()
             return self.list_page(status=409, message=exc.message)

@@ -11,6 +11,7 @@ from pyramid.view import view_config, view_defaults
 from ...i18n import _
 from ...resources.manage import ManageContext
 from ...security import Permission
+from ...services.business import SETTINGS, BusinessService
 from ...services.policy import REFUND_POLICIES
 from ...services.slots import valid_time_zone
 from ..forms import Field, integer, parse_form, string
@@ -19,9 +20,6 @@ from . import ManageView
 MAX_REMINDERS = 5
 MAX_REMINDER_HOURS = 720
 MAX_WINDOW_HOURS = 8760
-#: The form's fields, in the tenant's columns' terms.
-SETTINGS = ("name", "time_zone", "currency", "cancellation_window_minutes", "hold_minutes",
-            "reminder_offsets", "refund_policy", "refund_percent")
 
 
 def hours_to_minutes(text, minimum, maximum):
@@ -142,13 +140,6 @@ class SettingsViews(ManageView):
             values = {key: request.POST.get(key, "") for key in SETTINGS}
             return self.form(values, errors, status=400)
         clean["reminder_offsets"] = list(clean["reminder_offsets"])
-        changes = {}
-        for key in SETTINGS:
-            old = getattr(tenant, key)
-            if old != clean[key]:
-                changes[key] = {"old": old, "new": clean[key]}
-                setattr(tenant, key, clean[key])
-        if changes:
-            self.audit("tenant.settings_changed", "tenant", tenant.id, changes=changes)
+        request.find_service(BusinessService).save_settings(tenant, clean, self.user.id)
         request.session.flash(request.translate(_("The settings are saved.")))
         return HTTPSeeOther(self.url("settings"))
