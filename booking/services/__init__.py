@@ -36,6 +36,7 @@ from .password_reset import PasswordResetService
 from .payments import PaymentService
 from .platform import PlatformService
 from .queries import BookingQueries
+from .registration import AccountService, SignupService
 from .schedule import ScheduleService
 from .staff_calendar import StaffCalendarService
 from .team import TeamService
@@ -149,6 +150,7 @@ def includeme(config):
     config.register_service_factory(_team_factory, TeamService)
     config.register_service_factory(_discovery_factory, DiscoveryService)
     config.register_service_factory(_business_factory, BusinessService)
-    for service_class in (ApiTokenService, Catalog, Dashboard, FeedService, MessageService,
-                          PlatformService, StaffCalendarService, VenueService):
+    for service_class in (AccountService, ApiTokenService, Catalog, Dashboard, FeedService,
+                          MessageService, PlatformService, SignupService, StaffCalendarService,
+                          VenueService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

@@ -5,10 +5,9 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ..i18n import LANGUAGES, LOCALE_COOKIE, _
-from ..passwords import password_problem, verify_password, hash_password
 from ..resources import AccountContext, Root
 from ..security import Permission
-from ..services.accounts import register, registration_problems
+from ..services.registration import AccountService
 from .auth import form_text, safe_next, sign_in
 
 PROFILE_LIMITS = {"name": 200, "phone": 40}
@@ -24,11 +23,12 @@ def register_view(context, request):
         values = {"name": form_text(request, "name", 200), "email": form_text(request, "email", 254),
                   "phone": form_text(request, "phone", 40)}
         password = form_text(request, "password", 1024)
-        errors = registration_problems(request.dbsession, values["name"], values["email"],
-                                       password, values["phone"])
+        accounts = request.find_service(AccountService)
+        errors = accounts.registration_problems(values["name"], values["email"], password,
+                                                values["phone"])
         if not errors:
-            user = register(request.dbsession, request.now, values["name"], values["email"],
-                            password, values["phone"], locale=request.locale_name)
+            user = accounts.register(values["name"], values["email"], password, values["phone"],
+                                     locale=request.locale_name)
             sign_in(request, user)
             request.session.flash(request.translate(_("Welcome! Your account is ready.")))
             return HTTPSeeOther(next_url)
@@ -67,17 +67,9 @@ def change_password(context, request):
         current = form_text(request, "current", 1024)
         new = form_text(request, "new", 1024)
         confirm = form_text(request, "confirm", 1024)
-        ok, _unused = verify_password(current, user.password_hash)
-        if not ok:
-            errors["current"] = _("is not your current password")
-        problem = password_problem(new)
-        if problem:
-            errors["new"] = problem
-        elif new != confirm:
-            errors["confirm"] = _("does not match the new password")
-        if not errors:
-            user.password_hash = hash_password(new)
-            user.session_epoch += 1  # every other session ends
+        errors = request.find_service(AccountService).change_password(user, current, new,
+                                                                      confirm)
+        if not errors:  # every other session has ended
             sign_in(request, user)
             request.session.flash(request.translate(_("Your password is changed.")))
             return HTTPSeeOther(request.resource_url(context))

@@ -6,7 +6,7 @@ from pyramid.view import view_config
 
 from ..i18n import _
 from ..resources import Root
-from ..services.accounts import authenticate
+from ..services.registration import AccountService
 from ..services.errors import ValidationError
 from ..services.throttle import TooManyAttempts
 
@@ -49,8 +49,8 @@ def login(context, request):
         email = form_text(request, "email", 254)
         password = form_text(request, "password", 1024)
         try:
-            user = authenticate(request.dbsession, request.now, email, password,
-                                request.client_addr)
+            user = request.find_service(AccountService).authenticate(email, password,
+                                                                     request.client_addr)
         except TooManyAttempts as exc:
             user, error = None, exc.message
             request.response.status_int = 429

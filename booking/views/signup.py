@@ -9,19 +9,10 @@ from pyramid.renderers import render_to_response
 from pyramid.view import view_config, view_defaults
 
 from ..i18n import LANGUAGES, _
-from ..models import User, normalize_email
-from ..passwords import hash_password
 from ..resources import SignupContext
 from ..security import Permission
-from ..services.accounts import registration_problems
-from ..services.onboarding import (
-    SignupThrottle,
-    SlugTaken,
-    TooManySignups,
-    business_problems,
-    create_tenant,
-    suggest_slug,
-)
+from ..services.onboarding import SlugTaken, TooManySignups, suggest_slug
+from ..services.registration import SignupService
 from .auth import form_text, sign_in
 from .calendar import viewer_zone
 
@@ -68,36 +59,25 @@ class SignupView:
         values = {key: value.strip() for key, value in values.items()}
         values["slug"] = values["slug"].lower()
         values["currency"] = values["currency"].upper()
-        throttle = SignupThrottle(request.dbsession, request.now)
+        signup = request.find_service(SignupService)
         try:
-            throttle.check(request.client_addr)
+            signup.check_allowed(request.client_addr)
         except TooManySignups as exc:
             response = self.form(values, status=429, message=exc.message)
             response.headers["Retry-After"] = str(exc.extra["retry_after"])
             return response
-        errors = business_problems(request.dbsession, values)
+        errors = signup.problems(values, password if self.user is None else None)
         if not values["slug"]:
             # Suggest one, the visitor confirms it by sending the form again.
             values["slug"] = suggest_slug(values["name"])
             errors["slug"] = _("is required: we suggest one made of the name")
-        if self.user is None:
-            problems = registration_problems(request.dbsession, values["owner_name"],
-                                             values["email"], password)
-            errors.update({"owner_name" if key == "name" else key: message
-                           for key, message in problems.items()})
         if errors:
             return self.form(values, errors, status=400)
-        owner = self.user or User(
-            email=normalize_email(values["email"]), name=values["owner_name"],
-            password_hash=hash_password(password), created_at=request.now,
-            locale=values["locale"])
         try:
-            tenant = create_tenant(request.dbsession, request.now, owner, values["name"],
-                                   values["slug"], values["time_zone"], values["currency"],
-                                   values["locale"])
+            tenant, owner = signup.sign_up(values, request.client_addr, owner=self.user,
+                                           password=password)
         except SlugTaken as exc:
             return self.form(values, {"slug": exc.message}, status=409)
-        throttle.record(request.client_addr)
         # Signing in starts a new session: the welcome goes into that one.
         headers = sign_in(request, owner) if self.user is None else []
         request.session.flash(request.translate(_(

@@ -1,0 +1,87 @@
+"""People and businesses joining: a person's account (sign in, register,
+change the password) and a business signing up with its owner.
+
+The rules are those of :mod:`booking.services.accounts` and
+:mod:`booking.services.onboarding`; these services give the views one
+object each, found with ``request.find_service``."""
+
+from ..i18n import _
+from ..models import User, normalize_email
+from ..passwords import hash_password, password_problem, verify_password
+from . import accounts, onboarding
+
+
+class AccountService:
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+
+    def authenticate(self, email, password, client_addr):
+        """The user of ``email`` and ``password``, or ``None``; refuses
+        (``TooManyAttempts``) while the account or the address is throttled."""
+        return accounts.authenticate(self.dbsession, self.now, email, password, client_addr)
+
+    def registration_problems(self, name, email, password, phone=""):
+        return accounts.registration_problems(self.dbsession, name, email, password, phone)
+
+    def register(self, name, email, password, phone="", locale=None):
+        extra = {} if locale is None else {"locale": locale}
+        return accounts.register(self.dbsession, self.now, name, email, password, phone,
+                                 **extra)
+
+    def change_password(self, user, current, new, confirm):
+        """``{field: message}``; when empty, ``new`` is ``user``'s password
+        and every other session of theirs ends."""
+        errors = {}
+        ok, _unused = verify_password(current, user.password_hash)
+        if not ok:
+            errors["current"] = _("is not your current password")
+        problem = password_problem(new)
+        if problem:
+            errors["new"] = problem
+        elif new != confirm:
+            errors["confirm"] = _("does not match the new password")
+        if not errors:
+            user.password_hash = hash_password(new)
+            user.session_epoch += 1
+        return errors
+
+
+class SignupService:
+    """A business signs up: its checks, the tenant and its owner (an
+    account made on the way for a visitor), and the per-address count."""
+
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+        self.throttle = onboarding.SignupThrottle(dbsession, now)
+
+    def check_allowed(self, client_addr):
+        """Raise ``TooManySignups`` while ``client_addr`` must wait."""
+        self.throttle.check(client_addr)
+
+    def problems(self, values, password=None):
+        """``{field: message}`` of the form's ``values``; with ``password``
+        (a visitor, not a signed-in user) the owner's account is checked too."""
+        errors = onboarding.business_problems(self.dbsession, values)
+        if password is not None:
+            problems = accounts.registration_problems(self.dbsession, values["owner_name"],
+                                                      values["email"], password)
+            errors.update({"owner_name" if key == "name" else key: message
+                           for key, message in problems.items()})
+        return errors
+
+    def sign_up(self, values, client_addr, owner=None, password=None):
+        """The tenant of ``values`` owned by ``owner``, or by a new account
+        of ``values["email"]`` with ``password``; counted for
+        ``client_addr``. Raises ``SlugTaken`` (nothing kept) when the slug
+        was taken meanwhile. Returns ``(tenant, owner)``."""
+        owner = owner or User(
+            email=normalize_email(values["email"]), name=values["owner_name"],
+            password_hash=hash_password(password), created_at=self.now,
+            locale=values["locale"])
+        tenant = onboarding.create_tenant(self.dbsession, self.now, owner, values["name"],
+                                          values["slug"], values["time_zone"],
+                                          values["currency"], values["locale"])
+        self.throttle.record(client_addr)
+        return tenant, owner
