@@ -251,9 +251,10 @@ class ScheduleService:
         """Close the venue (or ``values["resource"]``) over the period of
         ``values``: add the closure, cancel the ``covered`` bookings when
         ``cancel`` (as staff, with the closure's reason; what was paid online
-        is refunded in full and their customers are emailed) or keep them, and audit the closure with the ids cancelled
-        and kept. Call after :meth:`covered_bookings`, in the same
-        transaction (its lock keeps ``covered`` complete)."""
+        is refunded in full and their customers are emailed) or keep them,
+        and audit the closure with the ids cancelled and kept. Call after
+        :meth:`covered_bookings`, in the same transaction (its lock keeps
+        ``covered`` complete)."""
         resource = values["resource"]
         closure = Closure(tenant_id=tenant.id, venue_id=venue.id,
                           resource_id=resource.id if resource else None,
