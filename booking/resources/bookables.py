@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from ..models import Resource, Venue
 from ..security import Permission, manager, owner, staff, venue_staff
+from ..services.catalog import venue_resources
 from .base import Node, scoped_row, suspension_acl
 from .tenants import STAFF_GRANTS
 
@@ -38,12 +39,7 @@ class ResourceCollection(Node):
         return ResourceContext(self, key, self.request, resource)
 
     def resources(self, include_inactive=False):
-        query = select(Resource).where(
-            Resource.venue_id == self.venue.id, Resource.tenant_id == self.tenant.id
-        )
-        if not include_inactive:
-            query = query.where(Resource.active.is_(True))
-        return self.dbsession.scalars(query.order_by(Resource.name, Resource.id)).all()
+        return venue_resources(self.dbsession, self.tenant.id, self.venue.id, include_inactive)
 
 
 class ResourceContext(Node):

@@ -18,10 +18,9 @@ from ..i18n import _
 from ..models import Booking, Closure, OpeningHours, Resource
 from . import audit
 from .actions import REFUND_ALL
-from .booking import local_text
+from .slots import local_text, zone_of
 from .catalog import clock_text, venue_resources
 from .errors import ValidationError
-from .slots import zone_of
 
 #: The weekday fields of the hours form; Monday is 0.
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -19,7 +19,7 @@ from ..security import Permission
 from ..services import AvailabilityService
 from ..services.actions import BookingActions
 from ..services.booking import BookingRequest
-from ..services.accounts import authenticate, register, registration_problems
+from ..services.registration import AccountService
 from ..services.errors import Conflict, ValidationError
 from ..services.slots import zone_of
 from ..services.throttle import TooManyAttempts
@@ -138,16 +138,16 @@ class BookingFlow:
         if not isinstance(password, str):
             errors["password"] = _("must be text")
             return None
+        accounts = request.find_service(AccountService)
         if values["account"] == "register":
-            problems = registration_problems(request.dbsession, values["name"],
-                                             values["email"], password, values["phone"])
+            problems = accounts.registration_problems(values["name"], values["email"], password,
+                                                      values["phone"])
             if problems:
                 errors.update(problems)
                 return None
-            return register(request.dbsession, request.now, values["name"], values["email"],
-                            password, values["phone"], locale=request.locale_name)
-        user = authenticate(request.dbsession, request.now, values["email"], password,
-                            request.client_addr)
+            return accounts.register(values["name"], values["email"], password, values["phone"],
+                                     locale=request.locale_name)
+        user = accounts.authenticate(values["email"], password, request.client_addr)
         if user is None:
             errors["password"] = _("The email or the password is wrong.")
         return user
