@@ -10,15 +10,14 @@ same throttle answers an unknown email, so a 429 reveals nothing either.
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..i18n import _
-from ..models import TokenPurpose, User, UserToken, normalize_email
-from ..passwords import hash_password
+from ..models import TokenPurpose, User, normalize_email
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
 from .notifications import Notifier
-from .user_tokens import issue_token
+from .user_tokens import claim_token, issue_token
 from .throttle import LoginThrottle, TooManyAttempts, WindowCounter
 
 RESET_LIFETIME = timedelta(hours=1)
@@ -99,18 +98,9 @@ class PasswordResetService:
         """Set ``password`` (already checked) on the token's user and use the
         token up. Returns the user, or ``None`` if another request used the
         token first. Every other session of the user ends."""
-        claimed = self.dbsession.execute(
-            update(UserToken)
-            .where(UserToken.id == token.id, UserToken.used_at.is_(None),
-                   UserToken.expires_at > self.now)
-            .values(used_at=self.now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
+        user = claim_token(self.dbsession, token, self.now, password)
+        if user is None:
             return None
-        user = token.user
-        user.password_hash = hash_password(password)
-        user.session_epoch += 1
         LoginThrottle(self.dbsession, self.now).record_success(user.email)
         self.dbsession.flush()
         return user

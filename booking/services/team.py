@@ -14,15 +14,15 @@ to another one) loses the calendar feeds they made of it.
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from ..i18n import _
-from ..models import CalendarFeed, Membership, Role, Tenant, TokenPurpose, User, UserToken, Venue
+from ..models import CalendarFeed, Membership, Role, Tenant, TokenPurpose, User, Venue
 from ..models import normalize_email
-from ..passwords import UNUSABLE_PASSWORD, has_password, hash_password
+from ..passwords import UNUSABLE_PASSWORD, has_password
 from . import audit
 from .errors import Conflict, ValidationError
-from .user_tokens import issue_token
+from .user_tokens import claim_token, issue_token
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -115,18 +115,10 @@ class TeamService:
         in records the acceptance. Returns their ``[(tenant, membership)]``,
         or ``None`` when the link was used meanwhile (by another request at
         the same moment): then nothing is changed."""
-        claimed = self.dbsession.execute(
-            update(UserToken)
-            .where(UserToken.id == token.id, UserToken.used_at.is_(None))
-            .values(used_at=self.now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not claimed:
+        user = claim_token(self.dbsession, token, self.now, password)
+        if user is None:
             return None
-        user = token.user
         user.name = name
-        user.password_hash = hash_password(password)
-        user.session_epoch += 1
         teams = self.teams_of(user)
         for tenant, membership in teams:
             self.audit(tenant, user.id, "membership.accepted", membership.id)

@@ -6,8 +6,8 @@ import secrets
 from sqlalchemy import update
 
 from ..models import UserToken
+from ..passwords import hash_password
 from ..security import TOKEN_BYTES, token_digest
-
 
 
 def issue_token(dbsession, user, purpose, now, lifetime):
@@ -25,3 +25,23 @@ def issue_token(dbsession, user, purpose, now, lifetime):
                             created_at=now, expires_at=now + lifetime))
     dbsession.flush()
     return secret
+
+
+def claim_token(dbsession, token, now, password):
+    """Use ``token`` up, if no other request has and it has not expired, and
+    set ``password`` (already checked) on its user, ending their other
+    sessions. Returns the user, or ``None`` when the token was not claimed
+    (nothing is changed then)."""
+    claimed = dbsession.execute(
+        update(UserToken)
+        .where(UserToken.id == token.id, UserToken.used_at.is_(None),
+               UserToken.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        return None
+    user = token.user
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+    return user
