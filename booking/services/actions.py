@@ -26,6 +26,7 @@ refund part or all (desk)  :meth:`BookingActions.refund`
 =========================  ==============================================
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -88,6 +89,9 @@ class BookingActions:
     def book(self, request: BookingRequest):
         """A customer's booking (the site, the API): held until paid when it
         is paid online, else confirmed at once. Returns :class:`Booked`."""
+        # Locked (and read afresh) first, so that the price deciding the hold
+        # is the one the booking gets.
+        self.bookings.lock_resources(request.resource.id)
         hold = self.needs_checkout(price_of(request.resource, request.seats))
         booking, created = self.bookings.book(
             replace(request, by_staff=False, hold_for_payment=hold))
@@ -114,9 +118,11 @@ class BookingActions:
         """The pending payment of held ``booking`` with the provider's
         checkout URL; the provider sends the customer back to ``return_url``
         (the booking's page). The same payment on a double submit. Raise
-        :class:`PaymentNotStarted` when the provider cannot start it: the
-        hold and the pending payment are kept, so trying again reuses its
-        idempotency key while the hold lasts."""
+        :class:`PaymentNotStarted` when the provider cannot start it, with
+        the hold and the pending payment written: the site keeps them (the
+        customer's "try again" reuses the payment's idempotency key while
+        the hold lasts); the API lets its transaction go, and its client
+        sends the same request again."""
         try:
             return self.payments.start_checkout(
                 booking, success_url=return_url + "?paid=1",
@@ -131,39 +137,43 @@ class BookingActions:
 
     # -- changing a booking --------------------------------------------------
 
-    def cancel(self, tenant, booking, *, actor_id, reason="", by_staff=False,
-               refund=REFUND_POLICY):
+    def cancel(self, tenant, booking, *, actor_id, reason="", by_staff=False, refund=None):
         """Cancel ``booking`` and give back what is owed of its online
-        payment: a customer what the tenant's refund policy gives (inside
-        the cancellation window); staff choose ``refund`` (one of
-        :data:`REFUND_CHOICES`). Returns :class:`Cancellation`."""
-        if refund not in REFUND_CHOICES:
+        payment: a customer gets what the tenant's refund policy gives
+        (inside the cancellation window); staff choose ``refund`` (one of
+        :data:`REFUND_CHOICES`), which they must when there is money to give
+        back. Returns :class:`Cancellation`."""
+        if refund is not None and refund not in REFUND_CHOICES:
             raise ValidationError(_("must be one of ${choices}",
                                     mapping={"choices": ", ".join(REFUND_CHOICES)}),
                                   field="refund")
-        if refund != REFUND_POLICY and not by_staff:
-            raise ValidationError(_("is the venue's to choose: a customer gets what the "
-                                    "refund policy gives"), field="refund")
+        if not by_staff:
+            if refund not in (None, REFUND_POLICY):
+                raise ValidationError(_("is the venue's to choose: a customer gets what the "
+                                        "refund policy gives"), field="refund")
+            refund = REFUND_POLICY
+        elif refund is None:
+            # Under the guard's lock: a payment that arrives meanwhile waits.
+            self.bookings.guard(booking)
+            if self.payments.refundable(booking):
+                raise ValidationError(_("is required"), field="refund")
+            refund = REFUND_NOTHING
         self.bookings.cancel(tenant, booking, actor_id=actor_id, reason=reason,
                              by_staff=by_staff)
         # Read under the cancel's lock, not before it: a payment that
         # arrived meanwhile is refunded too.
         was_paid = booking.payment_status == PaymentStatus.PAID
-        try:
-            given = self._refund_on_cancel(booking, refund, actor_id)
-        except ProviderUnavailable:
-            raise RefundNotMade(_("The payment provider could not be reached, so nothing was "
-                                  "changed. Please try again in a few minutes.")) from None
-        return Cancellation(booking, was_paid, given)
+        return Cancellation(booking, was_paid, self._refund_on_cancel(booking, refund, actor_id))
 
     def _refund_on_cancel(self, booking, refund, actor_id):
-        if refund == REFUND_POLICY:
-            return self.payments.refund_for_cancellation(booking, actor_id=actor_id)
-        if refund == REFUND_ALL:
-            left = self.payments.refundable(booking)
-            if left:
-                return self.payments.refund(booking, left, actor_id=actor_id,
-                                            reason="cancelled by the venue")
+        with provider_answers_refunds():
+            if refund == REFUND_POLICY:
+                return self.payments.refund_for_cancellation(booking, actor_id=actor_id)
+            if refund == REFUND_ALL:
+                left = self.payments.refundable(booking)
+                if left:
+                    return self.payments.refund(booking, left, actor_id=actor_id,
+                                                reason="cancelled by the venue")
         return None
 
     def move(self, tenant, booking, resource, start, *, actor_id, by_staff=False):
@@ -181,13 +191,41 @@ class BookingActions:
     def mark_no_show(self, tenant, booking, *, actor_id):
         return self.desk.mark_no_show(tenant, booking, actor_id)
 
-    def check_in_window(self, booking):
-        return self.desk.check_in_window(booking)
-
     def refund(self, booking, amount, *, actor_id, reason):
         """Give back ``amount`` minor units of the booking's payment."""
-        try:
+        with provider_answers_refunds():
             return self.payments.refund(booking, amount, actor_id=actor_id, reason=reason)
-        except ProviderUnavailable:
-            raise RefundNotMade(_("The payment provider could not be reached, so nothing was "
-                                  "changed. Please try again in a few minutes.")) from None
+
+    # -- what the desk may do ------------------------------------------------
+
+    def desk_actions(self, booking):
+        """Which front-desk actions ``booking`` allows now (the refund by
+        hand aside: that one is the staff's permission and the money left)."""
+        now = self.now
+        opens, closes = self.desk.check_in_window(booking)
+        live = booking.holds_seats(now)
+        arrived_or_not = booking.status == BookingStatus.CONFIRMED and not booking.checked_in_at
+        return {
+            "confirm": booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED)
+            and booking.starts_at > now and booking.payment_status != PaymentStatus.PENDING,
+            "check-in": arrived_or_not and opens <= now < closes,
+            "no-show": arrived_or_not and now >= booking.starts_at,
+            "cancel": live, "move": live,
+        }
+
+
+@contextmanager
+def provider_answers_refunds():
+    """Turn the provider's failure to refund into a refusal of the whole
+    change (:class:`RefundNotMade`): nothing changes, and the same request
+    made again reuses the refund's idempotency key."""
+    try:
+        yield
+    except ProviderUnavailable:
+        raise RefundNotMade(_("The payment provider could not be reached, so nothing was "
+                              "changed. Please try again in a few minutes."),
+                            retry=True) from None
+    except ProviderRefused as exc:
+        raise RefundNotMade(_("The payment provider refused the refund, so nothing was "
+                              "changed: ${reason}", mapping={"reason": str(exc)}),
+                            retry=False) from None

@@ -109,19 +109,31 @@ class BookingRequest:
 
 class BookingService:
     def __init__(self, dbsession, now, notifier=None):
-        """One service per transaction: it remembers the resources it has
-        locked in it."""
+        """``notifier`` (the registered one, with the settings) queues the
+        customers' emails; without it their links point at the default
+        URL, which only tests should want."""
         self.dbsession = dbsession
         self.now = now
         self.availability = AvailabilityService(dbsession, now)
         self.notifier = notifier or Notifier(dbsession, now)
-        self.locked = set()
+        self._locks = (None, set())
+
+    def locked(self):
+        """The resources locked in the session's current transaction (or
+        savepoint: rolling one back releases the locks taken in it)."""
+        current = self.dbsession.get_nested_transaction() or self.dbsession.get_transaction()
+        if self._locks[0] is not current:
+            self._locks = (current, set())
+        return self._locks[1]
 
     # -- the guard -----------------------------------------------------------
 
     def lock_resources(self, *resource_ids):
         """Serialise with every other change to these resources until the
-        transaction ends, and read them afresh under the lock."""
+        transaction ends. On PostgreSQL their rows are locked and read
+        afresh; on SQLite the write transaction (``BEGIN IMMEDIATE``) holds
+        the database's one write lock already, so nothing is read before
+        it is held."""
         connection = self.dbsession.connection()
         if connection.dialect.name == "sqlite":
             if connection.get_execution_options().get("sqlite_begin") != "immediate":
@@ -130,10 +142,11 @@ class BookingService:
                     "open the session with get_tm_session(..., write=True)"
                 )
             return
-        wanted = set(resource_ids) - self.locked
+        locked = self.locked()
+        wanted = set(resource_ids) - locked
         if wanted:
             self.dbsession.execute(LOCK_RESOURCES, {"ids": sorted(wanted)}).all()
-            self.locked |= wanted
+            locked |= wanted
 
     def load_resource_locked(self, tenant, resource_id):
         """Resource ``resource_id`` of ``tenant`` with its venue, locked for
@@ -142,7 +155,7 @@ class BookingService:
         resource = self.dbsession.scalar(
             LOAD_RESOURCE_LOCKED, {"resource_id": resource_id, "tenant_id": tenant.id})
         if resource is not None:
-            self.locked.add(resource.id)
+            self.locked().add(resource.id)
         return resource
 
     def expire_holds(self, resource_id, actor_id=None, unnoticed_id=None):

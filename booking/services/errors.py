@@ -61,8 +61,15 @@ class PaymentNotStarted(DomainError):
 
 
 class RefundNotMade(DomainError):
-    """The provider could not be reached to refund: the change that called
-    for the refund is refused as a whole, so nothing changed."""
+    """The provider could not be reached to refund (``retry``: 503), or
+    refused to (502): the change that called for the refund is refused as a
+    whole, so nothing changed."""
 
     status = 503
     code = "provider_unavailable"
+
+    def __init__(self, message, retry, **extra):
+        super().__init__(message, **extra)
+        self.retry = retry
+        if not retry:
+            self.status, self.code = 502, "refund_refused"

@@ -47,6 +47,7 @@ from ..models import (
 )
 from . import audit
 from .errors import Conflict, DomainError, ValidationError
+from .policy import refund_share
 from .tenants import is_open
 
 log = logging.getLogger(__name__)
@@ -320,8 +321,8 @@ class PaymentService:
         if payment is None:
             return None
         tenant = self.tenant_of(booking)
-        percent = {"full": 100, "partial": tenant.refund_percent, "none": 0}[tenant.refund_policy]
-        amount = min(payment.amount * percent // 100, payment.amount - payment.refunded_amount)
+        amount = min(payment.amount * refund_share(tenant) // 100,
+                     payment.amount - payment.refunded_amount)
         if amount <= 0:
             return None
         return self.refund_payment(payment, amount, actor_id=actor_id,

@@ -6,7 +6,12 @@ from datetime import timedelta
 
 def cancellation_deadline(booking, tenant):
     """The last instant at which the customer may cancel or reschedule."""
-    return booking.starts_at - timedelta(minutes=tenant.cancellation_window_minutes)
+    return deadline_for(booking.starts_at, tenant)
+
+
+def deadline_for(starts_at, tenant):
+    """The cancellation deadline of a booking starting at ``starts_at``."""
+    return starts_at - timedelta(minutes=tenant.cancellation_window_minutes)
 
 
 def customer_may_change(booking, tenant, now):

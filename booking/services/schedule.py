@@ -67,7 +67,7 @@ class ScheduleService:
         self.dbsession = dbsession
         self.now = now
         self.actions = actions
-        self.guard = actions.bookings
+        self.bookings = actions.bookings
         self.formatter = formatter
 
     def when(self, instant, zone):
@@ -177,7 +177,7 @@ class ScheduleService:
         A capacity below the seats already booked is refused, under the
         booking guard's lock so that no booking slips in meanwhile."""
         if resource.id is not None and values["capacity"] < resource.capacity:
-            self.guard.lock_resources(resource.id)
+            self.bookings.lock_resources(resource.id)
             seats, when = self.peak(resource)
             if seats > values["capacity"]:
                 raise ValidationError(_(
@@ -242,7 +242,7 @@ class ScheduleService:
         ids = [resource.id] if resource else self.venue_resource_ids(venue)
         if not ids:
             return []
-        self.guard.lock_resources(*ids)
+        self.bookings.lock_resources(*ids)
         return self.active_bookings(ids, starts_before=ends_at,
                                     ends_after=max(starts_at, self.now))
 

@@ -18,15 +18,17 @@ from ..resources import ResourceContext
 from ..security import Permission
 from ..services import AvailabilityService
 from ..services.actions import BookingActions
+from ..services.alternatives import AlternativesFinder
 from ..services.booking import BookingRequest
-from ..services.registration import AccountService
 from ..services.errors import Conflict, ValidationError
+from ..services.policy import deadline_for
+from ..services.pricing import price_of
+from ..services.registration import AccountService
 from ..services.slots import zone_of
 from ..services.throttle import TooManyAttempts
 from .auth import sign_in
-from ..services.pricing import price_of
 from .checkout import allow_checkout_forms, payment_terms, send_to_checkout
-from .discovery import distance_text, find_alternatives
+from .discovery import distance_text
 from .forms import Field, instant, integer, optional, parse_form, string
 from .my_bookings import BookingPages
 
@@ -56,7 +58,7 @@ def slot_taken(request, context, start, message, seats=1, status=409):
     other times of this resource, the same time on similar resources here
     and at the nearest other venues."""
     resource = context.resource
-    alternatives = find_alternatives(request, resource, start, seats or 1)
+    alternatives = request.find_service(AlternativesFinder).find(resource, start, seats or 1)
     response = render_to_response("booking/slot_taken.jinja2", {
         "tenant": context.tenant, "resource": resource, "venue": resource.venue,
         "zone": zone_of(resource), "message": message, "alternatives": alternatives,
@@ -157,7 +159,7 @@ class BookingFlow:
         seats = pending["seats"]
         start = instant(pending["start"])
         end = start + timedelta(minutes=resource.slot_minutes)
-        deadline = start - timedelta(minutes=tenant.cancellation_window_minutes)
+        deadline = deadline_for(start, tenant)
         return {
             "tenant": tenant, "resource": resource, "venue": resource.venue,
             "zone": zone_of(resource), "start": start, "end": end, "seats": seats,

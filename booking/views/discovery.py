@@ -18,7 +18,6 @@ from ..i18n import _
 from ..resources import NearContext
 from ..security import Permission
 from ..services import discovery
-from ..services.alternatives import AlternativesFinder
 from ..services.discovery import DiscoveryService
 from ..services.errors import ValidationError
 from ..services.geocoding import distance_km
@@ -67,12 +66,6 @@ def venue_distance_text(request, venue, point):
         return None
     return distance_text(request, distance_km(point[0], point[1], venue.latitude,
                                               venue.longitude))
-
-
-def find_alternatives(request, resource, start, seats):
-    """The alternatives to a taken slot (also after a failed booking, see
-    :meth:`~booking.services.alternatives.AlternativesFinder.find`)."""
-    return request.find_service(AlternativesFinder).find(resource, start, seats)
 
 
 @view_config(context=NearContext, renderer="public/near.jinja2", permission=Permission.VIEW,

@@ -117,11 +117,12 @@ class BookingPages:
         except Conflict as exc:
             request.tm.doom()  # nothing of this attempt is kept
             return self.page("booking/show.jinja2", status=409, message=exc.message)
-        except RefundNotMade:
+        except RefundNotMade as exc:
             request.tm.doom()  # cancel and refund together, or neither
-            return self.page("booking/show.jinja2", status=503, message=_(
+            return self.page("booking/show.jinja2", status=exc.status, message=_(
                 "We could not reach our payment provider to refund you, so your booking "
-                "is not cancelled: nothing has changed. Please try again in a few minutes."))
+                "is not cancelled: nothing has changed. Please try again in a few minutes."
+            ) if exc.retry else exc.message)
         request.session.flash(request.translate(self.cancelled_message(cancellation)))
         return HTTPSeeOther(request.resource_url(self.context))
 

@@ -18,6 +18,7 @@ from .payments import (
     rows,
     set_refund_policy,
 )
+from .api import post_json
 from .site import form_by_action, sign_in
 
 #: The fixtures of the site under ``booking.payments = stripe``.
@@ -186,6 +187,37 @@ class TestStaffCancel:
         stripe.fail(500, times=3)
         form.submit(status=503)
         assert only_booking(world).status == "confirmed" and rows(world, Refund) == []
+
+    def test_cancel_the_provider_refuses_to_refund_changes_nothing(self, payapp, stripe, world,
+                                                                   paid):
+        form = self.cancel_form(payapp, world)
+        for session in stripe.sessions.values():  # refunded already, behind our back
+            session["amount_refunded"] = session["amount_total"]
+        page = form.submit(status=502)
+        assert "The payment provider refused the refund, so nothing was changed" in page.text
+        assert only_booking(world).status == "confirmed" and rows(world, Refund) == []
+
+
+class TestApiCancel:
+    def cancel(self, payapp, world, booking, who, body, status):
+        return post_json(payapp, f"/api/v1/t/{world.slug}/bookings/{booking.id}/cancel", body,
+                         who, world, status)
+
+    def test_staff_must_choose_the_refund_of_a_paid_booking(self, payapp, world, paid):
+        response = self.cancel(payapp, world, paid, "staff", {}, 400)
+        assert response.json["error"]["field"] == "refund"
+        assert only_booking(world).status == "confirmed" and rows(world, Refund) == []
+
+    def test_staff_refund_all_of_a_paid_booking(self, payapp, world, paid):
+        set_refund_policy(world, "none")
+        self.cancel(payapp, world, paid, "staff", {"refund": "full"}, 200)
+        [refund] = rows(world, Refund)
+        assert refund.amount == 2000 and only_booking(world).payment_status == "refunded"
+
+    def test_a_customer_cannot_choose_the_refund(self, payapp, world, paid):
+        response = self.cancel(payapp, world, paid, "customer", {"refund": "full"}, 400)
+        assert response.json["error"]["field"] == "refund"
+        assert only_booking(world).status == "confirmed"
 
 
 class TestRefundPolicySetting:

@@ -25,11 +25,22 @@ fake_stripe, stripe_apps, stripe, payapp = (
 #: reference the others are compared with).
 SURFACES = {
     "book": ("site", "api"),
-    "cancel": ("site", "api"),              # by the customer
-    "cancel by staff": ("staff", "api"),    # the refund the policy gives
-    "move": ("site", "api"),                # by the customer
+    "cancel": ("site", "api"),                      # by the customer
+    "cancel by staff": ("staff", "api"),            # the refund the policy gives
+    "cancel by staff, refunding nothing": ("staff", "api"),
+    # A manager closing the venue over the booking cancels it as the desk does.
+    "cancel by a manager, refunding all": ("staff", "api", "closure"),
+    "move": ("site", "api"),                        # by the customer
     "move by staff": ("staff", "api"),
 }
+#: The refund each staff cancellation chooses, and who makes it.
+STAFF_CANCELS = {
+    "cancel by staff": ("policy", "staff"),
+    "cancel by staff, refunding nothing": ("none", "staff"),
+    "cancel by a manager, refunding all": ("full", "manager"),
+}
+#: A manager's cancellation gives the closure's reason.
+REASON = "Flooding"
 MODES = ("onsite", "stripe")
 CASES = [(action, surface, mode)
          for action, surfaces in SURFACES.items() for surface in surfaces[1:]
@@ -86,15 +97,29 @@ def take(action, surface, app, world, start, booking_id):
         form_by_action(app.get(site_page(world, booking_id)), "/cancel").submit(status=303)
     elif action == "cancel" and surface == "api":
         post_json(app, api_url(world, booking_id, "cancel"), {}, "customer", world, 200)
-    elif (action, surface) == ("cancel by staff", "staff"):
-        sign_in(app, world.emails["staff"])
+    elif action in STAFF_CANCELS and surface == "staff":
+        refund, who = STAFF_CANCELS[action]
+        sign_in(app, world.emails[who])
         form = form_by_action(app.get(desk_page(world, booking_id)), "/cancel")
         if "refund" in form.fields:
-            form["refund"] = "policy"
+            form["refund"] = refund
+        form["reason"] = REASON if who == "manager" else ""
         form.submit(status=303)
-    elif (action, surface) == ("cancel by staff", "api"):
-        post_json(app, api_url(world, booking_id, "cancel"), {"refund": "policy"}, "staff",
+    elif action in STAFF_CANCELS and surface == "api":
+        refund, who = STAFF_CANCELS[action]
+        post_json(app, api_url(world, booking_id, "cancel"),
+                  {"refund": refund, "reason": REASON if who == "manager" else ""}, who,
                   world, 200)
+    elif surface == "closure":
+        sign_in(app, world.emails["manager"])
+        page = app.get(f"/t/{world.slug}/manage/venues/{world.venue_id}/closures/")
+        form = form_by_action(page, "/closures/")
+        form["scope"], form["reason"] = "venue", REASON
+        form["starts_at"] = start.strftime("%Y-%m-%dT%H:%M")
+        form["ends_at"] = (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+        [decision] = [f for f in form.submit(status=200).forms.values()
+                      if "decision" in f.fields]
+        decision.submit("decision", value="cancel", status=303)
     elif (action, surface) == ("move", "site"):
         sign_in(app, world.emails["customer"])
         page = app.get(site_page(world, booking_id) + "reschedule",

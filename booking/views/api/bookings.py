@@ -10,7 +10,7 @@ from ...models import BookingStatus
 from ...resources import BookingCollection, BookingContext
 from ...resources.bookables import place_resource, resource_context
 from ...security import Permission
-from ...services.actions import REFUND_POLICY, BookingActions
+from ...services.actions import BookingActions
 from ...services.alternatives import AlternativesFinder
 from ...services.booking import BookingRequest
 from ...services.errors import Conflict, ValidationError
@@ -47,10 +47,8 @@ def bookable_resource(request, tenant_context, resource_id, as_staff=False, reso
     """The resource the body names, if the caller may book it (and, acting
     as staff, if it is within the venues they manage). ``resource``: the
     row, when the caller has loaded it already."""
-    if resource is not None:
-        context = place_resource(tenant_context, resource)
-    else:
-        context = resource_context(tenant_context, resource_id)
+    context = (place_resource(tenant_context, resource) if resource is not None
+               else resource_context(tenant_context, resource_id))
     if context is None or not request.has_permission(Permission.VIEW, context):
         raise ValidationError(_("does not name a resource of this business"), field="resource_id")
     if as_staff and not request.has_permission(Permission.MANAGE, context):
@@ -156,7 +154,7 @@ class BookingApi:
         request = self.request
         data = parse(json_body(request, allow_empty=True), {
             "reason": optional(string(1000), default=""),
-            "refund": optional(string(16), default=REFUND_POLICY),
+            "refund": optional(string(16)),
         })
         by_staff = bool(request.has_permission(Permission.MANAGE, self.context))
         cancellation = request.find_service(BookingActions).cancel(

@@ -14,7 +14,7 @@ from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
 from ...i18n import _
-from ...models import BookingStatus, PaymentStatus
+from ...models import BookingStatus
 from ...resources.manage import ManagedBooking, ManagedBookings
 from ...security import Permission
 from ...services.actions import BookingActions
@@ -252,18 +252,9 @@ class BookingDesk(BookingsView):
         booking, now = self.booking, self.request.now
         panel = self.queries().payment_panel(booking)
         zone = zone_of(booking.resource)
-        opens, closes = self.actions().check_in_window(booking)
-        live = booking.holds_seats(now)
-        confirmed = booking.status == BookingStatus.CONFIRMED and not booking.checked_in_at
-        actions = {
-            "confirm": booking.status in (BookingStatus.HELD, BookingStatus.EXPIRED)
-            and booking.starts_at > now and booking.payment_status != PaymentStatus.PENDING,
-            "check-in": confirmed and opens <= now < closes,
-            "no-show": confirmed and now >= booking.starts_at,
-            "cancel": live, "move": live,
-            "refund": (panel["refundable"] > 0
-                       and self.request.has_permission(Permission.ADMIN, self.context)),
-        }
+        actions = self.actions().desk_actions(booking)
+        actions["refund"] = (panel["refundable"] > 0
+                             and self.request.has_permission(Permission.ADMIN, self.context))
         entries = self.queries().history(booking, zone,
                                          lambda at: self.request.format.datetime(at, zone))
         return self.page(
@@ -318,10 +309,9 @@ class BookingDesk(BookingsView):
     def cancel(self):
         """Cancel; the money left on a paid booking is refunded in full, as
         the policy gives a customer, or not (``refund``)."""
-        paid = self.queries().payment_panel(self.booking)["refundable"] > 0
         clean, errors = parse_form(self.request.POST, {
             "reason": optional(string(1000), ""),
-            "refund": Field(choice(CANCEL_REFUNDS), required=paid, default="none")})
+            "refund": optional(choice(CANCEL_REFUNDS))})
         if errors:
             field = sorted(errors)[0]
             return self.detail(400, message=errors[field], errors=errors)
