@@ -17,6 +17,7 @@ import contextlib
 
 import transaction
 
+from ..adapters.maps import Geocoder
 from ..adapters.payments import PaymentProvider
 from ..models import get_tm_session
 from .actions import BookingActions
@@ -29,6 +30,7 @@ from .catalog import Catalog
 from .dashboard import Dashboard
 from .discovery import DiscoveryService
 from .feeds import FeedService
+from .geocoding import cache_age
 from .lookup import find_service
 from .messages import MessageService
 from .notifications import Notifier
@@ -103,6 +105,12 @@ def _discovery_factory(context, request):
     return DiscoveryService(request.dbsession, request.now, request.registry["dbsession_factory"])
 
 
+def _venue_factory(context, request):
+    # Its venues are located after the commit, in transactions of their own.
+    return VenueService(request.dbsession, request.now, request.registry["dbsession_factory"],
+                        request.find_service(Geocoder), cache_age(request.registry.settings))
+
+
 def _business_factory(context, request):
     return BusinessService(request.dbsession, request.now,
                            request.registry.settings["booking.tenant_deletion_grace_days"])
@@ -150,7 +158,7 @@ def includeme(config):
     config.register_service_factory(_team_factory, TeamService)
     config.register_service_factory(_discovery_factory, DiscoveryService)
     config.register_service_factory(_business_factory, BusinessService)
+    config.register_service_factory(_venue_factory, VenueService)
     for service_class in (AccountService, ApiTokenService, Catalog, Dashboard, FeedService,
-                          MessageService, PlatformService, SignupService, StaffCalendarService,
-                          VenueService):
+                          MessageService, PlatformService, SignupService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

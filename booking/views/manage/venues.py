@@ -2,8 +2,9 @@
 location, a new venue, the edit form. Configuration: owners and managers.
 
 Saving never waits on the geocoder's verdict to keep the venue: the venue
-is committed first, then (still in the request, after commit) its address
-is geocoded once; a failure leaves it "not located" for the worker to retry.
+is committed first, then (still in the request, after commit: VenueService
+sees to it) its address is geocoded once; a failure leaves it "not located"
+for the worker to retry.
 Coordinates typed by staff are kept as they are and never geocoded.
 """
 
@@ -16,7 +17,6 @@ from ...adapters.maps import Geocoder
 from ...i18n import _
 from ...resources.manage import ManagedVenue, ManagedVenues
 from ...security import Permission
-from ...services.geocoding import LOCATABLE, cache_age, locate_venue
 from ...services.schedule import ScheduleService
 from ...services.slots import valid_time_zone
 from ...services.venues import VenueService
@@ -88,23 +88,6 @@ class VenueView(ManageView):
     def venues(self):
         return self.request.find_service(VenueService)
 
-    def geocode_after_commit(self, venue):
-        """Locate ``venue`` once the request's transaction is committed (so
-        the venue is saved whatever the geocoder says, and no write lock is
-        held while it answers)."""
-        if venue.location_status not in LOCATABLE or not venue.address:
-            return
-        request = self.request
-        arguments = (request.registry["dbsession_factory"], venue.id,
-                     request.find_service(Geocoder), request.now,
-                     cache_age(request.registry.settings))
-
-        def locate_when_committed(committed):
-            if committed:
-                locate_venue(*arguments)
-
-        request.tm.get().addAfterCommitHook(locate_when_committed)
-
     def edit_url(self, venue):
         return self.url("venues", venue.id, "edit")
 
@@ -131,7 +114,6 @@ class VenueListPages(VenueView):
         if errors:
             return self.form_page(self.typed(), errors, status=400)
         venue = self.venues.create(self.tenant, values, self.user.id)
-        self.geocode_after_commit(venue)
         request.session.flash(request.translate(_(
             "${name} is created. It has no opening hours yet: set them so that customers "
             "can book.", mapping={"name": venue.name})))
@@ -161,7 +143,6 @@ class VenueEditPages(VenueView):
         if errors:
             return self.form_page(self.typed(), errors, status=400, venue=venue)
         self.venues.update(venue, values, self.user.id)
-        self.geocode_after_commit(venue)
         request.session.flash(request.translate(_("${name} is saved.",
                                                   mapping={"name": venue.name})))
         return HTTPSeeOther(self.edit_url(venue))
