@@ -102,7 +102,8 @@ def _team_factory(context, request):
 
 
 def _discovery_factory(context, request):
-    return DiscoveryService(request.dbsession, request.now, request.registry["dbsession_factory"])
+    return DiscoveryService(request.dbsession, request.now, request.registry["dbsession_factory"],
+                            request.find_service(Geocoder), cache_age(request.registry.settings))
 
 
 def _venue_factory(context, request):

@@ -14,13 +14,15 @@ from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, text
 
+from ..adapters.maps import GeocoderUnavailable
+from ..i18n import _
 from ..models import (Booking, BookingStatus, Closure, OpeningHours, Resource, Tenant, Venue,
                       write_session)
 from ..models.booking import ACTIVE_STATUS_SQL
 from ..models.resource import MAX_BLOCK_MINUTES
 from ..models.tenant import TenantStatus
-from .errors import DomainError
-from .geocoding import bounding_boxes, distance_km
+from .errors import DomainError, ValidationError
+from .geocoding import DEFAULT_MAX_AGE, bounding_boxes, distance_km, locate
 from .slots import Occupancy, Slot, expand_slots, venue_zone
 from .throttle import WindowCounter
 
@@ -220,15 +222,50 @@ class TooManyAddressSearches(DomainError):
 class DiscoveryService:
     """The search near a place, for the site and the API.
     ``session_factory`` opens the short transactions of the address-search
-    count, which is kept whatever becomes of the request's."""
+    count, which is kept whatever becomes of the request's, and of the
+    geocoder's cache (answers younger than ``max_age`` are reused)."""
 
-    def __init__(self, dbsession, now, session_factory):
+    def __init__(self, dbsession, now, session_factory, geocoder, max_age=DEFAULT_MAX_AGE):
         self.dbsession = dbsession
         self.now = now
         self.session_factory = session_factory
+        self.geocoder = geocoder
+        self.max_age = max_age
 
     def search(self, latitude, longitude, radius_km=DEFAULT_RADIUS_KM, page=1):
         return search(self.dbsession, self.now, latitude, longitude, radius_km, page)
+
+    @property
+    def address_search_available(self):
+        """Whether an address can be searched (the geocoder is not the offline one)."""
+        return not self.geocoder.offline
+
+    def locate(self, address, client_addr):
+        """The :class:`~booking.adapters.maps.Place` of ``address``, searched
+        for the visitor at ``client_addr`` (counted, see
+        :meth:`address_search_wait`). Raises, each naming the ``address``
+        field: ``ValidationError`` when there is no address search here or
+        no place at this address, :class:`TooManyAddressSearches` while the
+        visitor must wait, :class:`AddressSearchUnavailable` when the
+        geocoder does not answer."""
+        if not self.address_search_available:
+            raise ValidationError(_("address search is not available here: give coordinates "
+                                    "or use your location"), field="address")
+        wait = self.address_search_wait(client_addr)
+        if wait is not None:
+            raise TooManyAddressSearches(
+                _("too many address searches from your address: try again in ${minutes} "
+                  "minute(s), or use your location", mapping={"minutes": wait}),
+                field="address")
+        try:
+            place = locate(self.session_factory, self.geocoder, address, self.now, self.max_age)
+        except GeocoderUnavailable:
+            raise AddressSearchUnavailable(
+                _("address search is not answering right now: try again in a moment, or use "
+                  "your location"), field="address") from None
+        if place is None:
+            raise ValidationError(_("no place was found at this address"), field="address")
+        return place
 
     def address_search_wait(self, client_addr):
         """Minutes the visitor at ``client_addr`` must wait before searching

@@ -7,7 +7,8 @@ of "near me".
   transactions of its own (the cache is shared by every request and
   outlives them), so it takes the session *factory*, not a session. On
   SQLite, call it with no write transaction open in the same thread (from a
-  GET, the worker, or after commit). In a view: :func:`locate_for_request`.
+  GET, the worker, or after commit). For a visitor's search:
+  ``DiscoveryService.locate``.
 - ``request.find_service(Geocoder)``: the geocoder of ``booking.maps``
   (one attempt, no retries: a person is waiting; the worker asks for the
   one named ``BACKGROUND``, which retries). See :mod:`booking.adapters.maps`.
@@ -21,7 +22,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..adapters.maps import Geocoder, GeocoderUnavailable, Place
+from ..adapters.maps import GeocoderUnavailable, Place
 from ..models import GeocodeResult, Venue, insert_for, write_session
 
 EARTH_RADIUS_KM = 6371.0088
@@ -79,12 +80,6 @@ def locate(dbsession_factory, geocoder, query, now, max_age=DEFAULT_MAX_AGE):
 
 def cache_age(settings):
     return timedelta(days=settings.get("booking.maps.cache_days", DEFAULT_MAX_AGE.days))
-
-
-def locate_for_request(request, query):
-    """:func:`locate` with the request's geocoder, clock and settings."""
-    return locate(request.registry["dbsession_factory"], request.find_service(Geocoder), query,
-                  request.now, cache_age(request.registry.settings))
 
 
 def set_typed_location(venue, latitude, longitude, now):

@@ -1,16 +1,15 @@
 """A search near a place as the site (``/near``) and the JSON API read it:
 an address or coordinates, a radius and a page. Coordinates win when both
-are given; an address is geocoded (through the database cache), counted
-per visitor's address so that no visitor holds the provider's one request
-a second for everybody."""
+are given; an address is located by ``DiscoveryService.locate`` (through
+the geocoder's database cache, counted per visitor's address so that no
+visitor holds the provider's one request a second for everybody)."""
 
 import math
 
-from ..adapters.maps import Geocoder, GeocoderUnavailable
 from ..i18n import _
 from ..services import discovery
 from ..services.discovery import DiscoveryService
-from ..services.geocoding import locate_for_request
+from ..services.errors import DomainError
 from .forms import optional, parse_form
 
 MAX_PAGE = 500
@@ -86,34 +85,14 @@ def geocode(request, clean, errors, lat_name, lon_name):
     if not address:
         errors["address"] = _("type an address, or give coordinates or use your location")
         return 400
-    if not address_search_available(request):
-        errors["address"] = _("address search is not available here: give coordinates or "
-                              "use your location")
-        return 400
-    wait = address_search_wait(request)
-    if wait is not None:
-        errors["address"] = _("too many address searches from your address: try again in "
-                              "${minutes} minute(s), or use your location",
-                              mapping={"minutes": wait})
-        return 429
     try:
-        place = locate_for_request(request, address)
-    except GeocoderUnavailable:
-        errors["address"] = _("address search is not answering right now: try again in a "
-                              "moment, or use your location")
-        return 503
-    if place is None:
-        errors["address"] = _("no place was found at this address")
-        return 400
+        place = request.find_service(DiscoveryService).locate(address, request.client_addr)
+    except DomainError as exc:
+        errors[exc.field] = exc.message
+        return exc.status
     clean[lat_name], clean[lon_name] = place.latitude, place.longitude
     return 200
 
 
-def address_search_wait(request):
-    """Minutes this visitor must wait before searching another address, or
-    ``None`` (and the search is counted)."""
-    return request.find_service(DiscoveryService).address_search_wait(request.client_addr)
-
-
 def address_search_available(request):
-    return not request.find_service(Geocoder).offline
+    return request.find_service(DiscoveryService).address_search_available
