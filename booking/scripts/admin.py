@@ -1,14 +1,15 @@
 """``booking-admin <ini> grant|revoke EMAIL``: make a user a platform
 administrator (``/admin/``), or no longer one. The user must have an
-account. Exit status: 0 done, 1 refused (no such user), 2 bad arguments."""
+account. Exit status: 0 done, 1 refused (no such user), 2 bad arguments.
+One unit of work, through ``PlatformService``."""
 
 import argparse
 import sys
 
-from sqlalchemy import select
-
-from ..models import User, normalize_email
-from .tenant import OK, REFUSED, fail, unit_of_work
+from ..models import normalize_email
+from ..services import unit_of_work
+from ..services.platform import PlatformService
+from .tenant import OK, REFUSED, app_registry, fail
 
 
 def parse_args(argv):
@@ -24,15 +25,14 @@ def main(argv=sys.argv):
     args = parse_args(argv)
     email = normalize_email(args.email)
     grant = args.command == "grant"
-    with unit_of_work(args.config_uri) as (dbsession, _now):
-        user = dbsession.scalar(select(User).where(User.email == email))
+    with app_registry(args.config_uri) as registry, unit_of_work(registry) as work:
+        platform = work.find_service(PlatformService)
+        user = platform.user(email)
         if user is None:
             return fail("booking-admin", f"no user with the email {email}", REFUSED)
-        if user.is_platform_admin == grant:
+        if not platform.set_platform_admin(user, grant):
             print(f"{email} {'is already' if grant else 'was not'} a platform administrator")
             return OK
-        # Principals are computed on every request: this applies at once.
-        user.is_platform_admin = grant
     print(f"{email} {'is now' if grant else 'is no longer'} a platform administrator")
     return OK
 

@@ -11,6 +11,10 @@ platform's tenants without the web UI.
 
 Exit status: 0 done, 1 refused (unknown tenant, already suspended…),
 2 bad arguments or input. Errors go to stderr, one line each.
+
+Each command is one unit of work (:func:`booking.services.unit_of_work`)
+whose services come from the registered factories: the same
+``PlatformService`` and ``SignupService`` as ``/admin/`` and the sign-up.
 """
 
 import argparse
@@ -18,13 +22,12 @@ import contextlib
 import sys
 
 from pyramid.paster import bootstrap, setup_logging
-from sqlalchemy import select
 
-from ..models import Tenant, get_tm_session
-from ..services import tenants
+from ..services import tenants, unit_of_work
 from ..services.accounts import EMAIL_PATTERN
 from ..services.errors import DomainError
-from ..services.onboarding import business_problems, create_tenant, owner_for_email
+from ..services.platform import PlatformService
+from ..services.registration import SignupService
 
 OK, REFUSED, BAD_INPUT = 0, 1, 2
 
@@ -41,18 +44,17 @@ def fail(prog, message, status):
 
 
 @contextlib.contextmanager
-def unit_of_work(config_uri):
-    """``(dbsession, now)`` in one write transaction of the app's database:
-    committed when the block ends normally, rolled back on an exception."""
+def app_registry(config_uri):
+    """The registry of the app of ``config_uri``, for
+    :func:`~booking.services.unit_of_work`; its connections are closed
+    when the block ends."""
     setup_logging(config_uri)
     with bootstrap(config_uri) as env:
-        request = env["request"]
-        factory = env["registry"]["dbsession_factory"]
+        registry = env["registry"]
         try:
-            with request.tm:
-                yield get_tm_session(factory, request.tm, write=True), request.now
+            yield registry
         finally:
-            factory.kw["bind"].dispose()
+            registry["dbsession_factory"].kw["bind"].dispose()
 
 
 def parse_args(argv):
@@ -79,8 +81,9 @@ def create(args):
               "time_zone": args.time_zone.strip(), "currency": args.currency.strip().upper(),
               "locale": args.language.strip()}
     email = args.owner_email.strip().lower()
-    with unit_of_work(args.config_uri) as (dbsession, now):
-        problems = business_problems(dbsession, values)
+    with app_registry(args.config_uri) as registry, unit_of_work(registry) as work:
+        signup = work.find_service(SignupService)
+        problems = signup.problems(values)
         if not EMAIL_PATTERN.match(email) or len(email) > 254:
             problems["owner-email"] = "is not an email address"
         if problems:
@@ -88,9 +91,7 @@ def create(args):
                 print(f"booking-tenant: --{field.replace('_', '-')}: {text(message)}",
                       file=sys.stderr)
             return BAD_INPUT
-        owner, new = owner_for_email(dbsession, now, email, locale=values["locale"])
-        tenant = create_tenant(dbsession, now, owner, values["name"], values["slug"],
-                               values["time_zone"], values["currency"], values["locale"])
+        tenant, owner, new = signup.create_for_email(values, email)
         print(f"tenant '{tenant.slug}' created, owned by {owner.email}"
               + (" (a new account: they set their password with 'Forgot your password?')"
                  if new else ""))
@@ -98,19 +99,24 @@ def create(args):
 
 
 def change_status(args, action, done):
-    with unit_of_work(args.config_uri) as (dbsession, now):
-        tenant = dbsession.scalar(select(Tenant).where(Tenant.slug == args.slug))
+    """``action``: the name of a ``PlatformService`` method taking
+    ``(tenant, actor_id)``; the actor is the system (``None``)."""
+    with app_registry(args.config_uri) as registry, unit_of_work(registry) as work:
+        platform = work.find_service(PlatformService)
+        tenant = platform.tenant(args.slug)
         if tenant is None:
             return fail("booking-tenant", f"no tenant '{args.slug}'", REFUSED)
-        action(dbsession, tenant, None, now)
+        getattr(platform, action)(tenant, None)
         print(f"tenant '{tenant.slug}' {done}")
     return OK
 
 
 def list_tenants(args):
-    with unit_of_work(args.config_uri) as (dbsession, now):
-        rows = dbsession.scalars(select(Tenant).order_by(Tenant.slug)).all()
-        sizes = tenants.sizes(dbsession, [t.id for t in rows], now)
+    with app_registry(args.config_uri) as registry, unit_of_work(registry) as work:
+        platform = work.find_service(PlatformService)
+        rows, _total = platform.tenants(limit=None)
+        rows = sorted(rows, key=lambda tenant: tenant.slug)
+        sizes = platform.sizes([t.id for t in rows])
         table = [("SLUG", "NAME", "STATUS", "ZONE", "CURRENCY", "VENUES", "RESOURCES",
                   f"BOOKINGS/{tenants.RECENT_DAYS}D")]
         for tenant in rows:
@@ -131,9 +137,9 @@ def main(argv=sys.argv):
         if args.command == "create":
             return create(args)
         if args.command == "suspend":
-            return change_status(args, tenants.suspend, "suspended")
+            return change_status(args, "suspend", "suspended")
         if args.command == "reactivate":
-            return change_status(args, tenants.reactivate, "reactivated")
+            return change_status(args, "reactivate", "reactivated")
         return list_tenants(args)
     except DomainError as exc:
         return fail("booking-tenant", exc, REFUSED)

@@ -1,10 +1,12 @@
 """The platform administrators' work: the tenants (search, sizes, suspend,
-reactivate) and the audit log of every tenant."""
+reactivate), the audit log of every tenant, and who administers the
+platform. The staff area's ``/admin/`` and the console scripts
+(``booking-tenant``, ``booking-admin``) go through it."""
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from ..models import AuditLog, Tenant, User
+from ..models import AuditLog, Tenant, User, normalize_email
 from . import tenants
 
 
@@ -14,8 +16,13 @@ class PlatformService:
         self.now = now
 
     def tenants(self, text="", limit=50, offset=0):
-        """``(tenants, total)``: those whose name or slug contains ``text``."""
+        """``(tenants, total)``: those whose name or slug contains ``text``
+        (every one with ``limit=None``)."""
         return tenants.search(self.dbsession, text, limit=limit, offset=offset)
+
+    def tenant(self, slug):
+        """The tenant of ``slug``, or ``None``."""
+        return self.dbsession.scalar(select(Tenant).where(Tenant.slug == slug))
 
     def sizes(self, tenant_ids):
         return tenants.sizes(self.dbsession, tenant_ids, self.now)
@@ -25,6 +32,19 @@ class PlatformService:
 
     def reactivate(self, tenant, actor_id):
         tenants.reactivate(self.dbsession, tenant, actor_id, self.now)
+
+    def user(self, email):
+        """The user of ``email`` (in any case), or ``None``."""
+        return self.dbsession.scalar(select(User).where(User.email == normalize_email(email)))
+
+    def set_platform_admin(self, user, is_admin):
+        """Make ``user`` a platform administrator or no longer one; whether
+        that changed anything. Principals are computed on every request:
+        it applies at once."""
+        if user.is_platform_admin == is_admin:
+            return False
+        user.is_platform_admin = is_admin
+        return True
 
     def audit_log(self, tenant_slug="", limit=50, offset=0):
         """``(entries, total)``: the audit rows of every tenant (or of the

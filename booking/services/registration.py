@@ -85,3 +85,16 @@ class SignupService:
                                           values["currency"], values["locale"])
         self.throttle.record(client_addr)
         return tenant, owner
+
+    def create_for_email(self, values, email):
+        """The tenant of ``values`` created for the platform (``booking-tenant
+        create``), owned by the account of ``email``, or by a new one
+        without a usable password (its owner chooses one with "forgot
+        password"); counted for no address. Raises ``SlugTaken`` as
+        :meth:`sign_up`. Returns ``(tenant, owner, whether the owner is new)``."""
+        owner, new = onboarding.owner_for_email(self.dbsession, self.now, email,
+                                                locale=values["locale"])
+        tenant = onboarding.create_tenant(self.dbsession, self.now, owner, values["name"],
+                                          values["slug"], values["time_zone"],
+                                          values["currency"], values["locale"])
+        return tenant, owner, new
