@@ -42,6 +42,11 @@ class BusinessService:
     def cancel_deletion(self, tenant, actor_id):
         tenants.cancel_deletion(self.dbsession, tenant, actor_id, self.now)
 
+    def purge_due(self):
+        """Purge every business whose deletion was requested at least the
+        grace period ago (the worker's step); their slugs."""
+        return tenants.purge_due(self.dbsession, self.now, self.grace_days)
+
     def purge_day(self, tenant):
         """The tenant's local day on which its requested deletion happens."""
         return (tenants.deletion_date(tenant, self.grace_days)

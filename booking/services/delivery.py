@@ -4,8 +4,7 @@ One pass (:meth:`Delivery.run_pass`):
 
 1. expire stale holds, then queue the reminders whose moment has come, then
    purge the tenants whose deletion grace period is over
-   (``booking.tenant_deletion_grace_days``), each in its own short
-   transaction;
+   (``BusinessService.purge_due``), each in its own short transaction;
 2. claim due messages in small batches: ``SELECT … FOR UPDATE SKIP LOCKED``
    on PostgreSQL (inside ``BEGIN IMMEDIATE`` on SQLite), set a lease
    (``locked_until``) and commit, so no row stays locked while we talk to
@@ -37,8 +36,9 @@ from sqlalchemy import bindparam, func, or_, select, update
 from ..adapters.mail import Mailer, MailError, PermanentMailError
 from ..adapters.maps import BACKGROUND, Geocoder
 from ..models import OutboxMessage
-from . import Work, geocoding, reminders, tenants, unit_of_work
+from . import geocoding, reminders, unit_of_work
 from .booking import BookingService
+from .business import BusinessService
 from .notifications import Notifier, still_relevant
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,14 @@ class Delivery:
         self.settings = registry.settings
         self.policy = policy
         self.should_stop = should_stop
-        adapters = Work(registry)
-        #: One mailer for the worker's life, connected during each pass.
-        self.mailer = adapters.find_service(Mailer)
-        #: Locates venues whose address the geocoder could not place yet
-        #: (with retries: nobody waits for it).
-        self.geocoder = adapters.find_service(Geocoder, name=BACKGROUND)
+        # The adapters hold no session: built once, by their registered
+        # factories, in a unit of work that writes nothing.
+        with unit_of_work(registry, write=False) as work:
+            #: One mailer for the worker's life, connected during each pass.
+            self.mailer = work.find_service(Mailer)
+            #: Locates venues whose address the geocoder could not place yet
+            #: (with retries: nobody waits for it).
+            self.geocoder = work.find_service(Geocoder, name=BACKGROUND)
 
     def transaction(self):
         """A short write transaction (``BEGIN IMMEDIATE`` on SQLite): a
@@ -179,10 +181,7 @@ class Delivery:
 
     def purge(self, report):
         with self.transaction() as work:
-            report.purged_tenants = tenants.purge_due(
-                work.dbsession, work.now,
-                self.settings.get("booking.tenant_deletion_grace_days",
-                                  tenants.DEFAULT_GRACE_DAYS))
+            report.purged_tenants = work.find_service(BusinessService).purge_due()
 
     def locate_venues(self, report):
         if not self.geocoder.offline:
