@@ -16,7 +16,6 @@ from ..i18n import _
 from ..models import TokenPurpose, User, normalize_email
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
-from .notifications import Notifier
 from .user_tokens import claim_token, issue_token
 from .throttle import LoginThrottle, TooManyAttempts, WindowCounter
 
@@ -66,14 +65,14 @@ def reset_email(value):
 
 class PasswordResetService:
     """Found with ``find_service(PasswordResetService)``; its factory hands
-    it the :class:`Notifier` built with the app's settings (the link's base
-    URL). ``settings`` is for a caller that still builds the service itself
-    (``views/password_reset.py``, until it uses ``find_service``)."""
+    it the :class:`~booking.services.notifications.Notifier` built with the
+    app's settings (the link's base URL), which :meth:`request_reset`
+    sends the link through."""
 
-    def __init__(self, dbsession, now, settings=None, notifier=None):
+    def __init__(self, dbsession, now, notifier=None):
         self.dbsession = dbsession
         self.now = now
-        self.notifier = notifier or Notifier(dbsession, now, settings)
+        self.notifier = notifier
 
     def request_reset(self, email, address):
         """Email a reset link to the account of ``email``, if there is one.
