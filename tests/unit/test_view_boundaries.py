@@ -1,6 +1,7 @@
 """Views only translate HTTP: no module under ``booking/views/`` builds a
-SQLAlchemy statement or runs a transaction of its own, and the JSON API
-imports no HTML view module. Each check walks the modules' syntax trees
+SQLAlchemy statement, runs a transaction of its own or reaches the
+plumbing under one (the transaction manager's hooks, the session factory),
+and the JSON API imports no HTML view module. Each check walks the modules' syntax trees
 and names every offence as ``file:line``; each detector is first shown to
 catch a planted example, so that a check that finds nothing means something."""
 
@@ -19,6 +20,10 @@ STATEMENTS = {"select", "update", "delete", "insert"}
 #: Calls that open, end or nest a transaction.
 TRANSACTION_CALLS = {"commit", "rollback", "begin", "begin_nested"}
 TRANSACTION_FUNCTIONS = {"write_session"}
+#: What a service does with the transaction, never a view: hooks on it, the
+#: transaction of the request's manager, the factory of other sessions.
+HOOK_CALLS = {"addAfterCommitHook", "addBeforeCommitHook"}
+SESSION_FACTORY_KEY = "dbsession_factory"
 #: What an API module may import from ``booking.views``: the API itself,
 #: the input parsers both faces share, and the error views, which answer
 #: JSON under ``/api/``.
@@ -107,6 +112,24 @@ def transaction_offences(tree):
             yield node.lineno, f"calls {function.id}()"
 
 
+def plumbing_offences(tree):
+    """Lines that hook onto the transaction (``addAfterCommitHook``), take
+    the transaction of a manager (``request.tm.get()``, ``tm.get()``) or
+    read the session factory (``registry["dbsession_factory"]``)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            function = node.func
+            if function.attr in HOOK_CALLS:
+                yield node.lineno, f"calls .{function.attr}()"
+            elif function.attr == "get" and (
+                    (isinstance(function.value, ast.Attribute) and function.value.attr == "tm")
+                    or (isinstance(function.value, ast.Name) and function.value.id == "tm")):
+                yield node.lineno, "calls tm.get()"
+        elif (isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant)
+              and node.slice.value == SESSION_FACTORY_KEY):
+            yield node.lineno, f'reads ["{SESSION_FACTORY_KEY}"]'
+
+
 def html_import_offences(tree, module):
     """Lines of an API module that import a view module outside the API
     and the shared parsers."""
@@ -171,6 +194,24 @@ def test_transaction_detector_allows_dooming_the_request():
 
 
 @pytest.mark.parametrize("code", [
+    "request.tm.get().addAfterCommitHook(hook)\n",
+    "transaction.get().addAfterCommitHook(hook, args=(1,))\n",
+    "txn = self.request.tm.get()\n",
+    "with request.tm as tm:\n    tm.get()\n",
+    "factory = request.registry[\"dbsession_factory\"]\n",
+    "factory = self.request.registry['dbsession_factory']\n",
+])
+def test_plumbing_detector_catches_a_planted_hook_or_session_factory(code):
+    assert list(plumbing_offences(planted(code)))
+
+
+def test_plumbing_detector_ignores_dicts_and_dooming():
+    code = ("request.GET.get('page')\nrequest.tm.doom()\nsettings['booking.maps']\n"
+            "request.registry.settings.get('dbsession_factory')\n")
+    assert list(plumbing_offences(planted(code))) == []
+
+
+@pytest.mark.parametrize("code", [
     "from ..discovery import where\n",
     "from .. import discovery\n",
     "from booking.views.public import home\n",
@@ -204,6 +245,10 @@ def test_views_build_no_sqlalchemy_statement():
 
 def test_views_run_no_transaction_of_their_own():
     assert offences(transaction_offences) == []
+
+
+def test_views_reach_no_transaction_hook_nor_session_factory():
+    assert offences(plumbing_offences) == []
 
 
 def test_api_imports_no_html_view_module():
