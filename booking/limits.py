@@ -27,19 +27,45 @@ class BodySizeLimit:
         return self.app(environ, start_response)
 
     def _too_large(self, environ, start_response):
-        message = f"the request body is larger than {self.limit} bytes"
-        if environ.get("PATH_INFO", "").startswith("/api/"):
-            body = json.dumps({"error": {"code": "too_large", "message": message}}).encode()
-            content_type = "application/json"
-        else:
-            body = f"413 Payload Too Large: {message}\n".encode()
-            content_type = "text/plain; charset=utf-8"
-        start_response(
-            "413 Payload Too Large",
-            [("Content-Type", content_type), ("Content-Length", str(len(body))),
-             ("Connection", "close")],
-        )
-        return [body]
+        # waitress has read the body already; no ``Connection: close`` (see
+        # ``refuse``).
+        return refuse(environ, start_response, "413 Payload Too Large", "too_large",
+                      f"the request body is larger than {self.limit} bytes")
+
+
+class RefuseNul:
+    """WSGI middleware: a NUL character in the path names nothing (404),
+    in the query string it is bad input (400), before any of it reaches the
+    database (PostgreSQL refuses NUL in text: that was a 500)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if "\x00" in environ.get("PATH_INFO", ""):
+            return refuse(environ, start_response, "404 Not Found", "not_found",
+                          "the address names nothing")
+        query = environ.get("QUERY_STRING", "")
+        if "\x00" in query or "%00" in query:
+            return refuse(environ, start_response, "400 Bad Request", "invalid",
+                          "the query string contains a NUL character")
+        return self.app(environ, start_response)
+
+
+def refuse(environ, start_response, status, code, message):
+    """A plain refusal in the client's shape: JSON under ``/api/``. It sets
+    no hop-by-hop header such as ``Connection: close``: those are the
+    server's, and waitress refuses one from the app (an AssertionError that
+    turned a 413 into a 500)."""
+    if environ.get("PATH_INFO", "").startswith("/api/"):
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        content_type = "application/json"
+    else:
+        body = f"{status}: {message}\n".encode()
+        content_type = "text/plain; charset=utf-8"
+    start_response(status, [("Content-Type", content_type),
+                            ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def form_body_tween_factory(handler, registry):
