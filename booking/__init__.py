@@ -4,7 +4,7 @@ import gc
 
 from pyramid.config import Configurator
 
-from .limits import BodySizeLimit, RefuseNul
+from .limits import InputLimits
 from .settings import SettingsError, parse_settings
 
 
@@ -41,4 +41,4 @@ def main(global_config, **settings):
         # large page no longer walks every module, mapper and template.
         gc.collect()
         gc.freeze()
-    return BodySizeLimit(RefuseNul(app), settings["booking.max_body_bytes"])
+    return InputLimits(app, settings["booking.max_body_bytes"])

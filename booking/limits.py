@@ -6,11 +6,18 @@ import json
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
-class BodySizeLimit:
-    """WSGI middleware: a body over ``limit`` bytes is answered with 413
-    before Pyramid (or pyramid_retry, which buffers bodies) touches it.
-    Bodies without a Content-Length are cut at ``limit + 1`` bytes, which
-    the JSON parser then reports as too large."""
+class InputLimits:
+    """WSGI middleware, in front of everything else:
+
+    - a body over ``limit`` bytes is answered with 413 before Pyramid (or
+      pyramid_retry, which buffers bodies) touches it. Bodies without a
+      Content-Length are cut at ``limit + 1`` bytes, which the JSON parser
+      then reports as too large;
+    - a NUL character in the path names nothing (404), and in the query
+      string it is bad input (400), before any of it reaches the database
+      (PostgreSQL refuses NUL in text: that was a 500).
+
+    ``app`` stays reachable as an attribute (tests read its registry)."""
 
     def __init__(self, app, limit):
         self.app = app
@@ -22,26 +29,9 @@ class BodySizeLimit:
         except ValueError:
             length = 0
         if length > self.limit:
-            return self._too_large(environ, start_response)
-        environ["booking.max_body_bytes"] = self.limit
-        return self.app(environ, start_response)
-
-    def _too_large(self, environ, start_response):
-        # waitress has read the body already; no ``Connection: close`` (see
-        # ``refuse``).
-        return refuse(environ, start_response, "413 Payload Too Large", "too_large",
-                      f"the request body is larger than {self.limit} bytes")
-
-
-class RefuseNul:
-    """WSGI middleware: a NUL character in the path names nothing (404),
-    in the query string it is bad input (400), before any of it reaches the
-    database (PostgreSQL refuses NUL in text: that was a 500)."""
-
-    def __init__(self, app):
-        self.app = app
-
-    def __call__(self, environ, start_response):
+            # waitress has read the body already.
+            return refuse(environ, start_response, "413 Payload Too Large", "too_large",
+                          f"the request body is larger than {self.limit} bytes")
         if "\x00" in environ.get("PATH_INFO", ""):
             return refuse(environ, start_response, "404 Not Found", "not_found",
                           "the address names nothing")
@@ -49,6 +39,7 @@ class RefuseNul:
         if "\x00" in query or "%00" in query:
             return refuse(environ, start_response, "400 Bad Request", "invalid",
                           "the query string contains a NUL character")
+        environ["booking.max_body_bytes"] = self.limit
         return self.app(environ, start_response)
 
 

@@ -76,11 +76,15 @@ def string(max_length, min_length=0, strip=True):
 
 
 def instant(value):
-    """An ISO 8601 date-time with a UTC offset."""
+    """An ISO 8601 (RFC 3339) date-time with a UTC offset; RFC 3339 lets
+    the ``T`` and ``Z`` be lowercase."""
     if not isinstance(value, str):
         raise ValueError(_("must be an ISO 8601 date-time string"))
+    value = value.strip()
+    if value.endswith("z"):
+        value = value[:-1] + "Z"
     try:
-        parsed = datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(_(
             "must be an ISO 8601 date-time with an offset, e.g. 2026-11-25T09:00:00+01:00"
