@@ -362,6 +362,7 @@ class BookingService:
             ))
         booking.status = BookingStatus.CANCELLED
         booking.cancel_reason = reason
+        booking.sequence += 1  # RFC 5546: the cancellation supersedes the invitation
         booking.updated_at = self.now
         self.flush()
         self.audit(tenant.id, actor_id, "booking.cancelled", booking.id, reason=reason,

@@ -247,6 +247,7 @@ class PaymentService:
         locale = language_or_default(booking.customer.locale)
         booking.status = BookingStatus.CANCELLED
         booking.cancel_reason = localizer_for(locale).translate(reason)
+        booking.sequence += 1  # RFC 5546: the cancellation supersedes the invitation
         booking.updated_at = self.now
         self.dbsession.flush()
         self.bookings.audit(booking.tenant_id, None, "booking.cancelled", booking.id,

@@ -7,7 +7,6 @@ A refund that the provider cannot take now refuses the cancellation as a
 whole (nothing changes, the customer is asked to try again): a cancelled
 paid booking is never left without its refund."""
 
-from datetime import UTC, datetime
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
@@ -93,7 +92,7 @@ class BookingPages:
     def calendar_file(self):
         booking, tenant = self.booking, self.tenant
         body = ics.calendar([ics.booking_event(
-            booking, tenant, datetime.now(UTC), summary(booking, tenant), location(booking),
+            booking, tenant, self.request.now, summary(booking, tenant), location(booking),
             self.request.translate(_("Booking reference ${reference}",
                                      mapping={"reference": booking.reference})),
         )])

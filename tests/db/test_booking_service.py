@@ -183,6 +183,12 @@ class TestCancel:
         assert cancel(db, ids, booking_id) == BookingStatus.CANCELLED
         assert count(db, AuditLog, AuditLog.action == "booking.cancelled") == 1
 
+    def test_cancel_bumps_the_sequence_of_the_calendar_event(self, db, ids):
+        booking_id, _ = book(db, ids, start=paris(IN_A_WEEK, 10))
+        cancel(db, ids, booking_id)
+        with db.session() as s:
+            assert s.get(Booking, booking_id).sequence == 1
+
     def test_cancel_denied_when_window_closed(self, db, ids):
         booking_id, _ = book(db, ids, start=paris(TOMORROW, 10))  # 24 h window closes at 10:00 today
         with pytest.raises(PolicyViolation, match="window has closed"):

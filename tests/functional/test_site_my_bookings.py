@@ -95,3 +95,10 @@ def test_anonymous_booking_page_asks_to_sign_in(testapp, world):
     booking_id = book(testapp, world, start=at(IN_A_WEEK, 10)).json["id"]
     response = testapp.get(booking_page(world, booking_id), status=303)
     assert "/login?next=" in response.location
+
+
+def test_calendar_file_is_stamped_by_the_apps_clock(testapp, world, clock):
+    booking_id = book(testapp, world, start=at(IN_A_WEEK, 10)).json["id"]
+    sign_in(testapp, world.emails["customer"])
+    body = testapp.get(booking_page(world, booking_id) + "booking.ics").text
+    assert f"DTSTAMP:{clock.now().strftime('%Y%m%dT%H%M%SZ')}" in body
