@@ -186,3 +186,15 @@ def test_settings_choose_the_smtp_mailer():
 def test_settings_refuse_an_unknown_mailer():
     with pytest.raises(ValueError, match="booking.mail must be one of folder, smtp"):
         parse_settings({"sqlalchemy.url": "sqlite://", "booking.mail": "carrier-pigeon"})
+
+
+@pytest.mark.parametrize("subject, sent", [
+    ("Booking confirmed: Court\n1", "Booking confirmed: Court 1"),
+    ("Court\r\n1\tB\x07", "Court 1 B"),
+    ("Court\u20281", "Court 1"),
+])
+def test_a_subject_holding_control_characters_is_sent_on_one_line(smtp, subject, sent):  # noqa: F811
+    with smtp_mailer(smtp) as mailer:
+        mailer.send(outbox_message(subject=subject))
+    [email] = smtp.messages
+    assert email["Subject"] == sent

@@ -22,6 +22,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 METHOD_LINE = re.compile(r"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE)
+#: C0 and C1 controls, and the Unicode line and paragraph separators.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 class MailError(Exception):
@@ -74,13 +76,20 @@ def message_id(message, sender):
     return f"<outbox.{message.id}.{digest}@{sender_domain(sender)}>"
 
 
+def one_line(text):
+    """``text`` as one header line: each run of control characters (a line
+    break in a name stored before names were checked) becomes one space, so
+    that a message is never refused for what its data holds."""
+    return " ".join(CONTROL_CHARACTERS.split(text)).strip()
+
+
 def compose(message, sender, now):
     """The email for one outbox row: text and HTML alternatives plus its
     attachments (an ICS part is ``text/calendar`` with its ``method``)."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = Address(addr_spec=message.recipient)
-    email["Subject"] = message.subject
+    email["Subject"] = one_line(message.subject)
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message_id(message, sender)
     email["Auto-Submitted"] = "auto-generated"
