@@ -47,6 +47,7 @@ def write_ini(directory, database_url, port, workers, threads):
     # production: 20 + 10).
     app["sqlalchemy.pool_size"] = str(max(threads + 4, 20))
     app["booking.clock"] = NOW.isoformat()  # every benchmark's "now"
+    app["booking.public_url"] = f"http://127.0.0.1:{port}"
     app["booking.maps"] = "offline"  # no request of a benchmark geocodes; never call out
     server = config["server:main"]
     server["listen"] = f"127.0.0.1:{port}"

@@ -6,11 +6,13 @@ Secrets may come from the environment instead of the INI file:
 ``BOOKING_DATABASE_URL`` (fills ``sqlalchemy.url``), ``BOOKING_SECRET``
 (fills ``booking.secret``), ``BOOKING_SMTP_PASSWORD`` (fills
 ``booking.mail.password``), ``BOOKING_PAYMENTS_API_KEY`` and
-``BOOKING_PAYMENTS_WEBHOOK_SECRET`` (the payment provider's).
+``BOOKING_PAYMENTS_WEBHOOK_SECRET`` (the payment provider's), and
+``BOOKING_PUBLIC_URL`` (fills ``booking.public_url``).
 """
 
 import os
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from pyramid.settings import asbool
 
@@ -25,6 +27,7 @@ ENVIRONMENT_OVERRIDES = {
     "BOOKING_SMTP_PASSWORD": "booking.mail.password",
     "BOOKING_PAYMENTS_API_KEY": "booking.payments.api_key",
     "BOOKING_PAYMENTS_WEBHOOK_SECRET": "booking.payments.webhook_secret",
+    "BOOKING_PUBLIC_URL": "booking.public_url",
 }
 MAILERS = ("folder", "smtp")
 MAIL_SECURITY = ("none", "starttls", "ssl")
@@ -166,6 +169,31 @@ def _payments_settings(settings):
                                                 minimum=0, maximum=5)
 
 
+def _public_url(settings):
+    """``booking.public_url``: the site's address, which every emailed link
+    starts with (a request's Host header is never trusted for that). With
+    ``booking.require_public_url`` (production.ini) the app does not start
+    without one."""
+    settings["booking.require_public_url"] = asbool(
+        settings.get("booking.require_public_url", False))
+    url = (settings.get("booking.public_url") or "").strip().rstrip("/")
+    if not url:
+        if settings["booking.require_public_url"]:
+            raise SettingsError(
+                "booking.public_url is missing: export BOOKING_PUBLIC_URL with the site's "
+                "address, as customers reach it (for example https://booking.example.com); "
+                "every link in an email starts with it")
+        settings.pop("booking.public_url", None)
+        return
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query \
+            or parts.fragment:
+        raise SettingsError(
+            f"booking.public_url must be an http(s) address such as "
+            f"https://booking.example.com, not {url!r}")
+    settings["booking.public_url"] = url
+
+
 def parse_settings(settings, environ=None):
     """Return a new settings dict with environment overrides applied and
     every ``booking.*`` value coerced; raise :class:`SettingsError`."""
@@ -204,6 +232,7 @@ def parse_settings(settings, environ=None):
         secret = DEVELOPMENT_SECRET
     settings["booking.secret"] = secret
 
+    _public_url(settings)
     settings["booking.secure_cookies"] = asbool(settings.get("booking.secure_cookies", False))
     settings["booking.gc_freeze"] = asbool(settings.get("booking.gc_freeze", False))
     settings["booking.max_body_bytes"] = _int(

@@ -47,10 +47,16 @@ def pserve(ini, env):
     )
 
 
+PUBLIC_URL = "https://booking.example.test"
+
+
 def clean_env(**extra):
+    """The environment without BOOKING_* variables, but the public URL
+    production.ini requires (``BOOKING_PUBLIC_URL=None`` leaves it out)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKING_")}
+    env["BOOKING_PUBLIC_URL"] = PUBLIC_URL
     env.update(extra)
-    return env
+    return {k: v for k, v in env.items() if v is not None}
 
 
 @pytest.mark.parametrize("secret, words", [
@@ -68,6 +74,19 @@ def test_production_ini_refuses_to_start_without_a_real_secret(tmp_path, secret,
     assert process.returncode != 0
     assert words in stderr
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("url, words", [
+    (None, "BOOKING_PUBLIC_URL"),
+    ("booking.example.test", "must be an http(s) address"),
+])
+def test_production_ini_refuses_to_start_without_a_public_url(tmp_path, url, words):
+    env = clean_env(BOOKING_DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite",
+                    BOOKING_SECRET=GOOD_SECRET, BOOKING_PUBLIC_URL=url)
+    process = pserve(production_ini(tmp_path, free_port()), env)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert words in stderr and "Traceback" not in stderr
 
 
 def test_production_ini_refuses_to_start_without_database_url():

@@ -1,12 +1,13 @@
 """Pyramid is open by default; this app is not."""
 
+import pytest
 import webtest
 from pyramid.config import Configurator
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from booking.security import SESSION_COOKIE
-from booking.settings import parse_settings
+from booking.settings import SettingsError, parse_settings
 
 from .. import builders as b
 
@@ -98,3 +99,21 @@ def test_logout_ends_the_session(testapp, world):
     home.forms[0].submit(status=303)
     testapp.get(f"/api/v1/t/{world.slug}/bookings", status=401)
 
+
+
+class TestPublicUrl:
+    def test_public_url_comes_from_the_environment(self):
+        settings = parse_settings({"sqlalchemy.url": "sqlite://"},
+                                  {"BOOKING_PUBLIC_URL": "https://booking.example.test/"})
+        assert settings["booking.public_url"] == "https://booking.example.test"
+
+    def test_required_public_url_missing_is_a_configuration_error(self):
+        with pytest.raises(SettingsError, match="BOOKING_PUBLIC_URL"):
+            parse_settings({"sqlalchemy.url": "sqlite://", "booking.require_public_url": "true"},
+                           {})
+
+    @pytest.mark.parametrize("url", ["booking.example.test", "ftp://booking.example.test",
+                                     "https://", "https://booking.example.test/?a=1"])
+    def test_public_url_that_is_no_site_address_is_refused(self, url):
+        with pytest.raises(SettingsError, match="http"):
+            parse_settings({"sqlalchemy.url": "sqlite://", "booking.public_url": url}, {})
