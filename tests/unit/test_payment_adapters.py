@@ -177,6 +177,20 @@ def test_one_matching_signature_among_several_is_enough(stripe):
     assert parse(stripe, body, f"t={T},v1={'a' * 64},{good}").id == "evt_1"
 
 
+def test_of_two_timestamps_the_first_is_read_as_the_providers_library_does(stripe):
+    body = event("checkout.session.completed", PAID)
+    good = sign(stripe_secret(stripe), body, T)
+    assert parse(stripe, body, f"{good},t={T + 1}").id == "evt_1"
+    with pytest.raises(BadSignature):
+        parse(stripe, body, f"t={T + 1},{good}")
+
+
+def test_a_timestamp_in_other_digits_is_refused_not_a_crash(stripe):
+    body = event("checkout.session.completed", PAID)
+    with pytest.raises(BadSignature, match="not a number"):
+        parse(stripe, body, "t=\u0661\u0662\u0663,v1=" + "0" * 64)
+
+
 @pytest.mark.parametrize("kind, obj, expected", [
     ("checkout.session.completed", PAID, (CHECKOUT_COMPLETED, "cs_1", 2000, None)),
     ("checkout.session.completed", {"id": "cs_1", "payment_status": "unpaid"},

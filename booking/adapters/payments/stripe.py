@@ -152,20 +152,21 @@ class StripeProvider(PaymentProvider):
         return to_event(event_id, kind, created, obj)
 
     def verify(self, body, header, now):
-        """Check ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]`` at ``now``."""
+        """Check ``Stripe-Signature: t=<unix>,v1=<hex>[,v1=…]`` at ``now``.
+        Of several ``t=`` the first counts, as the provider's own library
+        reads the header."""
         timestamp, signatures = None, []
         for part in header.split(","):
             key, _, value = part.strip().partition("=")
-            if key == "t":
+            if key == "t" and timestamp is None:
                 timestamp = value
             elif key == "v1":
                 signatures.append(value)
         if not timestamp or not signatures:
             raise BadSignature("no Stripe-Signature with a timestamp and a v1 signature")
-        try:
-            signed_at = int(timestamp)
-        except ValueError:
-            raise BadSignature("the signature's timestamp is not a number") from None
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            raise BadSignature("the signature's timestamp is not a number")
+        signed_at = int(timestamp)
         expected = hmac.new(self._webhook_secret, timestamp.encode("ascii") + b"." + body,
                             hashlib.sha256).hexdigest()
         if not any(hmac.compare_digest(expected, candidate) for candidate in signatures):
