@@ -7,6 +7,7 @@ from sqlalchemy import select
 from ..i18n import DEFAULT_LANGUAGE, _, language_or_default
 from ..models import User, normalize_email
 from ..passwords import burn_verification, hash_password, password_problem, verify_password
+from .text import one_line_problem
 from .throttle import LoginThrottle
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -58,6 +59,8 @@ def registration_problems(dbsession, name, email, password, phone=""):
     for field, value in (("name", name), ("email", email), ("phone", phone)):
         if value and "\x00" in value:
             problems[field] = _("must not contain NUL characters")
+        elif value and (problem := one_line_problem(value.strip())):
+            problems[field] = problem
     return problems
 
 

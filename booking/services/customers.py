@@ -10,6 +10,7 @@ from ..models import User, normalize_email
 from ..passwords import UNUSABLE_PASSWORD
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
+from .text import one_line_problem
 
 MAX_NAME, MAX_PHONE, MAX_EMAIL = 200, 40, 254
 
@@ -21,6 +22,9 @@ def _text(value, field, max_length):
                                 mapping={"max_length": max_length}), field=field)
     if "\x00" in value:
         raise ValidationError(_("must not contain NUL characters"), field=field)
+    problem = one_line_problem(value)
+    if problem:
+        raise ValidationError(problem, field=field)
     return value
 
 

@@ -16,6 +16,7 @@ from ..passwords import UNUSABLE_PASSWORD
 from . import audit
 from .errors import Conflict, DomainError
 from .slots import valid_time_zone
+from .text import one_line_problem
 from .throttle import WindowCounter
 
 SLUG_MIN, SLUG_MAX = 3, 40
@@ -87,6 +88,8 @@ def business_problems(dbsession, values):
     elif len(name) > 200:
         problems["name"] = _("must be at most ${max_length} characters long",
                              mapping={"max_length": 200})
+    elif problem := one_line_problem(name):
+        problems["name"] = problem
     problem = slug_problem(dbsession, values.get("slug", ""))
     if problem:
         problems["slug"] = problem

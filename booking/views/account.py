@@ -9,8 +9,9 @@ from ..resources import AccountContext, Root
 from ..security import Permission
 from ..services.registration import AccountService
 from .auth import form_text, safe_next, sign_in
+from .forms import Field, line, optional, parse_form
 
-PROFILE_LIMITS = {"name": 200, "phone": 40}
+PROFILE_FIELDS = {"name": Field(line(200, min_length=1)), "phone": optional(line(40), default="")}
 
 
 @view_config(context=Root, name="register", renderer="account/register.jinja2",
@@ -43,15 +44,10 @@ def profile(context, request):
     values = {"name": user.name, "phone": user.phone}
     errors = {}
     if request.method == "POST":
-        values = {key: form_text(request, key, 1000).strip() for key in PROFILE_LIMITS}
-        for key, limit in PROFILE_LIMITS.items():
-            if len(values[key]) > limit:
-                errors[key] = _("must be at most ${max_length} characters long",
-                                mapping={"max_length": limit})
-        if not values["name"]:
-            errors["name"] = _("is required")
+        values = {key: form_text(request, key, 1000).strip() for key in PROFILE_FIELDS}
+        clean, errors = parse_form(values, PROFILE_FIELDS)
         if not errors:
-            user.name, user.phone = values["name"], values["phone"]
+            user.name, user.phone = clean["name"], clean["phone"]
             request.session.flash(request.translate(_("Your details are saved.")))
             return HTTPSeeOther(request.resource_url(context))
         request.response.status_int = 400

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from ..services.slots import valid_time_zone
 from ..i18n import _
 from ..services.errors import PayloadTooLarge, ValidationError
+from ..services.text import one_line_problem
 
 MIN_YEAR, MAX_YEAR = 2000, 2200
 
@@ -73,6 +74,22 @@ def string(max_length, min_length=0, strip=True):
         return value
 
     return parse_string
+
+
+def line(max_length, min_length=0):
+    """Single-line text (a name, a phone number): :func:`string`, refusing
+    control characters and line separators
+    (:func:`booking.services.text.one_line_problem`)."""
+    parse_string = string(max_length, min_length)
+
+    def parse_line(value):
+        value = parse_string(value)
+        problem = one_line_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return parse_line
 
 
 def instant(value):

@@ -10,8 +10,10 @@ from ..resources import InvitationContext
 from ..security import Permission
 from ..services.team import TeamService
 from .auth import form_text, sign_in
+from .forms import line
 
 NAME_LIMIT = 200
+member_name = line(NAME_LIMIT, min_length=1)
 
 
 @view_defaults(context=InvitationContext, renderer="account/invitation.jinja2",
@@ -44,11 +46,10 @@ class InvitationViews:
         password = form_text(request, "password", 1025)
         confirm = form_text(request, "confirm", 1025)
         errors = new_password_problems(password, confirm)
-        if not name:
-            errors["name"] = _("is required")
-        elif len(name) > NAME_LIMIT:
-            errors["name"] = _("must be at most ${max_length} characters long",
-                               mapping={"max_length": NAME_LIMIT})
+        try:
+            name = member_name(name)
+        except ValueError as exc:
+            errors["name"] = exc.args[0]
         if errors:
             request.response.status_int = 400
             return self.data(name, errors)

@@ -285,6 +285,25 @@ class TestWalkIn:
         assert "must be at least 1" in page.html.select_one("#seats-error").text
         assert count(world, Booking) == 0
 
+    @pytest.mark.parametrize("field, value", [
+        ("name", "Walk In\nBcc: x@example.test"), ("name", "Walk\x07In"),
+        ("phone", "0600\r\nBcc: x@example.test"), ("phone", "06\x0700"),
+    ], ids=["name-lf", "name-bell", "phone-crlf", "phone-bell"])
+    def test_more_than_one_line_is_400_and_nothing_written(self, testapp, world, field, value):
+        form = walk_in_form(testapp, world)
+        form["email"], form[field] = "walk.in@example.test", value
+        page = form.submit(status=400)
+        assert "must be one line" in page.html.select_one(f"#{field}-error").text
+        assert count(world, User, User.email == "walk.in@example.test") == 0
+        assert count(world, Booking) == 0
+
+    def test_note_keeps_its_line_breaks(self, testapp, world):
+        form = walk_in_form(testapp, world)
+        form["email"], form["note"] = "walk.in@example.test", "Wheelchair.\nArrives early."
+        form.submit(status=303)
+        with world.db.session() as s:
+            assert s.scalar(select(Booking.note)) == "Wheelchair.\nArrives early."
+
     def test_missing_email_is_required(self, testapp, world):
         page = walk_in_form(testapp, world).submit(status=400)
         assert "is required" in page.html.select_one("#email-error").text

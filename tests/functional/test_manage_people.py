@@ -275,6 +275,9 @@ class TestInvitation:
         ("", "a-long-new-password", "a-long-new-password", "name", "is required"),
         ("Nina", "short", "short", "password", "at least 12 characters"),
         ("Nina", "a-long-new-password", "another-password", "confirm", "does not match"),
+        ("Nina\nBcc: x@example.test", "a-long-new-password", "a-long-new-password", "name",
+         "must be one line"),
+        ("Nina\x07", "a-long-new-password", "a-long-new-password", "name", "must be one line"),
     ])
     def test_bad_acceptance_is_400_and_link_still_works(self, testapp, world, name, password,
                                                         confirm, field, message):

@@ -135,6 +135,8 @@ class TestCreate:
         ("max_advance_days", "0", "must be at least 1"),
         ("min_notice_minutes", "soon", "must be a whole number"),
         ("name", "", "is required"),
+        ("name", "Court\nBcc: x@example.test", "must be one line, without control characters"),
+        ("name", "Court\x072", "must be one line, without control characters"),
     ])
     def test_create_refuses_bad_input(self, testapp, world, field, value, message):
         before = resource_count(world)
@@ -216,6 +218,19 @@ class TestEdit:
         response = form.submit(status=400)
         assert "does not divide the day" in response.text
         assert resource_row(world, world.court_id).name == "Court"
+
+    @pytest.mark.parametrize("name", ["Centre\ncourt", "Centre\x07court"], ids=["lf", "bell"])
+    def test_edit_refuses_a_name_of_more_than_one_line_and_writes_nothing(self, testapp, world,
+                                                                         name):
+        response = fill(self.edit_form(testapp, world), {"name": name}).submit(status=400)
+        assert "must be one line" in response.html.select_one("#name-error").text
+        assert resource_row(world, world.court_id).name == "Court"
+        assert audit_rows(world, "resource.updated") == []
+
+    def test_description_keeps_its_line_breaks(self, testapp, world):
+        form = fill(self.edit_form(testapp, world), {"description": "Clay.\nBring your shoes."})
+        form.submit(status=303)
+        assert resource_row(world, world.court_id).description == "Clay.\nBring your shoes."
 
 
 class TestActivation:

@@ -107,6 +107,18 @@ def test_settings_bad_field_is_400_and_nothing_written(testapp, world, field, va
     assert settings_audit(world) == []
 
 
+@pytest.mark.parametrize("name", ["Renamed\nBcc: x@example.test", "Renamed\x07"],
+                         ids=["lf", "bell"])
+def test_settings_name_of_more_than_one_line_is_400_and_nothing_written(testapp, world, name):
+    before = tenant_row(world).name
+    form = settings_form(testapp, world)
+    form["name"], form["hold_minutes"] = name, "30"
+    page = form.submit(status=400)
+    assert "must be one line" in page.html.select_one("#name-error").get_text()
+    assert (tenant_row(world).name, tenant_row(world).hold_minutes) == (before, 15)
+    assert settings_audit(world) == []
+
+
 def test_settings_duplicate_reminders_are_merged(testapp, world):
     form = settings_form(testapp, world)
     form["reminder_offsets"] = "1, 2, 3, 4, 5, 5, 1"

@@ -148,8 +148,10 @@ class TestBadInput:
         ({"longitude": "2"}, "latitude", "is required with a longitude"),
         ({"time_zone": "Mars/Olympus"}, "time_zone", "is not a known IANA time zone"),
         ({"name": "  "}, "name", "is required"),
+        ({"name": "River\nBcc: x@example.test"}, "name", "must be one line"),
+        ({"name": "River\x07side"}, "name", "must be one line"),
     ], ids=["lat-91", "lon-180.5", "lon-abc", "lat-nan", "only-lat", "only-lon", "zone",
-            "no-name"])
+            "no-name", "name-lf", "name-bell"])
     def test_is_refused_with_the_field_message(self, testapp, world, values, field, message):
         sign_in(testapp, world.emails["manager"])
         venues_before = count(world, Venue)
@@ -158,12 +160,35 @@ class TestBadInput:
         assert page.forms and page.html.select_one("#address").text == "Somewhere"
         assert (count(world, Venue), count(world, AuditLog)) == (venues_before, 0)
 
+    def test_address_with_a_control_character_is_refused(self, testapp, world):
+        sign_in(testapp, world.emails["manager"])
+        venues_before = count(world, Venue)
+        page = create(testapp, world, status=400, address="Rue Haute 1\x07, Brussels")
+        assert "must be one line" in page.html.select_one("#address-error").text
+        assert (count(world, Venue), count(world, AuditLog)) == (venues_before, 0)
+
+    def test_address_lines_typed_in_the_text_area_are_joined(self, testapp, world):
+        sign_in(testapp, world.emails["manager"])
+        create(testapp, world, address="Rue Haute 1\r\n1000 Brussels\tBelgium")
+        assert venue_named(world, "Riverside").address == "Rue Haute 1 1000 Brussels Belgium"
+
     def test_bad_edit_changes_nothing(self, testapp, world):
         sign_in(testapp, world.emails["manager"])
         form = form_by_action(testapp.get(venues_url(world, world.venue_id, "edit")), "/edit")
         form["name"], form["latitude"] = "Renamed", "200"
         form.submit(status=400)
         assert venue_named(world, "Centre").name == "Centre"
+
+    @pytest.mark.parametrize("name", ["Centre\nBcc: x@example.test", "Centre\x07"],
+                             ids=["lf", "bell"])
+    def test_edit_to_a_name_of_more_than_one_line_changes_nothing(self, testapp, world, name):
+        sign_in(testapp, world.emails["manager"])
+        form = form_by_action(testapp.get(venues_url(world, world.venue_id, "edit")), "/edit")
+        form["name"] = name
+        page = form.submit(status=400)
+        assert "must be one line" in page.html.select_one("#name-error").text
+        assert venue_named(world, "Centre").name == "Centre"
+        assert count(world, AuditLog) == 0
 
 
 class TestEdit:

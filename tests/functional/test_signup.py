@@ -119,12 +119,24 @@ class TestBadInput:
         ("name", "", "is required"),
         ("email", "not-an-email", "is not an email address"),
         ("password", "short", "12"),
+        ("name", "Café\nBcc: x@example.test", "must be one line, without control characters"),
+        ("name", "Café\x07", "must be one line, without control characters"),
+        ("owner_name", "Ana\nBcc: x@example.test", "must be one line, without control characters"),
+        ("owner_name", "Ana\x07", "must be one line, without control characters"),
     ])
     def test_field_is_refused_and_nothing_created(self, testapp, db, field, value, message):
         response = signup_form(testapp, {**GOOD, field: value}).submit(status=400)
         error = response.html.select_one(f"#{field}-error")
         assert error is not None and message in error.text
         assert counts(db) == (0, 0, 0)
+
+    def test_signed_in_user_cannot_name_a_business_on_two_lines(self, testapp, world):
+        sign_in(testapp, world.emails["customer"])
+        before = counts(world.db)
+        form = signup_form(testapp, {**GOOD, "name": "Café\r\nBcc: x@example.test"})
+        response = form.submit(status=400)
+        assert "must be one line" in response.html.select_one("#name-error").text
+        assert counts(world.db) == before and stored_tenant(world.db, "cafe-gare") is None
 
     def test_taken_slug_is_refused(self, testapp, world):
         before = counts(world.db)

@@ -1,5 +1,6 @@
 """Accounts on the site: register, sign in and out, profile, password."""
 
+import pytest
 import webtest
 from sqlalchemy import select
 
@@ -41,6 +42,17 @@ def test_register_refuses_bad_email(testapp, world):
     assert "is not an email address" in register(testapp, email="nobody").submit(status=400).text
 
 
+@pytest.mark.parametrize("field, value", [
+    ("name", "Grace\nBcc: x@example.test"), ("name", "Grace\x07"),
+    ("phone", "0600\r\n"  "Bcc: x@example.test"), ("phone", "06\x0700"),
+], ids=["name-lf", "name-bell", "phone-crlf", "phone-bell"])
+def test_register_refuses_more_than_one_line_and_creates_nothing(testapp, world, field, value):
+    page = register(testapp, **{field: value}).submit(status=400)
+    assert "must be one line" in page.html.select_one(f"#{field}-error").text
+    with world.db.session() as s:
+        assert s.scalar(select(User).where(User.email == "grace@example.test")) is None
+
+
 def test_sign_in_issues_a_new_session(testapp, world):
     testapp.get("/login")
     before = testapp.cookies[SESSION_COOKIE]
@@ -70,6 +82,25 @@ def test_profile_requires_a_name(testapp, world):
     form = form_by_action(testapp.get("/account"), "/account/")
     form["name"] = "  "
     assert "is required" in form.submit(status=400).text
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", "Chris\nBcc: x@example.test"), ("name", "Chris\x07"),
+    ("phone", "0600\nBcc: x@example.test"), ("phone", "06\x0700"),
+], ids=["name-lf", "name-bell", "phone-lf", "phone-bell"])
+def test_profile_refuses_more_than_one_line_and_writes_nothing(testapp, world, field, value):
+    with world.db.session() as s:
+        user = s.get(User, world.user_ids["customer"])
+        before = (user.name, user.phone)
+    sign_in(testapp, world.emails["customer"])
+    form = form_by_action(testapp.get("/account"), "/account/")
+    form["name"], form["phone"] = "Chris C.", "0611"
+    form[field] = value
+    page = form.submit(status=400)
+    assert "must be one line" in page.html.select_one(f"#{field}-error").text
+    with world.db.session() as s:
+        user = s.get(User, world.user_ids["customer"])
+        assert (user.name, user.phone) == before
 
 
 def change_password(testapp, current, new, confirm=None):

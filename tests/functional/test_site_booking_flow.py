@@ -1,6 +1,7 @@
 """Booking on the site: slot → details → account → review → confirm."""
 
 import icalendar
+import pytest
 from sqlalchemy import func, select
 
 from booking.models import Booking, User
@@ -68,6 +69,20 @@ def test_registration_password_rule_is_explained(testapp, world):
     page = form.submit(status=400)
     assert "must be at least 12 characters long" in page.text
     assert count(world, User) == 7
+
+
+@pytest.mark.parametrize("field, value", [
+    ("name", "Bo\nBcc: x@example.test"), ("name", "Bo\x07"),
+    ("phone", "0600\r\nBcc: x@example.test"), ("phone", "06\x0700"),
+], ids=["name-lf", "name-bell", "phone-crlf", "phone-bell"])
+def test_inline_registration_refuses_more_than_one_line(testapp, world, field, value):
+    details, _ = details_for(testapp, world)
+    form = form_by_action(details, "/book")
+    form["account"], form["name"], form["email"] = "register", "Bo", "bo@example.test"
+    form["password"], form[field] = "analytical-engine", value
+    page = form.submit(status=400)
+    assert "must be one line" in page.html.select_one(f"#{field}-error").text
+    assert count(world, User) == 7 and count(world) == 0
 
 
 def test_signed_in_customer_goes_straight_to_review(testapp, world):

@@ -23,7 +23,7 @@ from ...services.customers import customer_email
 from ...services.errors import DomainError
 from ...services.queries import BookingFilter, BookingQueries
 from ...services.slots import zone_of
-from ..forms import Field, day, instant, integer, optional, parse_form, string
+from ..forms import Field, day, instant, integer, line, optional, parse_form, string
 from . import ManageView
 from .payments import CANCEL_REFUNDS, refund_fields
 
@@ -183,8 +183,8 @@ class WalkIn(BookingsView):
 
     FIELDS = {
         "resource": Field(integer(1, from_text=True)), "when": Field(local_datetime),
-        "email": Field(email_address), "name": optional(string(200), default=""),
-        "phone": optional(string(40), default=""),
+        "email": Field(email_address), "name": optional(line(200), default=""),
+        "phone": optional(line(40), default=""),
         "seats": optional(integer(1, 10_000, from_text=True), default=1),
         "note": optional(string(1000), default=""),
     }

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from ...i18n import _
 from ...models import ResourceKind
 from ...services.schedule import DAY_MINUTES, WEEKDAYS, day_text, price_text
+from ..forms import line
 
 MAX_RANGES_PER_DAY = 12
 MAX_PRICE = 2**31 - 1  # minor units: the largest integer every database stores
@@ -97,6 +98,7 @@ RESOURCE_NUMBERS = {
     "max_advance_days": (1, 730),
 }
 RESOURCE_FIELDS = ("name", "kind", "description", *RESOURCE_NUMBERS, "price")
+resource_name = line(200, min_length=1)
 
 
 def _whole_number(value, minimum, maximum):
@@ -135,13 +137,11 @@ def parse_resource(form):
     if any(value is not None and not isinstance(value, str) for value in raw.values()):
         return {}, {"name": _("must be text")}
     raw = {field: value or "" for field, value in raw.items()}
-    name = raw["name"].strip()
-    if not name:
-        errors["name"] = _("is required")
-    elif len(name) > 200:
-        errors["name"] = _("must be at most ${max_length} characters long",
-                           mapping={"max_length": 200})
-    values["name"] = name
+    values["name"] = raw["name"].strip()
+    try:
+        values["name"] = resource_name(raw["name"])
+    except ValueError as exc:
+        errors["name"] = exc.args[0]
     if raw["kind"] not in set(ResourceKind):
         errors["kind"] = _("is not one of the kinds offered")
     values["kind"] = raw["kind"]

@@ -14,7 +14,7 @@ from ...security import Permission
 from ...services.business import SETTINGS, BusinessService
 from ...services.policy import REFUND_POLICIES
 from ...services.slots import valid_time_zone
-from ..forms import Field, integer, parse_form, string
+from ..forms import Field, integer, line, parse_form
 from . import ManageView
 
 MAX_REMINDERS = 5
@@ -80,7 +80,7 @@ def refund_policy(value):
 
 
 FIELDS = {
-    "name": Field(string(200, min_length=1)),
+    "name": Field(line(200, min_length=1)),
     "time_zone": Field(time_zone_name),
     "currency": Field(currency),
     "cancellation_window_minutes": Field(cancellation_window),

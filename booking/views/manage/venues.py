@@ -20,10 +20,15 @@ from ...security import Permission
 from ...services.schedule import ScheduleService
 from ...services.slots import valid_time_zone
 from ...services.venues import VenueService
+from ..forms import line
 from . import ManageView
 
 FIELDS = ("name", "address", "time_zone", "latitude", "longitude")
 RANGES = {"latitude": (-90, 90, "48.8566"), "longitude": (-180, 180, "2.3522")}
+venue_name = line(200, min_length=1)
+#: Typed in a text area: its line breaks (and tabs) become single spaces
+#: before this check, which refuses the other control characters.
+venue_address = line(500)
 
 
 def parse_coordinate(raw, field):
@@ -48,13 +53,12 @@ def parse_venue(form):
     raw = {field: (value or "").strip() for field, value in raw.items()}
     values, errors = {}, {}
     values["name"] = raw["name"]
-    if not raw["name"]:
-        errors["name"] = _("is required")
-    for field, limit in (("name", 200), ("address", 500)):
-        if len(raw[field]) > limit or "\x00" in raw[field]:
-            errors[field] = _("must be at most ${max_length} characters long",
-                              mapping={"max_length": limit})
     values["address"] = " ".join(raw["address"].split())
+    for field, parse_field in (("name", venue_name), ("address", venue_address)):
+        try:
+            values[field] = parse_field(values[field])
+        except ValueError as exc:
+            errors[field] = exc.args[0]
     values["time_zone"] = raw["time_zone"] or None
     if raw["time_zone"] and not valid_time_zone(raw["time_zone"]):
         errors["time_zone"] = _("is not a known IANA time zone, e.g. Europe/Paris")
