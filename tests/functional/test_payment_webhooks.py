@@ -95,6 +95,27 @@ def test_a_signed_completed_event_confirms_the_booking(api, world, fake, held):
                                            ["booking.confirmed"])
 
 
+def test_a_delayed_payment_keeps_the_hold_until_it_succeeds(api, world, fake, held):
+    booking_id, session_id = held
+    fake.sessions[session_id].update(status="complete", payment_status="unpaid")
+    waiting = fake.event("checkout.session.completed", fake.sessions[session_id], "evt_1")
+    assert post(api, *fake.signed(waiting)).json["result"] == "ignored"
+    assert state(world.db, booking_id)[:2] == ("held", "pending")
+    fake.sessions[session_id].update(payment_status="paid")
+    paid = fake.event("checkout.session.async_payment_succeeded", fake.sessions[session_id],
+                      "evt_2")
+    assert post(api, *fake.signed(paid)).json["result"] == "confirmed"
+    assert state(world.db, booking_id)[:2] == ("confirmed", "succeeded")
+
+
+def test_a_delayed_payment_that_fails_releases_the_hold(api, world, fake, held):
+    booking_id, session_id = held
+    failed = fake.event("checkout.session.async_payment_failed", fake.sessions[session_id],
+                        "evt_1")
+    assert post(api, *fake.signed(failed)).json["result"] == "released"
+    assert state(world.db, booking_id)[:2] == ("expired", "failed")
+
+
 @pytest.mark.parametrize("headers", [
     pytest.param(lambda body: sign("whsec_someone_else", body, T), id="wrong-secret"),
     pytest.param(lambda body: "", id="missing"),

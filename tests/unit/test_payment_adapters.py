@@ -202,6 +202,13 @@ def test_a_timestamp_in_other_digits_is_refused_not_a_crash(stripe):
         {"id": "re_2", "amount": 300, "status": "succeeded"}]}},
      (REFUND_UPDATED, "re_2", 300, "succeeded")),
     ("customer.created", {"id": "cus_1"}, (IGNORED, "cus_1", None, None)),
+    ("checkout.session.async_payment_succeeded", PAID, (CHECKOUT_COMPLETED, "cs_1", 2000, None)),
+    ("checkout.session.async_payment_failed", {"id": "cs_1", "payment_status": "unpaid"},
+     (CHECKOUT_EXPIRED, "cs_1", None, None)),
+    ("charge.refunded", {"id": "ch_1", "amount_refunded": 300, "payment_intent": "pi_1"},
+     (IGNORED, "ch_1", None, None)),
+    ("charge.refunded", {"id": "ch_1", "refunds": [{"id": "re_2"}]},
+     (IGNORED, "ch_1", None, None)),
 ])
 def test_event_types_map_to_provider_events(stripe, kind, obj, expected):
     body = event(kind, obj)

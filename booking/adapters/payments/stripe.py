@@ -178,19 +178,26 @@ class StripeProvider(PaymentProvider):
 
 def to_event(event_id, kind, created, obj):
     """A :class:`ProviderEvent` of one of the types the app acts upon."""
-    if kind == "checkout.session.completed":
-        if obj.get("payment_status") != "paid":  # e.g. a delayed bank debit
+    if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        if obj.get("payment_status") != "paid":
+            # A delayed payment (a bank debit): the hold keeps its own time,
+            # and async_payment_succeeded (or _failed) says how it ends.
             return ProviderEvent(event_id, IGNORED, obj.get("id"), None, created)
         return ProviderEvent(event_id, CHECKOUT_COMPLETED, obj.get("id"),
                              _int_or_none(obj.get("amount_total")), created)
-    if kind == "checkout.session.expired":
+    if kind in ("checkout.session.expired", "checkout.session.async_payment_failed"):
+        # Either way the checkout ended without the money.
         return ProviderEvent(event_id, CHECKOUT_EXPIRED, obj.get("id"), None, created)
     if kind == "refund.updated":
         return ProviderEvent(event_id, REFUND_UPDATED, obj.get("id"),
                              _int_or_none(obj.get("amount")), created, status=obj.get("status"))
     if kind == "charge.refunded":
-        refunds = (obj.get("refunds") or {}).get("data") or []
-        if refunds and isinstance(refunds[0], dict):  # the newest first
+        # Today's default shape carries no ``refunds`` list: the refunds we
+        # made are followed by their own refund.updated events instead.
+        listed = obj.get("refunds")
+        refunds = (listed.get("data") if isinstance(listed, dict) else None) or []
+        if isinstance(refunds, list) and refunds and isinstance(refunds[0], dict):
+            # The newest first.
             latest = refunds[0]
             return ProviderEvent(event_id, REFUND_UPDATED, latest.get("id"),
                                  _int_or_none(latest.get("amount")), created,
