@@ -4,6 +4,8 @@ anything else reads them."""
 import json
 
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+#: Methods whose bodies nobody reads (the CSRF check reads the others').
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 
 
 class InputLimits:
@@ -67,7 +69,7 @@ def form_body_tween_factory(handler, registry):
     from .views.errors import domain_error
 
     def form_body_tween(request):
-        if request.method == "POST" and request.content_type in FORM_TYPES:
+        if request.method not in SAFE_METHODS and request.content_type in FORM_TYPES:
             try:
                 request.POST
             except ValueError:
@@ -79,4 +81,8 @@ def form_body_tween_factory(handler, registry):
 
 
 def includeme(config):
-    config.add_tween("booking.limits.form_body_tween_factory")
+    # Under pyramid_tm: its error page reads the session (the signed-in
+    # user), which outside the request's transaction began a transaction
+    # nobody ended (on SQLite, the write lock held for good).
+    config.add_tween("booking.limits.form_body_tween_factory",
+                     under="pyramid_tm.tm_tween_factory")
