@@ -11,7 +11,7 @@ from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from ..i18n import _
-from ..models import Booking, BookingStatus, Payment, PaymentState, Refund, Resource, User
+from ..models import Booking, BookingStatus, Payment, PaymentState, Refund, Resource, User, Venue
 from .audit import history
 from .messages import booking_messages
 from .slots import venue_zone, wall_instant
@@ -34,14 +34,26 @@ class BookingFilter:
 def _in_scope(venues, first, last):
     """Bookings of ``venues`` that start on the local days first..last,
     each venue's days in its own zone."""
-    ranges = []
-    for venue in venues:
-        zone = venue_zone(venue)
-        ranges.append(and_(
-            Resource.venue_id == venue.id,
-            Booking.starts_at >= wall_instant(first, 0, zone),
-            Booking.starts_at < wall_instant(last + timedelta(days=1), 0, zone),
-        ))
+    return _starts_on_days(venues, first, last)
+
+
+def _starts_on_days(venues, first, last, zone=None):
+    """Bookings of ``venues`` that start on the local days ``first`` ..
+    ``last`` (either may be None: open-ended). A day is read in each
+    booking's venue's zone, as availability reads it, unless ``zone`` is
+    given: then in that zone for every venue."""
+    def bounds(day_zone):
+        found = []
+        if first is not None:
+            found.append(Booking.starts_at >= wall_instant(first, 0, day_zone))
+        if last is not None:
+            found.append(Booking.starts_at < wall_instant(last + timedelta(days=1), 0, day_zone))
+        return found
+
+    if zone is not None:
+        return and_(Resource.venue_id.in_([venue.id for venue in venues]), *bounds(zone))
+    ranges = [and_(Resource.venue_id == venue.id, *bounds(venue_zone(venue)))
+              for venue in venues]
     return or_(*ranges) if ranges else false()
 
 
@@ -200,12 +212,18 @@ def bookings_csv(bookings, now):
     return out.getvalue()
 
 
-def visible_bookings(dbsession, tenant, user, memberships, *, status=None, starts_from=None,
-                     starts_before=None, limit=50, offset=0):
+def visible_bookings(dbsession, tenant, user, memberships, *, status=None, first=None,
+                     last=None, zone=None, limit=50, offset=0):
     """The bookings of ``tenant`` that ``user`` may see: their own, and for
-    staff those of their scope (the whole tenant, or their venue)."""
+    staff those of their scope (the whole tenant, or their venue). With
+    ``first``/``last``, those that start on those local days (see
+    :func:`_starts_on_days`)."""
     mine = [m for m in memberships if m.tenant_id == tenant.id]
     query = select(Booking).where(Booking.tenant_id == tenant.id)
+    if first is not None or last is not None:
+        venues = dbsession.scalars(select(Venue).where(Venue.tenant_id == tenant.id)).all()
+        query = query.join(Booking.resource).where(
+            _starts_on_days(venues, first, last, zone))
     if not any(m.venue_id is None for m in mine):
         venue_ids = [m.venue_id for m in mine]
         visible = Booking.customer_id == user.id
@@ -221,10 +239,6 @@ def visible_bookings(dbsession, tenant, user, memberships, *, status=None, start
         query = query.where(visible)
     if status is not None:
         query = query.where(Booking.status == status)
-    if starts_from is not None:
-        query = query.where(Booking.starts_at >= starts_from)
-    if starts_before is not None:
-        query = query.where(Booking.starts_at < starts_before)
     query = query.order_by(Booking.starts_at, Booking.id).limit(limit).offset(offset)
     return dbsession.scalars(query).all()
 

@@ -1,12 +1,16 @@
 """Create, list, read, cancel and reschedule bookings through the API."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 
-from booking.models import AuditLog, Booking
+from booking.models import AuditLog, Booking, Resource, Tenant, User
+from booking.services.booking import BookingRequest, BookingService
 
+from .. import builders as b
+from ..conftest import NOW
 from .api import IN_A_WEEK, TOMORROW, at, bearer, book, post_json
 
 
@@ -241,3 +245,42 @@ def test_reschedule_to_other_resource_reprices(testapp, world):
     body = post_json(testapp, f"/api/v1/t/{world.slug}/bookings/{booking_id}/reschedule",
                      {"start": at(IN_A_WEEK, 10), "resource_id": world.yoga_id}, "customer", world).json
     assert body["price"] == 1000
+
+
+def new_york_booking(world):
+    """A booking at a venue in New York (the business is in Paris), on the
+    evening of IN_A_WEEK there: the next day in Paris."""
+    with world.db.session() as s:
+        tenant = s.get(Tenant, world.tenant_id)
+        venue = b.venue(s, tenant, time_zone="America/New_York", hours="every day 08:00-22:00")
+        room = b.resource(s, venue, capacity=1)
+        start = datetime(IN_A_WEEK.year, IN_A_WEEK.month, IN_A_WEEK.day, 20,
+                         tzinfo=ZoneInfo("America/New_York"))
+        booking, _ = BookingService(s, NOW).book(BookingRequest(
+            tenant, s.get(Resource, room.id), s.get(User, world.user_ids["customer"]), start))
+        return booking.id
+
+
+def test_list_reads_days_in_the_venues_zone_as_availability_does(testapp, world):
+    booking_id = new_york_booking(world)
+    url, headers = f"/api/v1/t/{world.slug}/bookings", bearer(world, "customer")
+    day = IN_A_WEEK.isoformat()
+    listed = testapp.get(url, {"from": day, "to": day}, headers=headers).json["bookings"]
+    assert [b["id"] for b in listed] == [booking_id]
+
+
+def test_list_reads_days_in_the_zone_asked_for(testapp, world):
+    booking_id = new_york_booking(world)
+    url, headers = f"/api/v1/t/{world.slug}/bookings", bearer(world, "customer")
+    day, next_day = IN_A_WEEK.isoformat(), (IN_A_WEEK + timedelta(days=1)).isoformat()
+    in_paris = {"tz": "Europe/Paris"}
+    assert testapp.get(url, {"from": day, "to": day, **in_paris},
+                       headers=headers).json["bookings"] == []
+    listed = testapp.get(url, {"from": next_day, **in_paris}, headers=headers).json["bookings"]
+    assert [b["id"] for b in listed] == [booking_id]
+
+
+def test_list_refuses_an_unknown_zone(testapp, world):
+    response = testapp.get(f"/api/v1/t/{world.slug}/bookings", {"tz": "Mars/Olympus"},
+                           headers=bearer(world, "customer"), status=400)
+    assert response.json["error"]["field"] == "tz"

@@ -1,8 +1,5 @@
 """Create, list, read, cancel and reschedule bookings."""
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 from pyramid.view import view_config, view_defaults
 
 from ...i18n import _
@@ -15,7 +12,18 @@ from ...services.alternatives import AlternativesFinder
 from ...services.booking import BookingRequest
 from ...services.errors import Conflict, ValidationError
 from ...services.queries import BookingQueries
-from ..forms import Field, day, instant, integer, json_body, optional, parse, query, string
+from ..forms import (
+    Field,
+    day,
+    instant,
+    integer,
+    json_body,
+    optional,
+    parse,
+    query,
+    string,
+    time_zone,
+)
 from .discovery import alternatives_json
 from .serialize import booking_json
 
@@ -112,6 +120,7 @@ class BookingCollectionApi:
             "status": optional(string(16)),
             "from": optional(day),
             "to": optional(day),
+            "tz": optional(time_zone),
             "limit": optional(integer(1, 200, from_text=True), default=50),
             "offset": optional(integer(0, 100_000, from_text=True), default=0),
         })
@@ -120,23 +129,15 @@ class BookingCollectionApi:
                 _("must be one of ${statuses}", mapping={"statuses": ", ".join(BookingStatus)}),
                 field="status",
             )
-        tenant = self.context.tenant
-        zone = ZoneInfo(tenant.time_zone)
         identity = request.identity
+        # Days in each booking's venue's zone, as availability reads them;
+        # ``tz`` reads them in one zone instead.
         bookings = request.find_service(BookingQueries).visible(
-            tenant, identity.user, identity.memberships,
-            status=params["status"],
-            starts_from=_local_midnight(params["from"], zone),
-            starts_before=_local_midnight(params["to"] and params["to"] + timedelta(days=1), zone),
-            limit=params["limit"], offset=params["offset"],
+            self.context.tenant, identity.user, identity.memberships,
+            status=params["status"], first=params["from"], last=params["to"],
+            zone=params["tz"], limit=params["limit"], offset=params["offset"],
         )
         return {"bookings": [booking_json(booking) for booking in bookings]}
-
-
-def _local_midnight(day_value, zone):
-    if day_value is None:
-        return None
-    return datetime.combine(day_value, time(0), tzinfo=zone)
 
 
 @view_defaults(context=BookingContext, route_name="api", renderer="json")
