@@ -106,11 +106,17 @@ class Formatter:
         return get_day_names("wide", locale=self.locale)[number]
 
     def time(self, instant, zone):
+        """The local time of ``instant``, with the zone's abbreviation (or
+        offset) when that wall time happens twice that day (the clocks go
+        back), so that "2:30 AM" says which of the two it is."""
         zone = as_zone(zone)
         key = (instant, zone.key)
         if key not in self._times:
-            self._times[key] = format_time(instant, format="short", tzinfo=zone,
-                                           locale=self.locale)
+            text = format_time(instant, format="short", tzinfo=zone, locale=self.locale)
+            local = instant.astimezone(zone)
+            if local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset():
+                text = f"{text} {local.tzname()}"
+            self._times[key] = text
         return self._times[key]
 
     def period(self, start, end, zone):
