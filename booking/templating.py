@@ -1,8 +1,14 @@
 """Jinja2 templates (autoescaped) and static files."""
 
+from zoneinfo import ZoneInfo
+
 from jinja2 import pass_context
 
 from .i18n import STATUS_LABELS
+from .services.slots import valid_time_zone
+
+#: The cookie in which the site's script keeps the visitor's own time zone.
+ZONE_COOKIE = "booking_tz"
 
 
 @pass_context
@@ -29,6 +35,15 @@ def here(request):
         return "/"
 
 
+def viewer_zone(request):
+    """The visitor's own time zone: ``?tz=``, else the cookie the site's
+    script sets (from the browser's zone); ``None`` when unknown."""
+    for value in (request.GET.get("tz"), request.cookies.get(ZONE_COOKIE)):
+        if isinstance(value, str) and valid_time_zone(value):
+            return ZoneInfo(value)
+    return None
+
+
 def includeme(config):
     settings = config.get_settings()
     settings.setdefault("jinja2.autoescape", "true")
@@ -41,4 +56,5 @@ def includeme(config):
     config.include("pyramid_jinja2")
     config.add_jinja2_search_path("booking:templates", name=".jinja2")
     config.add_request_method(here, "here", reify=True)
+    config.add_request_method(viewer_zone, "viewer_zone", reify=True)
     config.add_static_view(name="static", path="booking:static", cache_max_age=3600)

@@ -4,15 +4,13 @@ also in the visitor's own zone when that differs."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from ..services import AvailabilityService
 from ..services.errors import ValidationError
-from ..services.slots import valid_time_zone, zone_of
+from ..services.slots import zone_of
 from ..i18n import _
 
 #: Set by static/js/app.js from the browser's own time zone.
-ZONE_COOKIE = "booking_tz"
 DAYS_SHOWN = 7
 MAX_DAYS_BACK, MAX_DAYS_AHEAD = 366, 2 * 366
 
@@ -45,14 +43,6 @@ class Week:
     days: list
 
 
-def viewer_zone(request):
-    """The visitor's own zone: ``?tz=``, else the cookie the script sets."""
-    for value in (request.GET.get("tz"), request.cookies.get(ZONE_COOKIE)):
-        if value and valid_time_zone(value):
-            return ZoneInfo(value)
-    return None
-
-
 def first_day(request, zone):
     """``?from=YYYY-MM-DD`` or today, within a sane distance of today."""
     today = request.now.astimezone(zone).date()
@@ -75,7 +65,7 @@ def week_of(request, resource, first=None, exclude_booking=None):
     zone = zone_of(resource)
     first = first or first_day(request, zone)
     last = first + timedelta(days=DAYS_SHOWN - 1)
-    mine = viewer_zone(request)
+    mine = request.viewer_zone
     if mine is not None and mine.key == zone.key:
         mine = None
     fmt = request.format

@@ -14,7 +14,7 @@ from ..security import Permission
 from ..services.onboarding import SlugTaken, TooManySignups, suggest_slug
 from ..services.registration import SignupService
 from .auth import form_text, sign_in
-from .calendar import viewer_zone
+
 
 DEFAULT_ZONE = "UTC"
 DEFAULT_CURRENCY = "EUR"
@@ -43,7 +43,7 @@ class SignupView:
 
     @view_config(request_method="GET")
     def show(self):
-        zone = viewer_zone(self.request)
+        zone = self.request.viewer_zone
         return self.form({
             "name": "", "slug": "", "owner_name": "", "email": "",
             "time_zone": zone.key if zone is not None else DEFAULT_ZONE,

@@ -158,3 +158,18 @@ def test_fits_a_360_pixel_screen(live_url, world, new_context, which):
     page.goto(calendar(live_url, world) if which == "calendar" else live_url + which)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
+
+
+def test_customer_own_zone_is_shown_on_the_first_visit(live_url, world, new_context):
+    page = new_context(timezone_id="America/New_York").new_page()
+    page.goto(calendar(live_url, world))  # no reload asked for
+    expect(page.get_by_text("your time (America/New_York)")).to_be_visible()
+
+
+def test_a_visitor_in_the_venues_zone_is_not_sent_the_page_twice(live_url, world, new_context):
+    page = new_context(timezone_id="Europe/Paris").new_page()
+    loads = []
+    page.on("load", lambda: loads.append(page.url))
+    page.goto(calendar(live_url, world))
+    page.wait_for_timeout(500)
+    assert len(loads) == 1

@@ -102,3 +102,21 @@ def test_calendar_file_is_stamped_by_the_apps_clock(testapp, world, clock):
     sign_in(testapp, world.emails["customer"])
     body = testapp.get(booking_page(world, booking_id) + "booking.ics").text
     assert f"DTSTAMP:{clock.now().strftime('%Y%m%dT%H%M%SZ')}" in body
+
+
+def test_booking_page_shows_the_customers_own_time_too(testapp, world):
+    booking_id = book(testapp, world, start=at(IN_A_WEEK, 10)).json["id"]
+    sign_in(testapp, world.emails["customer"])
+    testapp.set_cookie("booking_tz", "America/New_York")
+    facts = testapp.get(booking_page(world, booking_id)).html.select_one("dl.facts")
+    text = facts.get_text(" ", strip=True).replace("\u202f", " ")
+    assert "Your time" in text and "5:00 AM" in text and "(America/New_York)" in text
+    listed = testapp.get(f"/t/{world.slug}/bookings/").text.replace("\u202f", " ")
+    assert "your time: " in listed
+
+
+def test_booking_page_leaves_out_the_own_time_in_the_venues_zone(testapp, world):
+    booking_id = book(testapp, world, start=at(IN_A_WEEK, 10)).json["id"]
+    sign_in(testapp, world.emails["customer"])
+    testapp.set_cookie("booking_tz", "Europe/Paris")
+    assert "Your time" not in testapp.get(booking_page(world, booking_id)).text

@@ -9,6 +9,13 @@
     // IANA names need no escaping; anything else is not sent.
     if (zone && /^[A-Za-z0-9_\/+-]+$/.test(zone) && document.cookie.indexOf("booking_tz=") === -1) {
       document.cookie = "booking_tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+      // On the first visit the page was made without it: a page showing
+      // times of another zone is made again, once, with the visitor's too.
+      var shown = document.querySelector("[data-zone]");
+      if (shown && shown.getAttribute("data-zone") !== zone &&
+          document.cookie.indexOf("booking_tz=") !== -1) {
+        window.location.reload();
+      }
     }
   } catch (e) { /* no Intl: nothing to tell */ }
 
