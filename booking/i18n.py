@@ -1,17 +1,16 @@
 """Languages: English and French, through Pyramid's translation machinery.
 
 The catalogs are ``booking/locale/<lang>/LC_MESSAGES/booking.po``; they are
-compiled with Babel when the app starts into a directory of its own (no
-compiled file is kept in the source tree). The language is the visitor's
+compiled with Babel in memory when the app starts (no compiled file is kept
+in the source tree, and none is written anywhere: nothing is left behind in
+the temporary directory however the process ends). The language is the visitor's
 choice (a cookie set by the switcher), else the best match of the
 browser's ``Accept-Language``, else English. Dates and prices are
 formatted for that language with Babel.
 """
 
-import atexit
 import functools
-import shutil
-import tempfile
+import io
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +19,8 @@ from babel.dates import format_date, format_skeleton, format_time, get_day_names
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
-from pyramid.i18n import TranslationStringFactory, make_localizer
+from pyramid.i18n import Localizer, TranslationStringFactory, Translations
+from pyramid.interfaces import ILocalizer
 
 DOMAIN = "booking"
 LANGUAGES = {"en": "English", "fr": "Français"}
@@ -41,23 +41,27 @@ def negotiate_locale(request):
 
 
 def compile_catalogs(source=LOCALE_DIR):
-    """Compile every ``.po`` under ``source`` into a fresh directory; return it."""
-    target = Path(tempfile.mkdtemp(prefix="booking-locale-"))
-    atexit.register(shutil.rmtree, target, ignore_errors=True)
-    for po_path in source.glob("*/LC_MESSAGES/*.po"):
+    """Every ``.po`` under ``source`` compiled in memory: ``{language:
+    Translations}``, each holding its domains as Pyramid's own loader would
+    from ``<language>/LC_MESSAGES/<domain>.mo`` files."""
+    compiled = {}
+    for po_path in sorted(source.glob("*/LC_MESSAGES/*.po")):
+        language = po_path.parent.parent.name
         with po_path.open("rb") as handle:
-            catalog = read_po(handle, locale=po_path.parent.parent.name)
-        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
-        mo_path.parent.mkdir(parents=True, exist_ok=True)
-        with mo_path.open("wb") as handle:
-            write_mo(handle, catalog)
-    return target
+            catalog = read_po(handle, locale=language)
+        mo = io.BytesIO()
+        write_mo(mo, catalog)
+        mo.seek(0)
+        if language not in compiled:
+            compiled[language] = Translations()
+            compiled[language]._catalog = {}  # as pyramid.i18n.make_localizer starts
+        compiled[language].add(Translations(mo, domain=po_path.stem))
+    return compiled
 
 
 @functools.cache
 def compiled_catalogs():
-    """The catalogs compiled once per process, for work done without a
-    request (emails rendered by services, the worker, scripts)."""
+    """The catalogs compiled once per process (before any fork)."""
     return compile_catalogs()
 
 
@@ -69,8 +73,14 @@ def language_or_default(locale_name):
 @functools.cache
 def localizer_for(locale_name):
     """A Pyramid localizer for one of :data:`LANGUAGES` (English for any
-    other name) that needs no request: ``localizer_for("fr").translate(ts)``."""
-    return make_localizer(language_or_default(locale_name), [str(compiled_catalogs())])
+    other name) that needs no request: ``localizer_for("fr").translate(ts)``.
+    Requests use the same ones (see :func:`includeme`)."""
+    language = language_or_default(locale_name)
+    translations = compiled_catalogs().get(language)
+    if translations is None:
+        translations = Translations()
+        translations._catalog = {}
+    return Localizer(locale_name=language, translations=translations)
 
 
 def as_zone(zone):
@@ -156,9 +166,10 @@ def _translate(request):
 
 def includeme(config):
     config.set_locale_negotiator(negotiate_locale)
-    # The same directory as the emails' (made once, before any fork; the
-    # process that made it removes it at exit).
-    config.add_translation_dirs(str(compiled_catalogs()))
+    # Each language's localizer, the emails' own: Pyramid looks a request's
+    # up by its locale name before it would read translation directories.
+    for language in LANGUAGES:
+        config.registry.registerUtility(localizer_for(language), ILocalizer, name=language)
     config.add_request_method(_formatter, "format", reify=True)
     config.add_request_method(_translate, "translate", reify=True)
 
