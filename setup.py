@@ -33,7 +33,29 @@ tests_require = [
     "pytest>=8.0",
     "pytest-timeout>=2.3",
     "WebTest>=3.0",
+    "wheel",  # bdist_wheel for the wheel test's `python -m build --no-isolation`
 ]
+
+# The migrations stay in the top-level alembic/ folder of the repository (the
+# checkout's INI files point there), and the wheel carries them as the data
+# package booking.migrations, where booking-initdb finds them once installed.
+packages = find_packages(include=["booking", "booking.*"]) + ["booking.migrations"]
+
+# Only these files besides the modules go into the wheel (not whatever
+# MANIFEST.in puts into the sdist): templates, static files, catalogs and
+# the migration scripts.
+package_data = {
+    "booking": [
+        "templates/**/*.jinja2",
+        "static/**/*.css",
+        "static/**/*.js",
+        "static/**/*.svg",
+        "static/**/*.png",
+        "static/**/*.ico",
+        "locale/*/LC_MESSAGES/*.po",
+    ],
+    "booking.migrations": ["script.py.mako", "versions/*.py"],
+}
 
 setup(
     name="booking",
@@ -48,8 +70,10 @@ setup(
     ],
     license="MIT",
     python_requires=">=3.11",
-    packages=find_packages(exclude=["tests", "tests.*"]),
-    include_package_data=True,
+    packages=packages,
+    package_dir={"booking.migrations": "alembic"},
+    package_data=package_data,
+    include_package_data=False,
     zip_safe=False,
     install_requires=requires,
     extras_require={"testing": tests_require},

@@ -3,6 +3,7 @@ schema (safe to run again) and, with ``--demo``, load the demo tenants."""
 
 import argparse
 import sys
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -19,12 +20,30 @@ def ini_path(config_uri):
     return config_uri.split("#", 1)[0]
 
 
+def installed_migrations():
+    """The migration scripts an installed wheel carries (``booking/migrations``),
+    or None in a checkout, whose INI files name its top-level ``alembic/``."""
+    location = resources.files("booking") / "migrations"
+    return Path(str(location)) if (location / "env.py").is_file() else None
+
+
+def alembic_config_for(config_uri):
+    """Alembic's configuration from the app's own INI file, with the scripts
+    shipped in the package when there are (they match the installed code,
+    wherever the INI file lives); else the INI's ``script_location``."""
+    alembic_config = Config(ini_path(config_uri))
+    location = installed_migrations()
+    if location is not None:
+        alembic_config.set_main_option("script_location", str(location).replace("%", "%%"))
+    return alembic_config
+
+
 def migrate(config_uri, settings):
     """``alembic upgrade head`` with the app's own INI file."""
     url = make_url(settings["sqlalchemy.url"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    alembic_config = Config(ini_path(config_uri))
+    alembic_config = alembic_config_for(config_uri)
     alembic_config.attributes["configure_logging"] = False
     command.upgrade(alembic_config, "head")
 
