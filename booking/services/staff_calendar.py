@@ -2,6 +2,10 @@
 
 The day is a grid: the resources side by side, a row per time step in the
 venue's local time, and on it the bookings, the free slots and the closures.
+Rows and everything on them are placed by instants, not wall-clock minutes:
+on a day the clocks change, a wall time that is skipped has no row, one that
+happens twice has two (told apart by their offset), and a booking across the
+change covers the rows of the time it really takes.
 Rows cover the opening hours of the day (of any resource), widened to take
 in any booking outside them. Everything that overlaps in a column (several
 bookings of a class, a cancelled booking and its replacement, a free slot
@@ -16,9 +20,10 @@ render (a venue of 100 resources is ~8,000 cells a day).
 """
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -27,7 +32,7 @@ from sqlalchemy import select
 from ..models import Booking, BookingStatus, Closure, Resource, User
 from ..models.booking import ACTIVE_STATUSES
 from .availability import AvailabilityService
-from .slots import MAX_BLOCK, venue_zone, wall_instant
+from .slots import MAX_BLOCK, steady_midnight, venue_zone, wall_instant
 
 DAY_MINUTES = 24 * 60
 #: The statuses the calendar shows (an expired hold is not shown).
@@ -99,9 +104,15 @@ class Cell:
 
 @dataclass
 class Row:
+    #: The local wall time of the row's start, in minutes from midnight.
     minute: int
     start: object
     cells: list
+    #: Unique within the day: the wall minute, "b" added for the second
+    #: occurrence of a wall time that happens twice.
+    key: str = ""
+    #: The zone's abbreviation or offset, on a day the clocks change (else "").
+    offset: str = ""
 
 
 @dataclass
@@ -267,24 +278,30 @@ class StaffCalendarService:
                    for rid, items in entries.items()}
         free = {rid: [s for s in items if start <= s.start < end] for rid, items in free.items()}
         ranges = {rid: hours[rid].get(day.weekday(), []) for rid in hours}
-        edges = [m for spans in ranges.values() for span in spans for m in span]
-        edges += [wall_minute(i, day, zone) for items in entries.values() for e in items
-                  for i in (e.starts_at, e.ends_at)]
+        edges = {wall_instant(day, m, zone)
+                 for m in {m for spans in ranges.values() for span in spans for m in span}}
+        edges.update(min(max(i, start), end) for items in entries.values() for e in items
+                     for i in (e.starts_at, e.ends_at))
         if not columns or not edges:
             return Day(day, [], todays)
-        first = min(edges) // step * step
-        last = min(math.ceil(max(edges) / step) * step, DAY_MINUTES)
-        minutes = list(range(first, last, step))
-        rows = [Row(m, wall_instant(day, m, zone), []) for m in minutes]
+        points, changes = row_instants(day, zone, step)
+        points.append(end)
+        # The rows from the one holding the first edge to the one holding
+        # the last; ``bounds`` has each row's start and the last row's end.
+        low = max(bisect_right(points, min(edges)) - 1, 0)
+        high = min(max(bisect_left(points, max(edges)), low + 1), len(points) - 1)
+        bounds = points[low:high + 1]
+        rows = [grid_row(instant, day, zone, changes) for instant in bounds[:-1]]
+        minutes = [row.minute for row in rows]
+        first, last = bounds[0], bounds[-1]
 
         def span(starts_at, ends_at):
             """The rows ``(top, bottom)`` a period covers; (0, 0) if none."""
-            low = max(wall_minute(starts_at, day, zone), first)
-            high = min(wall_minute(ends_at, day, zone), last)
-            if high <= low:
+            since, until = max(starts_at, first), min(ends_at, last)
+            if until <= since:
                 return 0, 0
-            top = (low - first) // step
-            return top, max(math.ceil((high - first) / step), top + 1)
+            top = bisect_right(bounds, since) - 1
+            return top, max(bisect_left(bounds, until), top + 1)
 
         for column in columns:
             rid = column.resource_id
@@ -350,11 +367,32 @@ def merge(column, items, row_count):
     return blocks
 
 
-def wall_minute(instant, day, zone):
-    """Minutes from local midnight of ``day`` to ``instant``, within the day."""
+def row_instants(day, zone, step):
+    """``(instants, changes)``: the instants the rows of ``day`` start at,
+    in order, and whether the clocks change that day. A row starts at each
+    wall time on the ``step`` that exists that day, at each of its
+    occurrences, and at the day's first instant (which is not on the step
+    when the clocks change at midnight by less than it)."""
+    midnight = steady_midnight(day, zone)
+    if midnight is not None:
+        return [midnight + timedelta(minutes=m) for m in range(0, DAY_MINUTES, step)], False
+    instants = {wall_instant(day, 0, zone)}
+    for m in range(0, DAY_MINUTES, step):
+        wall = datetime.combine(day, time(m // 60, m % 60))
+        for fold in (0, 1):
+            instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+            # A wall time in the gap reads as another one once converted back.
+            if instant.astimezone(zone).replace(tzinfo=None) == wall:
+                instants.add(instant)
+    return sorted(instants), True
+
+
+def grid_row(instant, day, zone, changes):
+    """The :class:`Row` starting at ``instant`` of ``day`` (no cells yet)."""
     local = instant.astimezone(zone)
     minute = (local.date() - day).days * DAY_MINUTES + local.hour * 60 + local.minute
-    return min(max(minute, 0), DAY_MINUTES)
+    return Row(minute, instant, [], key=f"{minute:04d}{'b' if local.fold else ''}",
+               offset=local.tzname() if changes else "")
 
 
 def grid_step(resources, hours):
