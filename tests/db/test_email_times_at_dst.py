@@ -1,7 +1,7 @@
 """Times in words on the days the clocks change: a wall time that happens
 twice says which (the zone's abbreviation), in emails as on pages."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,9 +12,6 @@ from booking.models import OutboxMessage, User
 from booking.services.booking import BookingRequest, BookingService
 
 from .. import builders as b
-
-SYDNEY = ZoneInfo("Australia/Sydney")
-
 
 @pytest.mark.parametrize("zone, wall, fold, expected", [
     ("Australia/Sydney", (2026, 4, 5, 2, 30), 0, "2:30 AM AEDT"),
@@ -30,18 +27,27 @@ def test_a_wall_time_that_happens_twice_says_which(zone, wall, fold, expected):
     assert Formatter("en").time(instant, zone).replace("\u202f", " ") == expected
 
 
-def test_the_confirmation_of_a_booking_in_the_repeated_hour_says_which_hours(db):
-    """30 minutes from 02:30+11:00: it ends at 02:00+10:00, not before it starts."""
+@pytest.mark.parametrize("zone, day, first, expected", [
+    # The clocks go back an hour at 03:00.
+    ("Australia/Sydney", date(2026, 4, 5), "02:30 AEDT", "2:30 AM AEDT – 2:00 AM AEST"),
+    # Half an hour back at 02:00.
+    ("Australia/Lord_Howe", date(2026, 4, 5), "01:30 +11", "1:30 AM +11 – 1:30 AM +1030"),
+    # An hour back at 01:00: midnight to one o'clock happens twice.
+    ("America/Havana", date(2026, 11, 1), "00:30 CDT", "12:30 AM CDT – 12:00 AM CST"),
+])
+def test_the_confirmation_of_a_booking_in_the_repeated_hour_says_which_hours(
+        db, zone, day, first, expected):
+    """30 minutes from the first of a repeated wall time: it ends at a wall
+    time that reads earlier, not before it starts."""
     with db.session() as s:
-        tenant = b.tenant(s, time_zone="Australia/Sydney")
+        tenant = b.tenant(s, time_zone=zone)
         venue = b.venue(s, tenant, hours="every day 00:00-24:00")
         room = b.resource(s, venue, slot_minutes=30, capacity=1)
-        now = datetime(2026, 4, 4, tzinfo=UTC)
+        now = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=2)
         [start] = [slot.start for slot in BookingService(s, now).availability.free_slots(
-            room, date(2026, 4, 5), date(2026, 4, 5))
-            if slot.start.astimezone(SYDNEY).strftime("%H:%M %Z") == "02:30 AEDT"]
+            room, day, day) if slot.start.astimezone(ZoneInfo(zone)).strftime("%H:%M %Z") == first]
         customer = b.user(s)
         BookingService(s, now).book(BookingRequest(tenant, room, s.get(User, customer.id),
                                                    start))
         body = s.scalars(select(OutboxMessage.body_text)).one()
-    assert "2:30 AM AEDT – 2:00 AM AEST" in body.replace("\u202f", " ")
+    assert expected in body.replace("\u202f", " ")
