@@ -9,6 +9,7 @@ from ..i18n import _
 from ..models import User, normalize_email
 from ..passwords import hash_password, password_problem, verify_password
 from . import accounts, onboarding
+from .user_tokens import end_sessions
 
 
 class AccountService:
@@ -43,7 +44,7 @@ class AccountService:
             errors["confirm"] = _("does not match the new password")
         if not errors:
             user.password_hash = hash_password(new)
-            user.session_epoch += 1
+            end_sessions(self.dbsession, user, self.now)
         return errors
 
 

@@ -5,7 +5,7 @@ import secrets
 
 from sqlalchemy import update
 
-from ..models import UserToken
+from ..models import ApiToken, UserToken
 from ..passwords import hash_password
 from ..security import TOKEN_BYTES, token_digest
 
@@ -43,5 +43,18 @@ def claim_token(dbsession, token, now, password):
         return None
     user = token.user
     user.password_hash = hash_password(password)
-    user.session_epoch += 1
+    end_sessions(dbsession, user, now)
     return user
+
+
+def end_sessions(dbsession, user, now):
+    """End every session of ``user``: their signed-in browsers (the session
+    epoch the cookies carry) and their API tokens. A password change or
+    reset does this, so a stolen cookie or token stops working."""
+    user.session_epoch += 1
+    dbsession.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )

@@ -225,3 +225,13 @@ class TestResetting:
             assert s.scalar(select(func.count()).select_from(UserToken).where(
                 UserToken.used_at.is_(None))) == 0
 
+
+
+def test_a_reset_revokes_the_users_api_tokens(testapp, world):
+    email = world.emails["customer"]
+    bearer = {"Authorization": f"Bearer {world.tokens['customer']}"}
+    testapp.get(f"/api/v1/t/{world.slug}/bookings", headers=bearer, status=200)
+    ask(testapp, email)
+    choose(testapp, reset_path(world, email))
+    testapp.reset()
+    testapp.get(f"/api/v1/t/{world.slug}/bookings", headers=bearer, status=401)

@@ -133,3 +133,13 @@ def test_forms_without_csrf_token_are_refused(testapp, world):
     testapp.post("/account", {"name": "X"}, status=400)
     testapp.post("/register", {"name": "X", "email": "x@example.test", "password": "p" * 12},
                  status=400)
+
+
+def test_change_password_revokes_the_users_api_tokens(testapp, world):
+    bearer = {"Authorization": f"Bearer {world.tokens['customer']}"}
+    sign_in(testapp, world.emails["customer"])
+    change_password(testapp, b.PASSWORD, "a-brand-new-password").submit(status=303)
+    testapp.reset()
+    testapp.get(f"/api/v1/t/{world.slug}/bookings", headers=bearer, status=401)
+    other = {"Authorization": f"Bearer {world.tokens['other_customer']}"}
+    testapp.get(f"/api/v1/t/{world.slug}/bookings", headers=other, status=200)
