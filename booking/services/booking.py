@@ -2,11 +2,7 @@
 
 Every change runs inside the caller's transaction and, before it counts
 seats, serialises with every other change to the same resource
-(:meth:`BookingService.lock_resources`): on PostgreSQL by locking the
-resource rows (``SELECT … FOR UPDATE``, which also reads them afresh, so the
-capacity, price and hours checked are those of the locked row), on SQLite
-because a writing transaction started with ``BEGIN IMMEDIATE`` already holds
-the database's only write lock. On PostgreSQL the exclusion constraint on
+(:mod:`booking.services.locks`). On PostgreSQL the exclusion constraint on
 ``bookings`` enforces the same invariant for exclusive resources in the
 schema itself; its violation is a ``Conflict``.
 
@@ -26,9 +22,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from ..models import (
     Booking,
@@ -37,13 +32,13 @@ from ..models import (
     Resource,
     Tenant,
     User,
-    Venue,
     is_exclusion_violation,
 )
 from ..i18n import _
 from . import audit
 from .availability import AvailabilityService
 from .errors import Conflict, PolicyViolation, ValidationError
+from .locks import ResourceLocks
 from .notifications import Notifier
 from .policy import cancellation_deadline
 from .pricing import payment_status_for, price_of
@@ -54,30 +49,6 @@ __all__ = ["BookingRequest", "BookingService", "local_text"]
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 REFERENCE_LENGTH = 8
-
-#: The guard's lock: the resources' rows, in id order (no deadlocks), read
-#: afresh so that what is checked is the locked row. Built once, the ids
-#: bound per call.
-LOCK_RESOURCES = (
-    select(Resource)
-    .where(Resource.id.in_(bindparam("ids", expanding=True)))
-    .order_by(Resource.id)
-    .with_for_update(of=Resource)
-    .execution_options(populate_existing=True)
-)
-
-
-#: A resource of a tenant, loaded for a booking: locked as it is loaded, so
-#: that the guard's lock costs no statement of its own (its venue comes in
-#: the same row; only the resource's row is locked).
-LOAD_RESOURCE_LOCKED = (
-    select(Resource)
-    .where(Resource.id == bindparam("resource_id"), Resource.tenant_id == bindparam("tenant_id"))
-    .options(joinedload(Resource.venue).lazyload(Venue.tenant))
-    .with_for_update(of=Resource)
-    .execution_options(populate_existing=True)
-)
-
 
 def new_reference():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
@@ -116,47 +87,19 @@ class BookingService:
         self.now = now
         self.availability = AvailabilityService(dbsession, now)
         self.notifier = notifier or Notifier(dbsession, now)
-        self._locks = (None, set())
-
-    def locked(self):
-        """The resources locked in the session's current transaction (or
-        savepoint: rolling one back releases the locks taken in it)."""
-        current = self.dbsession.get_nested_transaction() or self.dbsession.get_transaction()
-        if self._locks[0] is not current:
-            self._locks = (current, set())
-        return self._locks[1]
+        self.locks = ResourceLocks(dbsession)
 
     # -- the guard -----------------------------------------------------------
 
     def lock_resources(self, *resource_ids):
         """Serialise with every other change to these resources until the
-        transaction ends. On PostgreSQL their rows are locked and read
-        afresh; on SQLite the write transaction (``BEGIN IMMEDIATE``) holds
-        the database's one write lock already, so nothing is read before
-        it is held."""
-        connection = self.dbsession.connection()
-        if connection.dialect.name == "sqlite":
-            if connection.get_execution_options().get("sqlite_begin") != "immediate":
-                raise RuntimeError(
-                    "booking changes on SQLite need a write transaction (BEGIN IMMEDIATE): "
-                    "open the session with get_tm_session(..., write=True)"
-                )
-            return
-        locked = self.locked()
-        wanted = set(resource_ids) - locked
-        if wanted:
-            self.dbsession.execute(LOCK_RESOURCES, {"ids": sorted(wanted)}).all()
-            locked |= wanted
+        transaction ends (see :mod:`booking.services.locks`)."""
+        self.locks.lock(*resource_ids)
 
     def load_resource_locked(self, tenant, resource_id):
-        """Resource ``resource_id`` of ``tenant`` with its venue, locked for
-        a booking by its load (:meth:`lock_resources` then takes no second
-        lock), or None."""
-        resource = self.dbsession.scalar(
-            LOAD_RESOURCE_LOCKED, {"resource_id": resource_id, "tenant_id": tenant.id})
-        if resource is not None:
-            self.locked().add(resource.id)
-        return resource
+        """Resource ``resource_id`` of ``tenant``, locked for a booking by
+        its load, or None."""
+        return self.locks.load_locked(tenant, resource_id)
 
     def expire_holds(self, resource_id, actor_id=None, unnoticed_id=None):
         """Release the holds of ``resource_id`` whose time ran out (the

@@ -175,3 +175,23 @@ class Occupancy:
 def local_text(instant, zone):
     """An instant as the wall time of ``zone``, for messages: ``2026-12-04 18:00 CET``."""
     return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def row_instants(day, zone, step):
+    """``(instants, changes)``: the instants the rows of ``day`` start at,
+    in order, and whether the clocks change that day. A row starts at each
+    wall time on the ``step`` that exists that day, at each of its
+    occurrences, and at the day's first instant (which is not on the step
+    when the clocks change at midnight by less than it)."""
+    midnight = steady_midnight(day, zone)
+    if midnight is not None:
+        return [midnight + timedelta(minutes=m) for m in range(0, 24 * 60, step)], False
+    instants = {wall_instant(day, 0, zone)}
+    for m in range(0, 24 * 60, step):
+        wall = datetime.combine(day, time(m // 60, m % 60))
+        for fold in (0, 1):
+            instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+            # A wall time in the gap reads as another one once converted back.
+            if instant.astimezone(zone).replace(tzinfo=None) == wall:
+                instants.add(instant)
+    return sorted(instants), True

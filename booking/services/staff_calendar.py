@@ -23,7 +23,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ from sqlalchemy import select
 from ..models import Booking, BookingStatus, Closure, Resource, User
 from ..models.booking import ACTIVE_STATUSES
 from .availability import AvailabilityService
-from .slots import MAX_BLOCK, steady_midnight, venue_zone, wall_instant
+from .slots import MAX_BLOCK, row_instants, venue_zone, wall_instant
 
 DAY_MINUTES = 24 * 60
 #: The statuses the calendar shows (an expired hold is not shown).
@@ -365,26 +365,6 @@ def merge(column, items, row_count):
         current.rowspan = bottom - current.top
         getattr(current, kind).append(item)
     return blocks
-
-
-def row_instants(day, zone, step):
-    """``(instants, changes)``: the instants the rows of ``day`` start at,
-    in order, and whether the clocks change that day. A row starts at each
-    wall time on the ``step`` that exists that day, at each of its
-    occurrences, and at the day's first instant (which is not on the step
-    when the clocks change at midnight by less than it)."""
-    midnight = steady_midnight(day, zone)
-    if midnight is not None:
-        return [midnight + timedelta(minutes=m) for m in range(0, DAY_MINUTES, step)], False
-    instants = {wall_instant(day, 0, zone)}
-    for m in range(0, DAY_MINUTES, step):
-        wall = datetime.combine(day, time(m // 60, m % 60))
-        for fold in (0, 1):
-            instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
-            # A wall time in the gap reads as another one once converted back.
-            if instant.astimezone(zone).replace(tzinfo=None) == wall:
-                instants.add(instant)
-    return sorted(instants), True
 
 
 def grid_row(instant, day, zone, changes):

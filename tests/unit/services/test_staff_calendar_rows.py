@@ -4,7 +4,8 @@ step, each occurrence once, placed by instants."""
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.services.staff_calendar import grid_row, row_instants
+from booking.services.slots import row_instants
+from booking.services.staff_calendar import grid_row
 
 
 def walls(instants, zone):
