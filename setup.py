@@ -8,19 +8,24 @@ requires = [
     "alembic>=1.13",
     "argon2-cffi>=23.1",
     "Babel>=2.14",
+    "cryptography>=42",  # AEAD (AES-GCM) for secrets and personal data at rest
     "libpass>=1.9",  # maintained fork of passlib, same `passlib` import
     "plaster_pastedeploy",
     "psycopg[binary]>=3.1",
+    "pyotp>=2.9",  # TOTP second factor (RFC 6238)
     "pyramid>=2.0",
     "pyramid_jinja2>=2.10",
     "pyramid_retry>=2.1",
     "pyramid_services>=2.2",
     "pyramid_tm>=2.5",
     "requests>=2.31",
+    "segno>=1.6",  # QR code of the TOTP provisioning URI, as inline SVG
     "SQLAlchemy>=2.0.30",
     "transaction>=4.0",
     "tzdata",
     "waitress>=3.0",
+    "webauthn>=2.0",  # passkeys: registration and authentication ceremonies
+    "zxcvbn>=4.4",  # password strength estimate (common and guessable passwords)
     "zope.sqlalchemy>=3.1",
 ]
 
