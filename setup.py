@@ -90,6 +90,8 @@ setup(
             "booking-worker = booking.scripts.worker:main",
             "booking-tenant = booking.scripts.tenant:main",
             "booking-admin = booking.scripts.admin:main",
+            "booking-backup = booking.scripts.backup:main",
+            "booking-restore = booking.scripts.restore:main",
         ],
     },
 )
