@@ -93,17 +93,26 @@ def sqlite_database(directory):
 
 
 @contextlib.contextmanager
-def postgresql_database():
+def empty_postgresql_database():
+    """A new PostgreSQL database without tables, dropped afterwards; yields
+    its URL."""
     name = f"{DB_PREFIX}{uuid.uuid4().hex[:10]}"
     admin = _libpq(PG_ADMIN_URL)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    database = Database("postgresql", url)
     try:
-        migrate(database.engine)
-        yield database
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        database.dispose()
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def postgresql_database():
+    with empty_postgresql_database() as url:
+        database = Database("postgresql", url)
+        try:
+            migrate(database.engine)
+            yield database
+        finally:
+            database.dispose()
