@@ -8,19 +8,23 @@ from ..i18n import DEFAULT_LANGUAGE, _, language_or_default
 from ..models import User, normalize_email
 from ..passwords import burn_verification, hash_password, password_problem, verify_password
 from .text import one_line_problem
-from .throttle import LoginThrottle
+from .throttle import SignInThrottle
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
-def authenticate(dbsession, now, email, password, address):
-    """The user whose email and password these are, or ``None``. Refuses
-    (``TooManyAttempts``) while the account or the address is throttled,
-    and upgrades an outdated password hash on success."""
+def authenticate(dbsession, now, email, password, address, known_device=None):
+    """The user whose email and password these are, or ``None``. The
+    attempt is reserved with the throttle before the password is checked,
+    and refused (``TooManyAttempts``) while its keys are spent.
+    ``known_device(user)`` is this browser's id if ``user`` signed in from
+    it before (its attempts are counted apart from strangers'), else
+    ``None``. Upgrades an outdated password hash on success."""
     email = normalize_email(email)
-    throttle = LoginThrottle(dbsession, now)
-    throttle.check(email, address)
     user = dbsession.scalar(select(User).where(User.email == email))
+    throttle = SignInThrottle(dbsession, now)
+    device = known_device(user) if known_device and user is not None else None
+    attempt = throttle.reserve(email, address, device)
     if user is None or not user.password_hash:
         # Unknown email, or an account without a password yet (a walk-in
         # customer, an invited member): the same cost as a real check.
@@ -31,9 +35,9 @@ def authenticate(dbsession, now, email, password, address):
         if ok and new_hash:
             user.password_hash = new_hash
     if not ok:
-        throttle.record_failure(email, address)
+        throttle.failed(attempt)
         return None
-    throttle.record_success(email)
+    throttle.succeeded(attempt)
     return user
 
 

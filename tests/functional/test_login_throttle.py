@@ -1,6 +1,7 @@
 """Failed sign-ins are throttled per account and per client address."""
 
-from booking.services.throttle import MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, WINDOW
+from booking.services.throttle import (
+    MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS as MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, WINDOW)
 
 from .. import builders as b
 
