@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from ..i18n import DEFAULT_LANGUAGE, _, language_or_default
 from ..models import User, normalize_email
-from ..passwords import burn_verification, hash_password, password_problem, verify_password
+from ..passwords import (burn_verification, hash_password, password_problem, personal_words,
+                         verify_password)
 from .text import one_line_problem
 from .throttle import SignInThrottle
 
@@ -54,7 +55,7 @@ def registration_problems(dbsession, name, email, password, phone=""):
         problems["email"] = _("is not an email address")
     elif dbsession.scalar(select(User.id).where(User.email == email)) is not None:
         problems["email"] = _("already has an account: sign in instead")
-    problem = password_problem(password or "")
+    problem = password_problem(password or "", personal_words(email, name))
     if problem:
         problems["password"] = problem
     if len(phone or "") > 40:

@@ -7,7 +7,7 @@ object each, found with ``request.find_service``."""
 
 from ..i18n import _
 from ..models import User, normalize_email
-from ..passwords import hash_password, password_problem, verify_password
+from ..passwords import hash_password, password_problem, personal_words, verify_password
 from . import accounts, onboarding
 from .user_tokens import end_sessions
 
@@ -48,7 +48,7 @@ class AccountService:
         ok, _unused = verify_password(current, user.password_hash)
         if not ok:
             errors["current"] = _("is not your current password")
-        problem = password_problem(new)
+        problem = password_problem(new, personal_words(user.email, user.name))
         if problem:
             errors["new"] = problem
         elif new != confirm:
