@@ -26,7 +26,7 @@ from .outbox import OutboxMessage  # noqa: F401
 from .payment import Payment, PaymentEvent, PaymentState, Refund  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401
 from .tenant import Tenant, TenantStatus  # noqa: F401
-from .throttle import LoginFailure  # noqa: F401
+from .throttle import ThrottleCounter  # noqa: F401
 from .user import ApiToken, Membership, Role, User, normalize_email  # noqa: F401
 from .user_token import TokenPurpose, UserToken  # noqa: F401
 from .venue import Closure, OpeningHours, Venue  # noqa: F401

@@ -1,20 +1,21 @@
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base
 from .types import UTCDateTime
 
 
-class LoginFailure(Base):
-    """A failed sign-in, counted per account (``account:<email>``) and per
-    client address (``address:<ip>``) to throttle password guessing. Rows
-    older than the throttle window are deleted as new ones arrive."""
+class ThrottleCounter(Base):
+    """Attempts counted under one key (``signin:pair:<email>|<ip>``,
+    ``reset-address:<ip>``, …) since ``window_start``. One row per key,
+    changed by a single ``INSERT … ON CONFLICT DO UPDATE … RETURNING``, so
+    concurrent attempts each get their own count; a window that has ended
+    starts again at the next attempt."""
 
-    __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+    __tablename__ = "throttle_counters"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(300))
-    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    count: Mapped[int]
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime)

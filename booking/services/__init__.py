@@ -28,6 +28,7 @@ from .booking import BookingService
 from .business import BusinessService
 from .catalog import Catalog
 from .dashboard import Dashboard
+from .devices import KnownDevices
 from .discovery import DiscoveryService
 from .feeds import FeedService
 from .geocoding import cache_age
@@ -88,6 +89,11 @@ def _session_and_clock(service_class):
     def factory(context, request):
         return service_class(request.dbsession, request.now)
     return factory
+
+
+def _account_factory(context, request):
+    return AccountService(request.dbsession, request.now,
+                          devices=KnownDevices(request.registry.settings["booking.secret"]))
 
 
 def _schedule_factory(context, request):
@@ -160,6 +166,7 @@ def includeme(config):
     config.register_service_factory(_discovery_factory, DiscoveryService)
     config.register_service_factory(_business_factory, BusinessService)
     config.register_service_factory(_venue_factory, VenueService)
-    for service_class in (AccountService, ApiTokenService, Catalog, Dashboard, FeedService,
+    config.register_service_factory(_account_factory, AccountService)
+    for service_class in (ApiTokenService, Catalog, Dashboard, FeedService,
                           MessageService, PlatformService, SignupService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

@@ -6,21 +6,26 @@ from sqlalchemy import select
 
 from ..i18n import DEFAULT_LANGUAGE, _, language_or_default
 from ..models import User, normalize_email
-from ..passwords import burn_verification, hash_password, password_problem, verify_password
+from ..passwords import (burn_verification, hash_password, password_problem, personal_words,
+                         verify_password)
 from .text import one_line_problem
-from .throttle import LoginThrottle
+from .throttle import SignInThrottle
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
-def authenticate(dbsession, now, email, password, address):
-    """The user whose email and password these are, or ``None``. Refuses
-    (``TooManyAttempts``) while the account or the address is throttled,
-    and upgrades an outdated password hash on success."""
+def authenticate(dbsession, now, email, password, address, known_device=None):
+    """The user whose email and password these are, or ``None``. The
+    attempt is reserved with the throttle before the password is checked,
+    and refused (``TooManyAttempts``) while its keys are spent.
+    ``known_device(user)`` is this browser's id if ``user`` signed in from
+    it before (its attempts are counted apart from strangers'), else
+    ``None``. Upgrades an outdated password hash on success."""
     email = normalize_email(email)
-    throttle = LoginThrottle(dbsession, now)
-    throttle.check(email, address)
     user = dbsession.scalar(select(User).where(User.email == email))
+    throttle = SignInThrottle(dbsession, now)
+    device = known_device(user) if known_device and user is not None else None
+    attempt = throttle.reserve(email, address, device)
     if user is None or not user.password_hash:
         # Unknown email, or an account without a password yet (a walk-in
         # customer, an invited member): the same cost as a real check.
@@ -31,9 +36,9 @@ def authenticate(dbsession, now, email, password, address):
         if ok and new_hash:
             user.password_hash = new_hash
     if not ok:
-        throttle.record_failure(email, address)
+        throttle.failed(attempt)
         return None
-    throttle.record_success(email)
+    throttle.succeeded(attempt)
     return user
 
 
@@ -50,7 +55,7 @@ def registration_problems(dbsession, name, email, password, phone=""):
         problems["email"] = _("is not an email address")
     elif dbsession.scalar(select(User.id).where(User.email == email)) is not None:
         problems["email"] = _("already has an account: sign in instead")
-    problem = password_problem(password or "")
+    problem = password_problem(password or "", personal_words(email, name))
     if problem:
         problems["password"] = problem
     if len(phone or "") > 40:

@@ -36,7 +36,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from ..adapters.mail import Mailer, MailError, PermanentMailError
 from ..adapters.maps import BACKGROUND, Geocoder
 from ..models import OutboxMessage
-from . import geocoding, reminders, unit_of_work
+from . import geocoding, reminders, throttle, unit_of_work
 from .booking import BookingService
 from .business import BusinessService
 from .notifications import Notifier, still_relevant
@@ -161,7 +161,8 @@ class Delivery:
     def housekeeping(self, report):
         """Expire holds, queue reminders, purge, locate venues: each step on
         its own, so that one failing never stops the others nor the mail."""
-        for step in (self.expire_holds, self.queue_reminders, self.purge, self.locate_venues):
+        for step in (self.expire_holds, self.queue_reminders, self.purge, self.locate_venues,
+                     self.forget_throttle_counts):
             if self.should_stop():
                 return
             try:
@@ -182,6 +183,10 @@ class Delivery:
     def purge(self, report):
         with self.transaction() as work:
             report.purged_tenants = work.find_service(BusinessService).purge_due()
+
+    def forget_throttle_counts(self, report):
+        with self.transaction() as work:
+            throttle.forget_stale_counters(work.dbsession, work.now)
 
     def locate_venues(self, report):
         if not self.geocoder.offline:

@@ -274,7 +274,4 @@ class DiscoveryService:
         key = f"near-address:{client_addr}"
         with write_session(self.session_factory) as session:
             counter = WindowCounter(session, self.now, ADDRESS_SEARCH_WINDOW)
-            wait = counter.minutes_to_wait(key, ADDRESS_SEARCHES)
-            if wait is None:
-                counter.record(key)
-            return wait
+            return counter.reserve(key, ADDRESS_SEARCHES)

@@ -3,7 +3,7 @@ account's address. Only the SHA-256 digest of its secret is stored.
 
 Asking for a link answers the same whether or not the account exists (no
 account enumeration); the requests are throttled per address asked for and
-per client address, counted in the ``login_failures`` table like sign-in
+per client address, counted in the ``throttle_counters`` table like sign-in
 failures (keys ``reset-account:<email>`` and ``reset-address:<ip>``). The
 same throttle answers an unknown email, so a 429 reveals nothing either.
 """
@@ -17,7 +17,7 @@ from ..models import TokenPurpose, User, normalize_email
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
 from .user_tokens import claim_token, issue_token
-from .throttle import LoginThrottle, TooManyAttempts, WindowCounter
+from .throttle import SignInThrottle, TooManyAttempts, WindowCounter
 
 RESET_LIFETIME = timedelta(hours=1)
 WINDOW = timedelta(hours=1)
@@ -100,6 +100,6 @@ class PasswordResetService:
         user = claim_token(self.dbsession, token, self.now, password)
         if user is None:
             return None
-        LoginThrottle(self.dbsession, self.now).record_success(user.email)
+        SignInThrottle(self.dbsession, self.now).forget_account(user.email)
         self.dbsession.flush()
         return user

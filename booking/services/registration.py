@@ -7,20 +7,31 @@ object each, found with ``request.find_service``."""
 
 from ..i18n import _
 from ..models import User, normalize_email
-from ..passwords import hash_password, password_problem, verify_password
+from ..passwords import hash_password, password_problem, personal_words, verify_password
 from . import accounts, onboarding
 from .user_tokens import end_sessions
 
 
 class AccountService:
-    def __init__(self, dbsession, now):
+    def __init__(self, dbsession, now, devices=None):
         self.dbsession = dbsession
         self.now = now
+        self.devices = devices
 
-    def authenticate(self, email, password, client_addr):
+    def authenticate(self, email, password, client_addr, device_cookie=None):
         """The user of ``email`` and ``password``, or ``None``; refuses
-        (``TooManyAttempts``) while the account or the address is throttled."""
-        return accounts.authenticate(self.dbsession, self.now, email, password, client_addr)
+        (``TooManyAttempts``) while throttled. ``device_cookie`` is the
+        browser's known-device cookie: an account's own browser is
+        throttled apart from strangers guessing its password."""
+        def known_device(user):
+            return self.devices.recognise(device_cookie, user) if self.devices else None
+        return accounts.authenticate(self.dbsession, self.now, email, password, client_addr,
+                                     known_device)
+
+    def remember_device(self, user, device_cookie=None):
+        """The known-device cookie's new value once ``user`` signed in from
+        this browser."""
+        return self.devices.remember(device_cookie, user)
 
     def registration_problems(self, name, email, password, phone=""):
         return accounts.registration_problems(self.dbsession, name, email, password, phone)
@@ -37,7 +48,7 @@ class AccountService:
         ok, _unused = verify_password(current, user.password_hash)
         if not ok:
             errors["current"] = _("is not your current password")
-        problem = password_problem(new)
+        problem = password_problem(new, personal_words(user.email, user.name))
         if problem:
             errors["new"] = problem
         elif new != confirm:

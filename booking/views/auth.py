@@ -6,6 +6,7 @@ from pyramid.view import view_config
 
 from ..i18n import _
 from ..resources import Root
+from ..services import devices
 from ..services.registration import AccountService
 from ..services.errors import ValidationError
 from ..services.throttle import TooManyAttempts
@@ -36,7 +37,24 @@ def form_text(request, name, limit):
 
 
 def sign_in(request, user):
+    remember_device(request, user)
     return remember(request, user.id, epoch=user.session_epoch)
+
+
+def known_device_cookie(request):
+    return request.cookies.get(devices.COOKIE)
+
+
+def remember_device(request, user):
+    """Mark this browser as a known device of ``user`` (an HttpOnly cookie
+    on whatever response the request ends with)."""
+    value = request.find_service(AccountService).remember_device(user, known_device_cookie(request))
+    secure = request.registry.settings["booking.secure_cookies"]
+
+    def set_cookie(request, response):
+        response.set_cookie(devices.COOKIE, value, max_age=devices.MAX_AGE, path="/",
+                            httponly=True, secure=secure, samesite="Lax")
+    request.add_response_callback(set_cookie)
 
 
 @view_config(context=Root, name="login", renderer="account/login.jinja2",
@@ -49,8 +67,8 @@ def login(context, request):
         email = form_text(request, "email", 254)
         password = form_text(request, "password", 1024)
         try:
-            user = request.find_service(AccountService).authenticate(email, password,
-                                                                     request.client_addr)
+            user = request.find_service(AccountService).authenticate(
+                email, password, request.client_addr, known_device_cookie(request))
         except TooManyAttempts as exc:
             user, error = None, exc.message
             request.response.status_int = 429

@@ -26,7 +26,7 @@ from ..services.pricing import price_of
 from ..services.registration import AccountService
 from ..services.slots import zone_of
 from ..services.throttle import TooManyAttempts
-from .auth import sign_in
+from .auth import known_device_cookie, sign_in
 from .checkout import allow_checkout_forms, payment_terms, send_to_checkout
 from .discovery import distance_text
 from .forms import Field, instant, integer, optional, parse_form, string
@@ -149,7 +149,8 @@ class BookingFlow:
                 return None
             return accounts.register(values["name"], values["email"], password, values["phone"],
                                      locale=request.locale_name)
-        user = accounts.authenticate(values["email"], password, request.client_addr)
+        user = accounts.authenticate(values["email"], password, request.client_addr,
+                                     known_device_cookie(request))
         if user is None:
             errors["password"] = _("The email or the password is wrong.")
         return user

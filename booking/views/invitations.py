@@ -5,7 +5,7 @@ answers 404 for a used, expired or unknown one."""
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 from ..i18n import _
-from ..passwords import new_password_problems
+from ..passwords import new_password_problems, personal_words
 from ..resources import InvitationContext
 from ..security import Permission
 from ..services.team import TeamService
@@ -45,7 +45,8 @@ class InvitationViews:
         name = form_text(request, "name", NAME_LIMIT + 1).strip()
         password = form_text(request, "password", 1025)
         confirm = form_text(request, "confirm", 1025)
-        errors = new_password_problems(password, confirm)
+        errors = new_password_problems(password, confirm,
+                                       personal_words(self.user.email, name or self.user.name))
         try:
             name = member_name(name)
         except ValueError as exc:

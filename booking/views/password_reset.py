@@ -7,7 +7,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config, view_defaults
 
 from ..i18n import _
-from ..passwords import new_password_problems
+from ..passwords import new_password_problems, personal_words
 from ..resources import AccountContext, PasswordResetContext
 from ..security import Permission
 from ..services.errors import ValidationError
@@ -65,7 +65,8 @@ class ResetViews:
         request = self.request
         password = form_text(request, "password", 1025)
         confirm = form_text(request, "confirm", 1025)
-        errors = new_password_problems(password, confirm)
+        user = self.context.token.user
+        errors = new_password_problems(password, confirm, personal_words(user.email, user.name))
         if errors:
             request.response.status_int = 400
             return {"user": self.context.token.user, "errors": errors}

@@ -253,13 +253,13 @@ class TestInvitation:
         path = invitation_path(world)
         testapp.reset()
         form = form_by_action(testapp.get(path), path + "/")
-        form["name"], form["password"], form["confirm"] = "Nina", "x" * 12, "x" * 12
+        form["name"], form["password"], form["confirm"] = "Nina", "nina-chose-this-one", "nina-chose-this-one"
         form.submit(status=303)
         testapp.reset()
         testapp.get(path, status=404)
         token = csrf(testapp.get("/login"))
-        testapp.post(path + "/", {"csrf_token": token, "name": "Eve", "password": "y" * 12,
-                                  "confirm": "y" * 12}, status=404)
+        testapp.post(path + "/", {"csrf_token": token, "name": "Eve", "password": "yet-another-good-one",
+                                  "confirm": "yet-another-good-one"}, status=404)
 
     def test_expired_link_is_not_found(self, testapp, world, clock):
         invited(testapp, world)
@@ -274,6 +274,9 @@ class TestInvitation:
     @pytest.mark.parametrize("name, password, confirm, field, message", [
         ("", "a-long-new-password", "a-long-new-password", "name", "is required"),
         ("Nina", "short", "short", "password", "at least 12 characters"),
+        ("Nina", "password1234", "password1234", "password", "is too easy to guess"),
+        ("Nina Kowalski", "kowalski1990!", "kowalski1990!", "password",
+         "it contains your name or your email address"),
         ("Nina", "a-long-new-password", "another-password", "confirm", "does not match"),
         ("Nina\nBcc: x@example.test", "a-long-new-password", "a-long-new-password", "name",
          "must be one line"),

@@ -4,7 +4,7 @@ account) in one transaction or nothing; the setup checklist; throttling."""
 import pytest
 from sqlalchemy import func, select
 
-from booking.models import AuditLog, LoginFailure, Membership, Resource, Tenant, User
+from booking.models import AuditLog, Membership, Resource, Tenant, ThrottleCounter, User
 from booking.services import onboarding
 
 from .. import builders as b
@@ -189,7 +189,7 @@ class TestThrottle:
         testapp.extra_environ["REMOTE_ADDR"] = "203.0.113.5"
         signup_form(testapp).submit(status=303)
         with db.session_factory() as s:
-            keys = s.scalars(select(LoginFailure.key)).all()
+            keys = s.scalars(select(ThrottleCounter.key)).all()
         assert keys == ["signup-address:203.0.113.5"]
 
 

@@ -33,6 +33,26 @@ def test_register_explains_the_password_rule(testapp, world):
     assert form_by_action(page, "/register")["email"].value == "grace@example.test"
 
 
+@pytest.mark.parametrize("password, message", [
+    ("aaaaaaaaaaaa", "is too easy to guess: it repeats characters or words."),
+    ("password1234", "is too easy to guess: it is, or looks like, a common password."),
+    ("qwertyuiopasdf", "is too easy to guess"),
+    ("gracehopper1906", "is too easy to guess: it contains your name or your email address."),
+])
+def test_register_refuses_easily_guessed_password(testapp, world, password, message):
+    page = register(testapp, password=password).submit(status=400)
+    assert message in page.html.select_one("#password-error").text
+    with world.db.session() as s:
+        assert s.scalar(select(User).where(User.email == "grace@example.test")) is None
+
+
+def test_register_weak_password_message_in_french(testapp, world):
+    form = form_by_action(testapp.get("/register", headers={"Accept-Language": "fr"}), "/register")
+    form["name"], form["email"], form["password"] = "Grace", "grace@example.test", "aaaaaaaaaaaa"
+    page = form.submit(status=400, headers={"Accept-Language": "fr"})
+    assert "est trop facile à deviner" in page.text
+
+
 def test_register_refuses_taken_email(testapp, world):
     page = register(testapp, email=world.emails["customer"].upper()).submit(status=400)
     assert "already has an account" in page.text
@@ -126,6 +146,14 @@ def test_change_password_checks_current_and_confirmation(testapp, world):
                            "another-new-password").submit(status=400)
     assert "is not your current password" in page.text
     assert "does not match the new password" in page.text
+
+
+def test_change_password_refuses_easily_guessed_password(testapp, world):
+    sign_in(testapp, world.emails["customer"])
+    page = change_password(testapp, b.PASSWORD, "password1234").submit(status=400)
+    assert "is too easy to guess" in page.html.select_one("#new-error").text
+    assert sign_in(webtest.TestApp(testapp.app, extra_environ={"HTTP_HOST": "booking.test"}),
+                   world.emails["customer"])
 
 
 def test_forms_without_csrf_token_are_refused(testapp, world):
