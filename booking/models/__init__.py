@@ -25,6 +25,7 @@ from .meta import Base  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
 from .payment import Payment, PaymentEvent, PaymentState, Refund  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401
+from .security import SecurityEvent, UserSession  # noqa: F401
 from .tenant import Tenant, TenantStatus  # noqa: F401
 from .throttle import LoginFailure  # noqa: F401
 from .user import ApiToken, Membership, Role, User, normalize_email  # noqa: F401

@@ -7,20 +7,28 @@ from sqlalchemy import select
 from ..i18n import DEFAULT_LANGUAGE, _, language_or_default
 from ..models import User, normalize_email
 from ..passwords import burn_verification, hash_password, password_problem, verify_password
+from .security_log import Event, SecurityLog
 from .text import one_line_problem
-from .throttle import LoginThrottle
+from .throttle import LoginThrottle, TooManyAttempts
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
-def authenticate(dbsession, now, email, password, address):
+def authenticate(dbsession, now, email, password, address, via="site"):
     """The user whose email and password these are, or ``None``. Refuses
     (``TooManyAttempts``) while the account or the address is throttled,
-    and upgrades an outdated password hash on success."""
+    and upgrades an outdated password hash on success. Each outcome goes to
+    the security log (``via`` says through what: ``site``, ``api``)."""
     email = normalize_email(email)
+    security_log = SecurityLog(dbsession, now)
     throttle = LoginThrottle(dbsession, now)
-    throttle.check(email, address)
     user = dbsession.scalar(select(User).where(User.email == email))
+    try:
+        throttle.check(email, address)
+    except TooManyAttempts:
+        security_log.record(Event.SIGN_IN_THROTTLED, user_id=user and user.id,
+                            client_addr=address, email=None if user else email, via=via)
+        raise
     if user is None or not user.password_hash:
         # Unknown email, or an account without a password yet (a walk-in
         # customer, an invited member): the same cost as a real check.
@@ -32,8 +40,11 @@ def authenticate(dbsession, now, email, password, address):
             user.password_hash = new_hash
     if not ok:
         throttle.record_failure(email, address)
+        security_log.record(Event.SIGN_IN_FAILED, user_id=user and user.id, client_addr=address,
+                            email=None if user else email, via=via)
         return None
     throttle.record_success(email)
+    security_log.record(Event.SIGN_IN, user_id=user.id, client_addr=address, via=via)
     return user
 
 
@@ -72,4 +83,5 @@ def register(dbsession, now, name, email, password, phone="", locale=DEFAULT_LAN
                 locale=language_or_default(locale))
     dbsession.add(user)
     dbsession.flush()
+    SecurityLog(dbsession, now).record(Event.ACCOUNT_CREATED, user_id=user.id)
     return user

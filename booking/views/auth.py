@@ -8,6 +8,7 @@ from ..i18n import _
 from ..resources import Root
 from ..services.registration import AccountService
 from ..services.errors import ValidationError
+from ..services.sessions import SessionService
 from ..services.throttle import TooManyAttempts
 
 
@@ -36,7 +37,10 @@ def form_text(request, name, limit):
 
 
 def sign_in(request, user):
-    return remember(request, user.id, epoch=user.session_epoch)
+    """Open a session for ``user`` in this browser (a ``user_sessions``
+    row, whose secret the signed cookie carries)."""
+    secret = request.find_service(SessionService).start(user, request.user_agent)
+    return remember(request, user.id, session=secret)
 
 
 @view_config(context=Root, name="login", renderer="account/login.jinja2",
@@ -66,5 +70,9 @@ def login(context, request):
 @view_config(context=Root, name="logout", request_method="POST",
              permission=NO_PERMISSION_REQUIRED)
 def logout(context, request):
+    identity = request.identity
+    if identity is not None and identity.session_id is not None:
+        request.find_service(SessionService).sign_out(identity.user.id, identity.session_id,
+                                                      request.client_addr)
     headers = forget(request)
     return HTTPSeeOther(request.resource_url(request.root), headers=headers)
