@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy import select
 
-from ..models import SecurityEvent
+from ..models import Membership, SecurityEvent, User
 
 log = logging.getLogger("booking.security")
 
@@ -69,6 +69,15 @@ class SecurityLog:
         logged = {key: value for key, value in details.items() if key != "account"}
         log.info("%s user=%s client=%s%s", event, user_id if user_id is not None else "-",
                  client_addr or "-", f" {json.dumps(logged, sort_keys=True)}" if logged else "")
+
+    def member_sign_ins(self, tenant, membership_id):
+        """``(user, events)``: the member ``membership_id`` of ``tenant`` and
+        their latest sign-ins; ``None`` when the tenant has no such member
+        (another tenant's staff are never found here)."""
+        user = self.dbsession.scalar(
+            select(User).join(Membership, Membership.user_id == User.id)
+            .where(Membership.id == membership_id, Membership.tenant_id == tenant.id))
+        return None if user is None else (user, self.sign_ins(user.id))
 
     def sign_ins(self, user_id, limit=HISTORY_LENGTH):
         """The latest sign-ins, failures and refusals of ``user_id``, newest first."""
