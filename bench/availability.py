@@ -109,7 +109,7 @@ def seed_world(db, venues, per_venue, customers=50):
         s.add(manager)
         s.flush()
         s.add(Membership(tenant_id=tenant.id, user_id=manager.id, role=Role.MANAGER))
-        token = new_api_token(s, manager, NOW)
+        token, _row = new_api_token(s, manager, NOW)
         resource_ids = [r.id for r in resources]
         customer_ids = [u.id for u in users]
         world = {"tenant_id": tenant.id, "venue_ids": [v.id for v in places],

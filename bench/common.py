@@ -107,7 +107,7 @@ def seed(db, resources=100, bookings=100_000, customers=16, seed_value=7):
         s.add(owner)
         s.flush()
         s.add(Membership(tenant_id=tenant.id, user_id=owner.id, role=Role.OWNER))
-        tokens = [new_api_token(s, user, NOW) for user in users]
+        tokens = [new_api_token(s, user, NOW)[0] for user in users]
         tenant_id, venue_id = tenant.id, venue.id
         customer_ids = [u.id for u in users]
 

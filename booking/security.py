@@ -9,16 +9,17 @@ through Pyramid's ``ACLHelper``.
 import hashlib
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import StrEnum
 
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.request import RequestLocalCache
 from pyramid.session import SignedCookieSessionFactory
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
-from .models import ApiToken, Role, User
+from .models import ApiToken, Role, User, UserSession
 
 
 class Permission(StrEnum):
@@ -42,15 +43,39 @@ PLATFORM_ADMIN = "platform:admin"
 
 SESSION_COOKIE = "booking_session"
 TOKEN_BYTES = 32
+#: A session unused this long ends (the cookie's timeout, and the row's).
+SESSION_IDLE = timedelta(days=7)
+#: A session's ``last_seen_at`` and a token's ``last_used_at`` move at most
+#: this often: a request that reads pays no write.
+TOUCH_INTERVAL = timedelta(minutes=5)
+DEFAULT_TOKEN_LIFETIME = timedelta(days=30)
 
-#: The user of an API token (by its digest, unless revoked) with their
-#: memberships. Every API request runs it: built once, the digest bound
-#: per call (building a statement costs SQLAlchemy more than running it).
-TOKEN_USER = (
-    select(User, ApiToken.id)
-    .join(ApiToken, ApiToken.user_id == User.id)
-    .where(ApiToken.digest == bindparam("digest"), ApiToken.revoked_at.is_(None))
+#: The user of a live session (by its digest) with their memberships, and
+#: the row's id and last use: ONE query, which every page request runs.
+SESSION_USER = (
+    select(User, UserSession.id, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(UserSession.digest == bindparam("digest"), UserSession.ended_at.is_(None),
+           UserSession.last_seen_at > bindparam("idle_since"))
     .options(joinedload(User.memberships))
+)
+#: The user of an API token (by its digest, unless revoked or expired) with
+#: their memberships. Every API request runs it: built once, the digest
+#: bound per call (building a statement costs SQLAlchemy more than running it).
+TOKEN_USER = (
+    select(User, ApiToken.id, ApiToken.last_used_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.digest == bindparam("digest"), ApiToken.revoked_at.is_(None),
+           ApiToken.expires_at > bindparam("now"))
+    .options(joinedload(User.memberships))
+)
+TOUCH_SESSION = (
+    update(UserSession).where(UserSession.id == bindparam("row_id"))
+    .values(last_seen_at=bindparam("now")).execution_options(synchronize_session=False)
+)
+TOUCH_TOKEN = (
+    update(ApiToken).where(ApiToken.id == bindparam("row_id"))
+    .values(last_used_at=bindparam("now")).execution_options(synchronize_session=False)
 )
 
 
@@ -85,6 +110,8 @@ class Identity:
     #: ``"session"`` or ``"token"``: how the request proved who it is.
     method: str = "session"
     token_id: int | None = None
+    #: The ``user_sessions`` row of a cookie session.
+    session_id: int | None = None
     principals: frozenset = field(default=frozenset())
 
 
@@ -108,10 +135,22 @@ def token_digest(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def new_api_token(dbsession, user, now):
-    """Create a token for ``user``; return the secret (shown once)."""
+def new_api_token(dbsession, user, now, lifetime=DEFAULT_TOKEN_LIFETIME):
+    """Create a token for ``user``, valid for ``lifetime``; return the
+    secret (shown once) and the row."""
     secret = secrets.token_urlsafe(TOKEN_BYTES)
-    dbsession.add(ApiToken(user_id=user.id, digest=token_digest(secret), created_at=now))
+    row = ApiToken(user_id=user.id, digest=token_digest(secret), created_at=now,
+                   expires_at=now + lifetime)
+    dbsession.add(row)
+    return secret, row
+
+
+def new_session(dbsession, user, now, device=""):
+    """Open a ``user_sessions`` row for ``user``; return the secret the
+    signed cookie carries."""
+    secret = secrets.token_urlsafe(TOKEN_BYTES)
+    dbsession.add(UserSession(user_id=user.id, digest=token_digest(secret), created_at=now,
+                              last_seen_at=now, device=device[:100]))
     return secret
 
 
@@ -131,27 +170,31 @@ class SecurityPolicy:
     def _load_identity(self, request):
         token = bearer_token(request)
         if token is not None:
-            row = request.dbsession.execute(
-                TOKEN_USER, {"digest": token_digest(token)}
+            found = request.dbsession.execute(
+                TOKEN_USER, {"digest": token_digest(token), "now": request.now}
             ).unique().first()
-            if row is None:
-                return None
-            user, token_id = row
-            method = "token"
+            touch, method = TOUCH_TOKEN, "token"
         else:
-            user_id = request.session.get("user_id")
-            if user_id is None:
+            secret = request.session.get("session")
+            if secret is None:
                 return None
-            user = request.dbsession.get(User, user_id, options=[joinedload(User.memberships)])
-            token_id, method = None, "session"
-            if user is None or request.session.get("epoch") != user.session_epoch:
-                return None
+            found = request.dbsession.execute(
+                SESSION_USER,
+                {"digest": token_digest(secret), "idle_since": request.now - SESSION_IDLE},
+            ).unique().first()
+            touch, method = TOUCH_SESSION, "session"
+        if found is None:
+            return None
+        user, row_id, last_use = found
+        if last_use is None or last_use <= request.now - TOUCH_INTERVAL:
+            request.dbsession.execute(touch, {"row_id": row_id, "now": request.now})
         memberships = tuple(user.memberships)
         return Identity(
             user=user,
             memberships=memberships,
             method=method,
-            token_id=token_id,
+            token_id=row_id if method == "token" else None,
+            session_id=row_id if method == "session" else None,
             principals=principals_for(user, memberships),
         )
 
@@ -169,13 +212,13 @@ class SecurityPolicy:
     def permits(self, request, context, permission):
         return self.helper.permits(context, self.effective_principals(request), permission)
 
-    def remember(self, request, userid, epoch=0, **kw):
-        """Sign in: a fresh session (and CSRF token), so no fixation.
-        ``epoch`` is the user's ``session_epoch``: a password change bumps
-        it and so ends every other session."""
+    def remember(self, request, userid, session=None, **kw):
+        """Sign in: a fresh cookie session (and CSRF token), so no fixation.
+        ``session`` is the secret of the ``user_sessions`` row opened for
+        it (:func:`new_session`): the row decides whether it is live."""
         request.session.invalidate()
         request.session["user_id"] = userid
-        request.session["epoch"] = epoch
+        request.session["session"] = session
         request.session.new_csrf_token()
         self._identity.clear(request)
         return []
@@ -206,7 +249,7 @@ def includeme(config):
             httponly=True,
             samesite="Lax",
             secure=settings["booking.secure_cookies"],
-            timeout=7 * 24 * 3600,
+            timeout=int(SESSION_IDLE.total_seconds()),
             reissue_time=3600,
         )
     )

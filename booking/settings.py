@@ -249,6 +249,9 @@ def parse_settings(settings, environ=None):
     # Days between an owner's request to delete their business and its purge.
     settings["booking.tenant_deletion_grace_days"] = _int(
         settings, "booking.tenant_deletion_grace_days", 30, minimum=0, maximum=3650)
+    # Days an API token works after it is issued.
+    settings["booking.api_token_lifetime_days"] = _int(
+        settings, "booking.api_token_lifetime_days", 30, minimum=1, maximum=3650)
     _mail_settings(settings)
     _maps_settings(settings)
     _payments_settings(settings)

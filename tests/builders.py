@@ -3,7 +3,7 @@ the row it made, flushed; defaults make a bookable world with one call."""
 
 import functools
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from booking.models import (
     Closure,
@@ -105,4 +105,5 @@ def member(session, tenant, role, venue=None, **kw):
 
 
 def token(session, user):
-    return new_api_token(session, user, EPOCH)
+    secret, _row = new_api_token(session, user, EPOCH, lifetime=timedelta(days=365))
+    return secret

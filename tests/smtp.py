@@ -29,7 +29,8 @@ class Inbox:
     listed in ``refuse``) and keeps it. Messages are kept as bytes and
     parsed when read, so the server stays cheap under load."""
 
-    def __init__(self, refuse=()):
+    def __init__(self, refuse=(), refusal="550 5.1.1 mailbox unavailable"):
+        self.refusal = refusal  # may name the ``{address}``, as Postfix's does
         self.raw = []
         self.envelopes = []
         self.peers = []  # the client's (host, port): one per connection
@@ -38,7 +39,7 @@ class Inbox:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
+            return self.refusal.format(address=address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -75,13 +76,13 @@ class Credentials:
 
 
 @contextlib.contextmanager
-def smtp_server(refuse=(), tls=None, implicit_tls=False, credentials=None):
+def smtp_server(refuse=(), tls=None, implicit_tls=False, credentials=None, refusal=None):
     """Yield the running server: ``.host``, ``.port``, ``.inbox``.
 
     ``tls`` is a server :class:`ssl.SSLContext`: offered through STARTTLS,
     or from the first byte with ``implicit_tls``. ``credentials``
     ``(username, password)`` makes AUTH LOGIN/PLAIN required (over TLS)."""
-    inbox = Inbox(refuse)
+    inbox = Inbox(refuse, **({} if refusal is None else {"refusal": refusal}))
     options = {}
     if tls is not None and implicit_tls:
         options["ssl_context"] = tls

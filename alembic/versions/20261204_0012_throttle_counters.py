@@ -1,7 +1,7 @@
 """throttle_counters: one row per throttled key, counted atomically (replaces login_failures)
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 19:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import booking.models.types
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

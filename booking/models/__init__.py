@@ -25,6 +25,7 @@ from .meta import Base  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
 from .payment import Payment, PaymentEvent, PaymentState, Refund  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401
+from .security import SecurityEvent, UserSession  # noqa: F401
 from .tenant import Tenant, TenantStatus  # noqa: F401
 from .throttle import ThrottleCounter  # noqa: F401
 from .user import ApiToken, Membership, Role, User, normalize_email  # noqa: F401
@@ -79,7 +80,10 @@ def get_engine(settings, prefix="sqlalchemy."):
         # The session speaks UTC: timestamptz values arrive as UTC datetimes,
         # which UTCDateTime then passes through untouched.
         connect_args["options"] = f"-c lock_timeout={lock_timeout} -c TimeZone=UTC"
-    engine = engine_from_config(settings, prefix, connect_args=connect_args)
+    # Parameters stay out of error messages, and so out of the server's log
+    # (a failed statement's parameters may be an email address, a digest).
+    engine = engine_from_config(settings, prefix, connect_args=connect_args,
+                                hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, settings.get("booking.sqlite_busy_timeout_ms", 30000))
     _forget_pool_in_forked_children(engine)

@@ -28,7 +28,10 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Runs the platform (``/admin/``): a principal of its own, never a tenant role.
     is_platform_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
-    #: Bumped when the password changes: sessions signed in before end.
+    #: Moves on whenever all their sessions end (password change or reset,
+    #: "sign out everywhere"): the known-device cookies signed with the old
+    #: value stop counting (``services.devices``). Sessions themselves end
+    #: by their ``user_sessions`` rows.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user")
@@ -76,6 +79,10 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Refused from then on (``booking.api_token_lifetime_days`` after creation).
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Moved forward at most every few minutes, not on every request.
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()

@@ -22,7 +22,7 @@ from ..adapters.payments import PaymentProvider
 from ..models import get_tm_session
 from .actions import BookingActions
 from .alternatives import AlternativesFinder
-from .api_tokens import ApiTokenService
+from .api_tokens import ApiTokenService, token_lifetime
 from .availability import AvailabilityService
 from .booking import BookingService
 from .business import BusinessService
@@ -41,6 +41,8 @@ from .platform import PlatformService
 from .queries import BookingQueries
 from .registration import AccountService, SignupService
 from .schedule import ScheduleService
+from .security_log import SecurityLog
+from .sessions import SessionService
 from .staff_calendar import StaffCalendarService
 from .team import TeamService
 from .venues import VenueService
@@ -118,6 +120,10 @@ def _venue_factory(context, request):
                         request.find_service(Geocoder), cache_age(request.registry.settings))
 
 
+def _api_token_factory(context, request):
+    return ApiTokenService(request.dbsession, request.now, token_lifetime(request.registry.settings))
+
+
 def _business_factory(context, request):
     return BusinessService(request.dbsession, request.now,
                            request.registry.settings["booking.tenant_deletion_grace_days"])
@@ -167,6 +173,7 @@ def includeme(config):
     config.register_service_factory(_business_factory, BusinessService)
     config.register_service_factory(_venue_factory, VenueService)
     config.register_service_factory(_account_factory, AccountService)
-    for service_class in (ApiTokenService, Catalog, Dashboard, FeedService,
-                          MessageService, PlatformService, SignupService, StaffCalendarService):
+    config.register_service_factory(_api_token_factory, ApiTokenService)
+    for service_class in (Catalog, Dashboard, FeedService, MessageService, PlatformService,
+                          SecurityLog, SessionService, SignupService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

@@ -8,24 +8,32 @@ from ..i18n import DEFAULT_LANGUAGE, _, language_or_default
 from ..models import User, normalize_email
 from ..passwords import (burn_verification, hash_password, password_problem, personal_words,
                          verify_password)
+from .security_log import Event, SecurityLog
 from .text import one_line_problem
-from .throttle import SignInThrottle
+from .throttle import SignInThrottle, TooManyAttempts
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
-def authenticate(dbsession, now, email, password, address, known_device=None):
+def authenticate(dbsession, now, email, password, address, known_device=None, via="site"):
     """The user whose email and password these are, or ``None``. The
     attempt is reserved with the throttle before the password is checked,
     and refused (``TooManyAttempts``) while its keys are spent.
     ``known_device(user)`` is this browser's id if ``user`` signed in from
     it before (its attempts are counted apart from strangers'), else
-    ``None``. Upgrades an outdated password hash on success."""
+    ``None``. Upgrades an outdated password hash on success. Each outcome
+    goes to the security log (``via`` says through what: ``site``, ``api``)."""
     email = normalize_email(email)
+    security_log = SecurityLog(dbsession, now)
     user = dbsession.scalar(select(User).where(User.email == email))
     throttle = SignInThrottle(dbsession, now)
     device = known_device(user) if known_device and user is not None else None
-    attempt = throttle.reserve(email, address, device)
+    try:
+        attempt = throttle.reserve(email, address, device)
+    except TooManyAttempts:
+        security_log.record(Event.SIGN_IN_THROTTLED, user_id=user and user.id,
+                            client_addr=address, email=None if user else email, via=via)
+        raise
     if user is None or not user.password_hash:
         # Unknown email, or an account without a password yet (a walk-in
         # customer, an invited member): the same cost as a real check.
@@ -37,8 +45,11 @@ def authenticate(dbsession, now, email, password, address, known_device=None):
             user.password_hash = new_hash
     if not ok:
         throttle.failed(attempt)
+        security_log.record(Event.SIGN_IN_FAILED, user_id=user and user.id, client_addr=address,
+                            email=None if user else email, via=via)
         return None
     throttle.succeeded(attempt)
+    security_log.record(Event.SIGN_IN, user_id=user.id, client_addr=address, via=via)
     return user
 
 
@@ -77,4 +88,5 @@ def register(dbsession, now, name, email, password, phone="", locale=DEFAULT_LAN
                 locale=language_or_default(locale))
     dbsession.add(user)
     dbsession.flush()
+    SecurityLog(dbsession, now).record(Event.ACCOUNT_CREATED, user_id=user.id)
     return user

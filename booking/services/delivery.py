@@ -40,6 +40,7 @@ from . import geocoding, reminders, throttle, unit_of_work
 from .booking import BookingService
 from .business import BusinessService
 from .notifications import Notifier, still_relevant
+from .text import without_addresses
 
 log = logging.getLogger(__name__)
 
@@ -259,12 +260,13 @@ class Delivery:
         self.write(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))
         if give_up:
             report.failed += 1
-            log.warning("outbox %s to %s given up after %s attempt(s): %s",
-                        message.id, message.recipient, attempts, error)
+            log.warning("outbox %s given up after %s attempt(s): %s",
+                        message.id, attempts, without_addresses(error))
         else:
             report.retried += 1
             log.info("outbox %s attempt %s failed, next at %s: %s",
-                     message.id, attempts, values["next_attempt_at"].isoformat(), error)
+                     message.id, attempts, values["next_attempt_at"].isoformat(),
+                     without_addresses(error))
         report.errors.append(str(error))
 
     def release(self, messages):

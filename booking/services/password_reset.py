@@ -16,6 +16,7 @@ from ..i18n import _
 from ..models import TokenPurpose, User, normalize_email
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
+from .security_log import Event, SecurityLog
 from .user_tokens import claim_token, issue_token
 from .throttle import SignInThrottle, TooManyAttempts, WindowCounter
 
@@ -84,6 +85,9 @@ class PasswordResetService:
         throttle.check(email, address)
         throttle.record(email, address)
         user = self.dbsession.scalar(select(User).where(User.email == email))
+        SecurityLog(self.dbsession, self.now).record(
+            Event.RESET_REQUESTED, user_id=user and user.id, client_addr=address,
+            email=None if user else email)
         if user is None:
             return
         link = f"{self.notifier.public_url}/reset/{self.new_token(user)}"

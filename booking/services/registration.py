@@ -9,6 +9,7 @@ from ..i18n import _
 from ..models import User, normalize_email
 from ..passwords import hash_password, password_problem, personal_words, verify_password
 from . import accounts, onboarding
+from .security_log import Event, SecurityLog
 from .user_tokens import end_sessions
 
 
@@ -41,9 +42,10 @@ class AccountService:
         return accounts.register(self.dbsession, self.now, name, email, password, phone,
                                  **extra)
 
-    def change_password(self, user, current, new, confirm):
+    def change_password(self, user, current, new, confirm, client_addr=None):
         """``{field: message}``; when empty, ``new`` is ``user``'s password
-        and every other session of theirs ends."""
+        and every session of theirs ends (the caller signs the browser in
+        again)."""
         errors = {}
         ok, _unused = verify_password(current, user.password_hash)
         if not ok:
@@ -55,7 +57,9 @@ class AccountService:
             errors["confirm"] = _("does not match the new password")
         if not errors:
             user.password_hash = hash_password(new)
-            end_sessions(self.dbsession, user, self.now)
+            ended = end_sessions(self.dbsession, user, self.now)
+            SecurityLog(self.dbsession, self.now).record(
+                Event.PASSWORD_CHANGED, user_id=user.id, client_addr=client_addr, **ended)
         return errors
 
 

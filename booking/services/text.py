@@ -22,3 +22,13 @@ def one_line_problem(value):
     if is_one_line(value):
         return None
     return _("must be one line, without control characters")
+
+
+#: Something shaped like an email address, in free text (an SMTP reply).
+ADDRESS_IN_TEXT = re.compile(r"[^\s<>\"'(),;:@]+@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+
+
+def without_addresses(text):
+    """``text`` with every email address in it masked (``***@example.com``):
+    for log lines, which must not carry the addresses of the people we mail."""
+    return ADDRESS_IN_TEXT.sub(r"***@\1", str(text))

@@ -5,9 +5,10 @@ import secrets
 
 from sqlalchemy import update
 
-from ..models import ApiToken, UserToken
+from ..models import ApiToken, TokenPurpose, UserSession, UserToken
 from ..passwords import hash_password
 from ..security import TOKEN_BYTES, token_digest
+from .security_log import Event, SecurityLog
 
 
 def issue_token(dbsession, user, purpose, now, lifetime):
@@ -43,18 +44,31 @@ def claim_token(dbsession, token, now, password):
         return None
     user = token.user
     user.password_hash = hash_password(password)
-    end_sessions(dbsession, user, now)
+    ended = end_sessions(dbsession, user, now)
+    event = (Event.RESET_COMPLETED if token.purpose == TokenPurpose.PASSWORD_RESET
+             else Event.PASSWORD_SET)
+    SecurityLog(dbsession, now).record(event, user_id=user.id, **ended)
     return user
 
 
 def end_sessions(dbsession, user, now):
-    """End every session of ``user``: their signed-in browsers (the session
-    epoch the cookies carry) and their API tokens. A password change or
-    reset does this, so a stolen cookie or token stops working."""
+    """End every session of ``user``: their signed-in browsers (their
+    ``user_sessions`` rows) and their API tokens. A password change or
+    reset does this, so a stolen cookie or token stops working; so does
+    "sign out everywhere". The session epoch moves on, so the browsers
+    the throttle knew as theirs are strangers again. Returns how many of
+    each ended."""
     user.session_epoch += 1
-    dbsession.execute(
+    sessions = dbsession.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    tokens = dbsession.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
+    return {"sessions_ended": sessions, "tokens_revoked": tokens}

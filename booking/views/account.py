@@ -64,8 +64,8 @@ def change_password(context, request):
         new = form_text(request, "new", 1024)
         confirm = form_text(request, "confirm", 1024)
         errors = request.find_service(AccountService).change_password(user, current, new,
-                                                                      confirm)
-        if not errors:  # every other session has ended
+                                                                      confirm, request.client_addr)
+        if not errors:  # every session has ended: this browser gets a new one
             sign_in(request, user)
             request.session.flash(request.translate(_("Your password is changed.")))
             return HTTPSeeOther(request.resource_url(context))

@@ -9,6 +9,7 @@ from ..resources import Root
 from ..services import devices
 from ..services.registration import AccountService
 from ..services.errors import ValidationError
+from ..services.sessions import SessionService
 from ..services.throttle import TooManyAttempts
 
 
@@ -37,8 +38,12 @@ def form_text(request, name, limit):
 
 
 def sign_in(request, user):
+    """Open a session for ``user`` in this browser (a ``user_sessions``
+    row, whose secret the signed cookie carries), and mark the browser as
+    one of their known devices."""
     remember_device(request, user)
-    return remember(request, user.id, epoch=user.session_epoch)
+    secret = request.find_service(SessionService).start(user, request.user_agent)
+    return remember(request, user.id, session=secret)
 
 
 def known_device_cookie(request):
@@ -84,5 +89,9 @@ def login(context, request):
 @view_config(context=Root, name="logout", request_method="POST",
              permission=NO_PERMISSION_REQUIRED)
 def logout(context, request):
+    identity = request.identity
+    if identity is not None and identity.session_id is not None:
+        request.find_service(SessionService).sign_out(identity.user.id, identity.session_id,
+                                                      request.client_addr)
     headers = forget(request)
     return HTTPSeeOther(request.resource_url(request.root), headers=headers)

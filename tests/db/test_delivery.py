@@ -1,6 +1,7 @@
 """Worker passes on both databases, sending into a real SMTP server
 (aiosmtpd on a loopback port) with the frozen clock."""
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -131,6 +132,19 @@ def test_refused_recipient_is_given_up_at_once(db, clock):
     refused = rows(db)[message_id]
     assert report.failed == 1 and refused.attempts == 1 and refused.failed_at == NOW
     assert "550" in refused.last_error
+
+
+def test_log_lines_of_a_refused_message_name_no_address(db, clock, caplog):
+    caplog.set_level(logging.INFO, logger="booking")
+    [message_id] = queue(db)
+    with smtp_server(refuse={"r0@example.test"},
+                     refusal="550 5.1.1 <{address}>: Recipient address rejected") as server:
+        delivery(db, clock, server.port).run_pass()
+    assert "r0@example.test" in rows(db)[message_id].last_error  # the staff's page shows it
+    lines = [record.getMessage() for record in caplog.records]
+    assert any(f"outbox {message_id} given up" in line for line in lines)
+    assert not any("r0@example.test" in line for line in lines)
+    assert any("***@example.test" in line for line in lines)
 
 
 def test_reminder_of_a_cancelled_booking_is_skipped(db, world, clock, smtp):

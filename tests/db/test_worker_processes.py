@@ -3,6 +3,7 @@ SMTP server: several workers deliver each message exactly once; a worker
 killed with SIGKILL loses nothing; SIGTERM stops cleanly. And the embedded
 default: SQLite and the folder mailer."""
 
+import re
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from sqlalchemy import insert, select
 from booking.models import OutboxMessage
 
 from ..conftest import NOW
-from ..smtp import smtp  # noqa: F401
+from ..smtp import smtp, smtp_server  # noqa: F401
 
 MESSAGES = 2_000
 #: Enough for a kill or a stop to land in the middle of a pass.
@@ -156,3 +157,67 @@ booking.mail.folder = {tmp_path / "mail"}
         assert [e["Subject"] for e in emails] == ["Message 0", "Message 1", "Message 2"]
     finally:
         sqlite_db.clean()
+
+
+def test_worker_output_names_no_recipient(sqlite_db, tmp_path):
+    """Its progress lines and its log (at INFO, as production.ini has it)
+    say what happened to which message, never to which address."""
+    try:
+        fill_outbox(sqlite_db, 3)
+        with smtp_server(refuse={"r1@example.test"},
+                         refusal="550 5.1.1 <{address}>: Recipient address rejected") as server:
+            ini = tmp_path / "logged.ini"
+            ini.write_text(write_ini_text(sqlite_db, server.port) + LOGGING)
+            worker = start_worker(str(ini), "--once")
+            out, err = worker.communicate(timeout=30)
+        assert worker.returncode == 0, err
+        assert out.startswith("sent 2, failed 1")
+        assert "given up" in err
+        assert not re.search(r"r\d+@example\.test", out + err)
+    finally:
+        sqlite_db.clean()
+
+
+def write_ini_text(db, smtp_port):
+    return f"""\
+[app:main]
+use = egg:booking
+sqlalchemy.url = {db.url}
+booking.secret = test-secret-{"x" * 40}
+booking.clock = {NOW.isoformat()}
+booking.mail = smtp
+booking.mail.host = 127.0.0.1
+booking.mail.port = {smtp_port}
+booking.mail.sender = Club <no-reply@club.test>
+booking.mail.timeout = 10
+"""
+
+
+LOGGING = """
+[loggers]
+keys = root, booking
+
+[handlers]
+keys = console
+
+[formatters]
+keys = generic
+
+[logger_root]
+level = WARN
+handlers = console
+
+[logger_booking]
+level = INFO
+handlers =
+qualname = booking
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[formatter_generic]
+format = %(levelname)s [%(name)s] %(message)s
+"""

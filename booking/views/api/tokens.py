@@ -1,4 +1,5 @@
-"""Bearer tokens: sign in with email and password, revoke the token in use."""
+"""Bearer tokens: sign in with email and password (the token and when it
+expires), revoke the token in use."""
 
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import NO_PERMISSION_REQUIRED
@@ -17,12 +18,12 @@ def create_token(context, request):
         "email": Field(string(254, min_length=1)),
         "password": Field(string(1024, min_length=1, strip=False)),
     })
-    token = request.find_service(ApiTokenService).sign_in(data["email"], data["password"],
-                                                         request.client_addr)
-    if token is None:
+    issued = request.find_service(ApiTokenService).sign_in(data["email"], data["password"],
+                                                          request.client_addr)
+    if issued is None:
         return error_response(request, 401, "invalid_credentials", _("The email or the password is wrong."))
     request.response.status_int = 201
-    return {"token": token}
+    return {"token": issued.secret, "expires_at": issued.expires_at.isoformat()}
 
 
 @view_config(context=TokenCollection, name="current", route_name="api", request_method="DELETE",
@@ -32,5 +33,6 @@ def revoke_token(context, request):
     if identity is None or identity.method != "token":
         return error_response(request, 401, "unauthorized",
                               _("Send the token to revoke as 'Authorization: Bearer <token>'."))
-    request.find_service(ApiTokenService).revoke(identity.token_id)
+    request.find_service(ApiTokenService).revoke(identity.user.id, identity.token_id,
+                                                 request.client_addr)
     return HTTPNoContent()

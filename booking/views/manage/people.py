@@ -12,11 +12,14 @@ from ...resources.manage import People
 from ...security import Permission
 from ...services.accounts import EMAIL_PATTERN
 from ...services.errors import Conflict, ValidationError
+from ...services.security_log import Event, SecurityLog
 from ...services.team import TeamService
 from ..forms import Field, integer, optional, parse_form
 from . import ManageView
 
 ROLE_LABELS = {Role.OWNER: _("Owner"), Role.MANAGER: _("Manager"), Role.STAFF: _("Staff")}
+EVENT_LABELS = {Event.SIGN_IN: _("Signed in"), Event.SIGN_IN_FAILED: _("Wrong password"),
+                Event.SIGN_IN_THROTTLED: _("Refused: too many attempts")}
 
 
 def email_address(value):
@@ -81,6 +84,20 @@ class PeopleViews(ManageView):
     @view_config(request_method="GET", permission=Permission.VIEW)
     def show(self):
         return self.list_page()
+
+    @view_config(name="history", request_method="GET", permission=Permission.VIEW)
+    def history(self):
+        """A member's recent sign-ins, failures and refusals."""
+        clean, errors = parse_form(self.request.GET, {
+            "membership_id": Field(integer(minimum=1, from_text=True)),
+        })
+        found = None if errors else self.request.find_service(SecurityLog).member_sign_ins(
+            self.tenant, clean["membership_id"])
+        if found is None:
+            raise HTTPNotFound()
+        member, events = found
+        return self.page("manage/people/history.jinja2", member=member, events=events,
+                         event_labels=EVENT_LABELS)
 
     @view_config(name="invite", request_method="POST", permission=Permission.ADMIN)
     def invite(self):
