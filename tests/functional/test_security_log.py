@@ -12,7 +12,7 @@ from sqlalchemy import select
 from booking.models import SecurityEvent, User
 from booking.services.password_reset import PasswordResetService
 from booking.services.security_log import Event, mask_email
-from booking.services.throttle import MAX_FAILURES_PER_ACCOUNT
+from booking.services.throttle import MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
 
 from .. import builders as b
 from ..conftest import NOW
@@ -94,7 +94,7 @@ def test_failed_sign_in_of_an_unknown_address_keeps_it_masked(testapp, world, se
 
 
 def test_throttled_sign_in_is_recorded(testapp, world, security_lines):
-    for _attempt in range(MAX_FAILURES_PER_ACCOUNT):
+    for _attempt in range(MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS):
         wrong_sign_in(testapp, world.emails["customer"])
     wrong_sign_in(testapp, world.emails["customer"], status=429)
     row = the_event(world, Event.SIGN_IN_THROTTLED)
