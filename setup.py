@@ -90,6 +90,7 @@ setup(
             "booking-worker = booking.scripts.worker:main",
             "booking-tenant = booking.scripts.tenant:main",
             "booking-admin = booking.scripts.admin:main",
+            "booking-keys = booking.scripts.keys:main",
         ],
     },
 )
