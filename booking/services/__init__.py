@@ -37,6 +37,7 @@ from .notifications import Notifier
 from .password_reset import PasswordResetService
 from .payments import PaymentService
 from .platform import PlatformService
+from .privacy import PrivacyService
 from .queries import BookingQueries
 from .registration import AccountService, SignupService
 from .schedule import ScheduleService
@@ -75,6 +76,13 @@ def _alternatives_factory(context, request):
 
 def _booking_queries_factory(context, request):
     return BookingQueries(request.dbsession, request.now)
+
+
+def _privacy_factory(context, request):
+    # An erased account's future bookings are cancelled as the customer
+    # would, refund included.
+    return PrivacyService(request.dbsession, request.now,
+                          actions=request.find_service(BookingActions))
 
 
 def _password_reset_factory(context, request):
@@ -160,6 +168,7 @@ def includeme(config):
     config.register_service_factory(_discovery_factory, DiscoveryService)
     config.register_service_factory(_business_factory, BusinessService)
     config.register_service_factory(_venue_factory, VenueService)
+    config.register_service_factory(_privacy_factory, PrivacyService)
     for service_class in (AccountService, ApiTokenService, Catalog, Dashboard, FeedService,
                           MessageService, PlatformService, SignupService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)
