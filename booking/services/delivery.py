@@ -111,7 +111,8 @@ class PassReport:
     def line(self):
         return (f"sent {self.sent}, failed {self.failed}, pending {self.pending} "
                 f"(retried {self.retried}, skipped {self.skipped}, "
-                f"holds expired {self.expired_holds}, reminders queued {self.reminders})")
+                f"holds expired {self.expired_holds}, reminders queued {self.reminders}, "
+                f"bodies redacted {self.redacted}, bookings anonymised {self.anonymised_bookings})")
 
 
 @dataclass(frozen=True)

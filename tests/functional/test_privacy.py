@@ -7,10 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from booking.models import AuditLog, Booking, Membership, Resource, Role, User
+from booking.models import AuditLog, Booking, Membership, Refund, Resource, Role, User
 
 from .. import builders as b
 from ..conftest import NOW
+from .payments import fake_stripe, payapp, stripe, stripe_apps  # noqa: F401 (fixtures)
+from .payments import only_booking, paid_booking, rows
 from .site import form_by_action, sign_in
 
 PHONE = "+33 6 98 76 54 32"
@@ -186,3 +188,14 @@ class TestBusinessCustomerData:
         rival_id = rival_booking(world, "customer")
         sign_in(testapp, world.emails["owner"])
         testapp.get(manage_url(world, rival_id, "customer-data"), status=404)
+
+
+class TestErasureOfPaidBookings:
+    def test_erasure_cancels_a_paid_future_booking_with_its_refund(self, payapp, stripe, world):
+        paid_booking(payapp, stripe, world)  # signed in as the customer
+        erase(payapp)
+        booking = only_booking(world)
+        assert booking.status == "cancelled" and booking.payment_status == "refunded"
+        [refund] = rows(world, Refund)
+        assert (refund.amount, refund.status) == (2000, "succeeded")
+        assert booking.contact_name == "" and booking.anonymised_at == NOW
