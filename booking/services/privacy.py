@@ -228,7 +228,8 @@ class PrivacyService:
 
     def _anonymise(self, condition):
         """Blank the contact fields of the bookings ``condition`` selects,
-        not anonymised yet. Returns ``{tenant_id: count}``."""
+        not anonymised yet, and the bodies of their emails. Returns
+        ``{tenant_id: count}``."""
         found = self.dbsession.execute(
             select(Booking.tenant_id, func.count()).where(condition, Booking.anonymised_at.is_(None))
             .group_by(Booking.tenant_id)).all()
@@ -237,6 +238,9 @@ class PrivacyService:
                 update(Booking).where(condition, Booking.anonymised_at.is_(None))
                 .values(**ANONYMOUS, anonymised_at=self.now)
                 .execution_options(synchronize_session="fetch"))
+            # Their emails named the customer too.
+            self._forget_emails(OutboxMessage.booking_id.in_(
+                select(Booking.id).where(condition, Booking.anonymised_at == self.now)))
         return dict(found)
 
     def _forget_emails(self, condition):

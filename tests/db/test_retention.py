@@ -5,9 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from booking.models import AuditLog, Booking
+from booking.models import AuditLog, Booking, OutboxMessage
 from booking.services import unit_of_work
 from booking.services.delivery import Delivery, DeliveryPolicy
+from booking.services.notifications import Notifier
 from booking.services.privacy import PrivacyService
 
 from .. import builders as b
@@ -68,3 +69,14 @@ def test_worker_pass_applies_retention(db, clock, smtp):
     report = Delivery(registry, DeliveryPolicy()).run_pass()
     assert report.anonymised_bookings == 1 and not report.errors
     assert contact(db, old)[3] == NOW
+
+
+def test_retention_blanks_the_emails_of_anonymised_bookings(db, clock):
+    [old] = bookings(db, 30, [31])
+    with db.session() as s:
+        Notifier(s, NOW - timedelta(days=32)).booking_confirmed(s.get(Booking, old))
+        s.execute(OutboxMessage.__table__.update().values(sent_at=NOW - timedelta(days=32)))
+    retain(db, clock)
+    with db.session() as s:
+        message = s.scalars(select(OutboxMessage)).one()
+        assert message.body_text == message.body_html == "" and message.redacted_at == NOW
