@@ -92,6 +92,7 @@ setup(
             "booking-admin = booking.scripts.admin:main",
             "booking-backup = booking.scripts.backup:main",
             "booking-restore = booking.scripts.restore:main",
+            "booking-keys = booking.scripts.keys:main",
         ],
     },
 )

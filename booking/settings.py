@@ -6,8 +6,10 @@ Secrets may come from the environment instead of the INI file:
 ``BOOKING_DATABASE_URL`` (fills ``sqlalchemy.url``), ``BOOKING_SECRET``
 (fills ``booking.secret``), ``BOOKING_SMTP_PASSWORD`` (fills
 ``booking.mail.password``), ``BOOKING_PAYMENTS_API_KEY`` and
-``BOOKING_PAYMENTS_WEBHOOK_SECRET`` (the payment provider's), and
-``BOOKING_PUBLIC_URL`` (fills ``booking.public_url``).
+``BOOKING_PAYMENTS_WEBHOOK_SECRET`` (the payment provider's),
+``BOOKING_PUBLIC_URL`` (fills ``booking.public_url``) and
+``BOOKING_DATA_KEYS`` (fills ``booking.data_keys``, the keys of the data
+encrypted at rest).
 """
 
 import os
@@ -17,9 +19,12 @@ from urllib.parse import urlsplit
 from pyramid.settings import asbool
 
 from .clock import FrozenClock
+from .crypto import Keyring, KeyringError
 
 #: The secret shipped in development.ini. Refused wherever secrets are required.
 DEVELOPMENT_SECRET = "development-secret-not-for-production"
+#: The data key id of development.ini. Refused wherever data keys are required.
+DEVELOPMENT_KEY_ID = "dev"
 MIN_SECRET_LENGTH = 32
 ENVIRONMENT_OVERRIDES = {
     "BOOKING_DATABASE_URL": "sqlalchemy.url",
@@ -28,6 +33,7 @@ ENVIRONMENT_OVERRIDES = {
     "BOOKING_PAYMENTS_API_KEY": "booking.payments.api_key",
     "BOOKING_PAYMENTS_WEBHOOK_SECRET": "booking.payments.webhook_secret",
     "BOOKING_PUBLIC_URL": "booking.public_url",
+    "BOOKING_DATA_KEYS": "booking.data_keys",
 }
 MAILERS = ("folder", "smtp")
 MAIL_SECURITY = ("none", "starttls", "ssl")
@@ -194,6 +200,36 @@ def _public_url(settings):
     settings["booking.public_url"] = url
 
 
+def _data_keys(settings, environ):
+    """``booking.data_keys``: the keys of the data encrypted at rest
+    (:class:`booking.crypto.Keyring`), ``"k2:<base64>,k1:<base64>"``, the
+    first encrypting. With ``booking.require_data_keys`` (production.ini)
+    they must come from ``BOOKING_DATA_KEYS``, and the development key is
+    refused. Without keys, writing an encrypted column fails."""
+    settings["booking.require_data_keys"] = asbool(
+        settings.get("booking.require_data_keys", False))
+    raw = settings.get("booking.data_keys")
+    if isinstance(raw, Keyring):
+        return
+    if settings["booking.require_data_keys"] and not environ.get("BOOKING_DATA_KEYS"):
+        raise SettingsError(
+            "booking.data_keys is missing: export BOOKING_DATA_KEYS with the keys of the data "
+            "encrypted at rest (make one with: booking-keys generate), and keep them safe: "
+            "without them the encrypted data is lost")
+    if not (raw or "").strip():
+        settings["booking.data_keys"] = None
+        return
+    try:
+        keyring = Keyring.parse(raw)
+    except KeyringError as exc:
+        raise SettingsError(f"booking.data_keys: {exc}") from None
+    if settings["booking.require_data_keys"] and DEVELOPMENT_KEY_ID in keyring.keys:
+        raise SettingsError(
+            f"booking.data_keys holds the development key {DEVELOPMENT_KEY_ID!r}: make keys "
+            "of your own with booking-keys generate")
+    settings["booking.data_keys"] = keyring
+
+
 def parse_settings(settings, environ=None):
     """Return a new settings dict with environment overrides applied and
     every ``booking.*`` value coerced; raise :class:`SettingsError`."""
@@ -233,6 +269,7 @@ def parse_settings(settings, environ=None):
     settings["booking.secret"] = secret
 
     _public_url(settings)
+    _data_keys(settings, environ)
     settings["booking.secure_cookies"] = asbool(settings.get("booking.secure_cookies", False))
     settings["booking.gc_freeze"] = asbool(settings.get("booking.gc_freeze", False))
     settings["booking.max_body_bytes"] = _int(
@@ -252,6 +289,10 @@ def parse_settings(settings, environ=None):
     # Days an API token works after it is issued.
     settings["booking.api_token_lifetime_days"] = _int(
         settings, "booking.api_token_lifetime_days", 30, minimum=1, maximum=3650)
+    # Privacy: days after sending before an email's body is blanked (a
+    # body with a secret link is blanked at once).
+    settings["booking.outbox_retention_days"] = _int(
+        settings, "booking.outbox_retention_days", 30, minimum=0, maximum=3650)
     _mail_settings(settings)
     _maps_settings(settings)
     _payments_settings(settings)

@@ -107,3 +107,22 @@ def member(session, tenant, role, venue=None, **kw):
 def token(session, user):
     secret, _row = new_api_token(session, user, EPOCH, lifetime=timedelta(days=365))
     return secret
+
+
+def booking(session, resource, customer, starts_at, minutes=60, status="confirmed", **kw):
+    """A booking row as the services would leave it (no guard: the test
+    chooses the slot)."""
+    from datetime import timedelta
+
+    from booking.models import Booking
+
+    ends_at = starts_at + timedelta(minutes=minutes)
+    kw.setdefault("contact_name", customer.name)
+    kw.setdefault("contact_phone", customer.phone)
+    kw.setdefault("price", 0)
+    kw.setdefault("currency", "EUR")
+    return _add(session, Booking(
+        tenant_id=resource.tenant_id, reference=f"B{next(_counter):07d}", resource_id=resource.id,
+        customer_id=customer.id, starts_at=starts_at, ends_at=ends_at, block_start=starts_at,
+        block_end=ends_at, seats=1, exclusive=resource.capacity == 1, status=status,
+        created_at=EPOCH, updated_at=EPOCH, **kw))

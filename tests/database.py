@@ -19,6 +19,8 @@ ALEMBIC_DIR = os.path.join(os.path.dirname(HERE), "alembic")
 #: Names of the databases the tests create begin with this (CI sets its own,
 #: to check afterwards that its run dropped every one).
 DB_PREFIX = os.environ.get("BOOKING_TEST_DB_PREFIX", "booking_test_")
+#: The data key of the test databases (and of the apps built on them).
+TEST_DATA_KEYS = "test:O7-MhmRCzsrjaDqBYFw7LWcgvo5u1X387coD9CZ8a1s="
 PG_ADMIN_URL = os.environ.get(
     "BOOKING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -57,7 +59,8 @@ class Database:
         self.backend = backend
         self.url = url
         self.settings = {"sqlalchemy.url": url, "sqlalchemy.pool_size": "40",
-                         "sqlalchemy.max_overflow": "20", **(settings or {})}
+                         "sqlalchemy.max_overflow": "20", "booking.data_keys": TEST_DATA_KEYS,
+                         **(settings or {})}
         self.engine = get_engine(self.settings)
         self.session_factory = get_session_factory(self.engine)
 

@@ -50,13 +50,16 @@ def pserve(ini, env):
 
 
 PUBLIC_URL = "https://booking.example.test"
+DATA_KEYS = "prod1:hm0h0Pv3Xh7q3CzXcJ2nA3d8dNfYbLqRk9yJ2gVQm0E="
 
 
 def clean_env(**extra):
-    """The environment without BOOKING_* variables, but the public URL
-    production.ini requires (``BOOKING_PUBLIC_URL=None`` leaves it out)."""
+    """The environment without BOOKING_* variables, but the public URL and
+    the data keys production.ini requires (``BOOKING_PUBLIC_URL=None``
+    leaves it out)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BOOKING_")}
     env["BOOKING_PUBLIC_URL"] = PUBLIC_URL
+    env["BOOKING_DATA_KEYS"] = DATA_KEYS
     env.update(extra)
     return {k: v for k, v in env.items() if v is not None}
 
@@ -85,6 +88,20 @@ def test_production_ini_refuses_to_start_without_a_real_secret(tmp_path, secret,
 def test_production_ini_refuses_to_start_without_a_public_url(tmp_path, url, words):
     env = clean_env(BOOKING_DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite",
                     BOOKING_SECRET=GOOD_SECRET, BOOKING_PUBLIC_URL=url)
+    process = pserve(production_ini(tmp_path, free_port()), env)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert words in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("keys, words", [
+    (None, "BOOKING_DATA_KEYS"),
+    ("dev:C-k0qux3U_diy89iu5sPFOCUxBYKWHVr70Supxhv_E4=", "development key"),
+    ("k1:c2hvcnQ=", "needs 32"),
+])
+def test_production_ini_refuses_to_start_without_data_keys(tmp_path, keys, words):
+    env = clean_env(BOOKING_DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite",
+                    BOOKING_SECRET=GOOD_SECRET, BOOKING_DATA_KEYS=keys)
     process = pserve(production_ini(tmp_path, free_port()), env)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode != 0

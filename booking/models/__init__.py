@@ -17,6 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import configure_mappers, sessionmaker
 
+from .. import crypto
+
 from .audit import AuditLog  # noqa: F401
 from .booking import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus  # noqa: F401
 from .feeds import CalendarFeed  # noqa: F401
@@ -84,6 +86,11 @@ def get_engine(settings, prefix="sqlalchemy."):
     # (a failed statement's parameters may be an email address, a digest).
     engine = engine_from_config(settings, prefix, connect_args=connect_args,
                                 hide_parameters=True)
+    # The keys of the encrypted columns (EncryptedString) travel with the engine.
+    keyring = settings.get("booking.data_keys") or None
+    if isinstance(keyring, str):
+        keyring = crypto.Keyring.parse(keyring)
+    crypto.attach(engine, keyring)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, settings.get("booking.sqlite_busy_timeout_ms", 30000))
     _forget_pool_in_forked_children(engine)

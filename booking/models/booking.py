@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .meta import Base, TenantScoped
-from .types import UTCDateTime
+from .types import EncryptedString, UTCDateTime
 
 
 class BookingStatus(StrEnum):
@@ -107,10 +107,15 @@ class Booking(TenantScoped, Base):
     #: How the customer is named and reached for this booking, as the business
     #: knows them: their profile's at booking time, or what the desk typed for
     #: a walk-in. Staff pages show these, never the account's later profile.
+    #: The phone and the customer's note are encrypted at rest; the name
+    #: stays searchable.
     contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
-    note: Mapped[str] = mapped_column(String(1000), default="")
+    contact_phone: Mapped[str] = mapped_column(EncryptedString("bookings.contact_phone"),
+                                               default="", server_default="")
+    note: Mapped[str] = mapped_column(EncryptedString("bookings.note"), default="")
     cancel_reason: Mapped[str] = mapped_column(String(1000), default="")
+    #: When the contact fields were anonymised (erasure, retention).
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: When staff checked the customer in (the booking stays ``confirmed``).
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Incremented on every change of time, for calendar (ICS) updates.

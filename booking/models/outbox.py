@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base
@@ -50,6 +50,12 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Set when the attempts are spent: the message is given up.
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The body holds a secret (a password-reset or invitation link): it is
+    #: blanked as soon as the message is sent or given up.
+    carries_secret: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: When ``body_text``/``body_html``/``attachments`` were blanked (at
+    #: once for a secret, else ``booking.outbox_retention_days`` after sending).
+    redacted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def status(self):

@@ -26,6 +26,8 @@ class Tenant(Base):
         CheckConstraint("hold_minutes > 0", name="hold_minutes"),
         CheckConstraint("refund_policy IN ('full', 'partial', 'none')", name="refund_policy"),
         CheckConstraint("refund_percent BETWEEN 0 AND 100", name="refund_percent"),
+        CheckConstraint("personal_data_days IS NULL OR personal_data_days >= 1",
+                        name="personal_data_days"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +49,9 @@ class Tenant(Base):
     reminder_offsets: Mapped[list[int]] = mapped_column(
         JSON, default=lambda: list(DEFAULT_REMINDER_OFFSETS)
     )
+    #: Days after a booking ends before its contact fields (name, phone,
+    #: note) are anonymised by the worker; ``None`` keeps them.
+    personal_data_days: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: An owner asked for the business to be deleted: it is closed at once
     #: and purged with everything it owns once the grace period has passed

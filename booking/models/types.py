@@ -1,9 +1,11 @@
-"""Column types that keep time and money honest."""
+"""Column types that keep time and money honest, and secrets secret."""
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.types import TypeDecorator
+
+from ..crypto import KeyringError, keyring_of
 
 
 class NaiveDatetimeError(ValueError):
@@ -55,3 +57,49 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class EncryptedString(TypeDecorator):
+    """Text encrypted at rest with the engine's keyring (:mod:`booking.crypto`).
+
+    Declare it with the column's place, which binds each value to it::
+
+        phone: Mapped[str] = mapped_column(EncryptedString("users.phone"), default="")
+
+    ``booking-keys rotate`` and ``status`` find every column of this type in
+    the metadata: nothing else to register. The column is ``TEXT`` (a
+    ciphertext is longer than its plaintext: limit lengths in the service).
+    Empty strings are stored empty; legacy plaintext reads as it is. An
+    encrypted column cannot be searched, compared or sorted in SQL: every
+    ciphertext differs, even of one value.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, place):
+        super().__init__()
+        table, dot, column = place.partition(".")
+        if not (table and dot and column):
+            raise ValueError(f"EncryptedString needs 'table.column', got {place!r}")
+        self.place = place
+
+    def process_bind_param(self, value, dialect):
+        if value is None or value == "":
+            return value
+        keyring = keyring_of(dialect)
+        if keyring is None:
+            raise KeyringError(
+                f"{self.place} is encrypted and no data key is configured: export "
+                "BOOKING_DATA_KEYS (booking-keys generate makes one)")
+        return keyring.encrypt(value, self.place)
+
+    def process_result_value(self, value, dialect):
+        if value is None or value == "":
+            return value
+        keyring = keyring_of(dialect)
+        if keyring is None:
+            if value.startswith("enc:"):
+                raise KeyringError(f"{self.place} is encrypted and no data key is configured")
+            return value
+        return keyring.decrypt(value, self.place)

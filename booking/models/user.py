@@ -5,7 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from .meta import Base, TenantScoped
-from .types import UTCDateTime
+from .types import EncryptedString, UTCDateTime
 
 
 def normalize_email(email):
@@ -22,7 +22,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200), default="")
-    phone: Mapped[str] = mapped_column(String(40), default="")
+    #: Encrypted at rest (at most 40 characters: the services check).
+    phone: Mapped[str] = mapped_column(EncryptedString("users.phone"), default="")
     #: The language of the emails we send them (the site's, when they registered).
     locale: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -33,6 +34,9 @@ class User(Base):
     #: value stop counting (``services.devices``). Sessions themselves end
     #: by their ``user_sessions`` rows.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The person erased their account: personal fields are placeholders and
+    #: it can no longer sign in.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user")
 

@@ -38,6 +38,7 @@ from .notifications import Notifier
 from .password_reset import PasswordResetService
 from .payments import PaymentService
 from .platform import PlatformService
+from .privacy import PrivacyService
 from .queries import BookingQueries
 from .registration import AccountService, SignupService
 from .schedule import ScheduleService
@@ -78,6 +79,13 @@ def _alternatives_factory(context, request):
 
 def _booking_queries_factory(context, request):
     return BookingQueries(request.dbsession, request.now)
+
+
+def _privacy_factory(context, request):
+    # An erased account's future bookings are cancelled as the customer
+    # would, refund included.
+    return PrivacyService(request.dbsession, request.now,
+                          actions=request.find_service(BookingActions))
 
 
 def _password_reset_factory(context, request):
@@ -172,6 +180,7 @@ def includeme(config):
     config.register_service_factory(_discovery_factory, DiscoveryService)
     config.register_service_factory(_business_factory, BusinessService)
     config.register_service_factory(_venue_factory, VenueService)
+    config.register_service_factory(_privacy_factory, PrivacyService)
     config.register_service_factory(_account_factory, AccountService)
     config.register_service_factory(_api_token_factory, ApiTokenService)
     for service_class in (Catalog, Dashboard, FeedService, MessageService, PlatformService,

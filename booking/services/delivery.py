@@ -4,7 +4,10 @@ One pass (:meth:`Delivery.run_pass`):
 
 1. expire stale holds, then queue the reminders whose moment has come, then
    purge the tenants whose deletion grace period is over
-   (``BusinessService.purge_due``), each in its own short transaction;
+   (``BusinessService.purge_due``), blank the bodies of emails sent more
+   than ``booking.outbox_retention_days`` ago, and anonymise the bookings
+   past their tenant's retention (``PrivacyService.apply_retention``), each
+   in its own short transaction;
 2. claim due messages in small batches: ``SELECT … FOR UPDATE SKIP LOCKED``
    on PostgreSQL (inside ``BEGIN IMMEDIATE`` on SQLite), set a lease
    (``locked_until``) and commit, so no row stays locked while we talk to
@@ -19,6 +22,10 @@ A message that no longer applies (``notifications.still_relevant`` is false:
 a reminder for a cancelled booking) is not sent: it gets ``failed_at`` and
 ``last_error = SKIPPED`` with ``attempts`` untouched, and counts as skipped.
 
+A message that ``carries_secret`` (a link with a token) has its body blanked
+in the statement that records it sent or given up: the mail server has the
+link, the outbox no longer.
+
 Guarantee: at-least-once delivery to the SMTP server. A duplicate is
 possible only if the process dies between the server's accept and our
 commit of ``sent_at``. Nothing is lost: a crashed worker's lease expires and
@@ -31,7 +38,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 
 from ..adapters.mail import Mailer, MailError, PermanentMailError
 from ..adapters.maps import BACKGROUND, Geocoder
@@ -41,19 +48,49 @@ from .booking import BookingService
 from .business import BusinessService
 from .notifications import Notifier, still_relevant
 from .text import without_addresses
+from .privacy import PrivacyService
 
 log = logging.getLogger(__name__)
 
 #: ``last_error`` of a message skipped because it no longer applies.
 SKIPPED = "skipped: no longer relevant"
 
+
+
+def _blanked_if_secret(now):
+    """The values that blank a message's body if it carries a secret (a
+    link with a token): applied as it is sent or given up, in the same
+    statement, so the outbox never keeps a usable link once it is done."""
+    secret = OutboxMessage.carries_secret
+    return {
+        "body_text": case((secret, ""), else_=OutboxMessage.body_text),
+        "body_html": case((secret, ""), else_=OutboxMessage.body_html),
+        "redacted_at": case((secret, now), else_=OutboxMessage.redacted_at),
+    }
+
+
 #: Built once: it runs after every message sent.
 MARK_SENT = (
     update(OutboxMessage)
     .where(OutboxMessage.id == bindparam("message_id"))
     .values(sent_at=bindparam("now"), locked_until=None,
-            attempts=OutboxMessage.attempts + 1, last_error="")
+            attempts=OutboxMessage.attempts + 1, last_error="",
+            **_blanked_if_secret(bindparam("now")))
 )
+
+
+def redact_old_bodies(dbsession, now, retention_days):
+    """Blank the bodies (and attachments) of messages sent or given up more
+    than ``retention_days`` ago; their subject, recipient and outcome stay.
+    Returns how many were blanked."""
+    cutoff = now - timedelta(days=retention_days)
+    result = dbsession.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.redacted_at.is_(None),
+               or_(OutboxMessage.sent_at <= cutoff, OutboxMessage.failed_at <= cutoff))
+        .values(body_text="", body_html="", attachments=[], redacted_at=now)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 @dataclass
@@ -67,13 +104,16 @@ class PassReport:
     reminders: int = 0
     purged_tenants: list = field(default_factory=list)
     located_venues: int = 0
+    redacted: int = 0
+    anonymised_bookings: int = 0
     stopped: bool = False
     errors: list = field(default_factory=list)
 
     def line(self):
         return (f"sent {self.sent}, failed {self.failed}, pending {self.pending} "
                 f"(retried {self.retried}, skipped {self.skipped}, "
-                f"holds expired {self.expired_holds}, reminders queued {self.reminders})")
+                f"holds expired {self.expired_holds}, reminders queued {self.reminders}, "
+                f"bodies redacted {self.redacted}, bookings anonymised {self.anonymised_bookings})")
 
 
 @dataclass(frozen=True)
@@ -163,7 +203,7 @@ class Delivery:
         """Expire holds, queue reminders, purge, locate venues: each step on
         its own, so that one failing never stops the others nor the mail."""
         for step in (self.expire_holds, self.queue_reminders, self.purge, self.locate_venues,
-                     self.forget_throttle_counts):
+                     self.forget_throttle_counts, self.redact, self.retain):
             if self.should_stop():
                 return
             try:
@@ -188,6 +228,15 @@ class Delivery:
     def forget_throttle_counts(self, report):
         with self.transaction() as work:
             throttle.forget_stale_counters(work.dbsession, work.now)
+
+    def redact(self, report):
+        with self.transaction() as work:
+            report.redacted = redact_old_bodies(
+                work.dbsession, work.now, self.settings["booking.outbox_retention_days"])
+
+    def retain(self, report):
+        with self.transaction() as work:
+            report.anonymised_bookings = work.find_service(PrivacyService).apply_retention()
 
     def locate_venues(self, report):
         if not self.geocoder.offline:
@@ -219,6 +268,9 @@ class Delivery:
                     batch.append(message)
                 else:
                     message.failed_at, message.last_error = now, SKIPPED
+                    if message.carries_secret:
+                        message.body_text = message.body_html = ""
+                        message.redacted_at = now
                     report.skipped += 1
             dbsession.flush()
             for message in batch:
@@ -255,6 +307,7 @@ class Delivery:
         values = {"attempts": attempts, "last_error": str(error)[:1000], "locked_until": None}
         if give_up:
             values["failed_at"] = now
+            values.update(_blanked_if_secret(now))
         else:
             values["next_attempt_at"] = now + self.policy.backoff(attempts)
         self.write(update(OutboxMessage).where(OutboxMessage.id == message.id).values(**values))

@@ -186,11 +186,12 @@ class Notifier:
     # -- accounts ------------------------------------------------------------
 
     def password_reset(self, user, link):
-        """The link (with its secret) is in the email, never in the key."""
+        """The link (with its secret) is in the email, never in the key; the
+        outbox blanks the body once it is sent."""
         return self.send(
             "password.reset", user, _("Reset your password"),
             f"user:{user.id}:password-reset:{link_digest(link)}",
-            {"email": user.email, "link": link},
+            {"email": user.email, "link": link}, carries_secret=True,
         )
 
     def staff_invitation(self, user, tenant, link, inviter):
@@ -200,6 +201,7 @@ class Notifier:
             f"tenant:{tenant.id}:user:{user.id}:invitation:{link_digest(link)}",
             {"tenant_name": tenant.name, "inviter": inviter_name, "link": link},
             mapping={"inviter": inviter_name, "tenant": tenant.name}, tenant_id=tenant.id,
+            carries_secret=True,
         )
 
     # -- rendering -----------------------------------------------------------
@@ -259,9 +261,10 @@ class Notifier:
         }
 
     def send(self, kind, user, subject, dedupe_key, values, mapping=None, tenant_id=None,
-             booking_id=None, attachments=()):
+             booking_id=None, attachments=(), carries_secret=False):
         """Render ``kind`` for ``user`` and queue it; the outbox id, or
-        ``None`` when this message was already queued."""
+        ``None`` when this message was already queued. ``carries_secret``:
+        the body holds a link with a token (see :func:`.outbox.enqueue`)."""
         locale = language_or_default(user.locale)
         subject_text = localizer_for(locale).translate(subject, mapping=mapping)
         env = environment(locale, self.reload_templates)
@@ -274,7 +277,7 @@ class Notifier:
             body_text=env.get_template(f"{name}.txt.jinja2").render(values),
             body_html=env.get_template(f"{name}.html.jinja2").render(values),
             now=self.now, tenant_id=tenant_id, booking_id=booking_id, locale=locale,
-            attachments=attachments,
+            attachments=attachments, carries_secret=carries_secret,
         )
 
 

@@ -88,6 +88,9 @@ TABLE = [
       for action in ("confirm", "check-in", "no-show", "cancel", "move")],
     # Giving money back by hand is for managers and owners.
     ("POST", "/bookings/{booking}/refund", "refund", "UNNDNAAN"),
+    # A customer's data with the business: managers and owners export or erase it.
+    ("GET", "/bookings/{booking}/customer-data", "customer-data", CONFIGURE),
+    ("POST", "/bookings/{booking}/erase-customer", "erase-customer", CONFIGURE),
 ]
 
 #: A closed tenant (suspended by the platform, or its deletion requested):

@@ -143,3 +143,23 @@ def test_settings_not_found_for_outsiders(testapp, world, who):
 
 def test_settings_needs_sign_in(testapp, world):
     assert "/login?next=" in testapp.get(settings_url(world), status=303).location
+
+
+def test_settings_keep_personal_data_for_a_number_of_days(testapp, world):
+    form = settings_form(testapp, world)
+    assert form["personal_data_days"].value == ""
+    form["personal_data_days"] = "90"
+    form.submit(status=303)
+    assert tenant_row(world).personal_data_days == 90
+    form = settings_form(testapp, world)
+    form["personal_data_days"] = ""
+    form.submit(status=303)
+    assert tenant_row(world).personal_data_days is None
+
+
+def test_settings_personal_data_days_below_one_is_400(testapp, world):
+    form = settings_form(testapp, world)
+    form["personal_data_days"] = "0"
+    page = form.submit(status=400)
+    assert "personal_data_days-error" in page
+    assert tenant_row(world).personal_data_days is None

@@ -1,5 +1,6 @@
 """``/t/{slug}/manage/settings``: the tenant's name, time zone, currency,
-booking policy and refund policy. Owners and managers change them; every
+booking policy, refund policy and how long customers' contact details
+are kept. Owners and managers change them; every
 change is audited with its old and new values."""
 
 from decimal import Decimal, InvalidOperation
@@ -87,6 +88,9 @@ FIELDS = {
     "hold_minutes": Field(integer(minimum=1, maximum=1440, from_text=True)),
     "reminder_offsets": Field(reminder_offsets, required=False, default=()),
     "refund_policy": Field(refund_policy),
+    #: Empty: keep the customers' contact details of past bookings.
+    "personal_data_days": Field(integer(minimum=1, maximum=36500, from_text=True),
+                                required=False, default=None),
 }
 #: Read only with a partial refund policy; the other policies keep the
 #: tenant's percent unchanged (it is used again if partial comes back).
@@ -119,6 +123,8 @@ def form_values(tenant):
         "hold_minutes": str(tenant.hold_minutes),
         "reminder_offsets": ", ".join(hours_text(m) for m in tenant.reminder_offsets or []),
         "refund_policy": tenant.refund_policy, "refund_percent": str(tenant.refund_percent),
+        "personal_data_days": ("" if tenant.personal_data_days is None
+                               else str(tenant.personal_data_days)),
     }
 
 
