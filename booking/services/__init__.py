@@ -33,7 +33,9 @@ from .feeds import FeedService
 from .geocoding import cache_age
 from .lookup import find_service
 from .messages import MessageService
+from .mfa import MfaService
 from .notifications import Notifier
+from .passkeys import PasskeyService
 from .password_reset import PasswordResetService
 from .payments import PaymentService
 from .platform import PlatformService
@@ -161,5 +163,6 @@ def includeme(config):
     config.register_service_factory(_business_factory, BusinessService)
     config.register_service_factory(_venue_factory, VenueService)
     for service_class in (AccountService, ApiTokenService, Catalog, Dashboard, FeedService,
-                          MessageService, PlatformService, SignupService, StaffCalendarService):
+                          MessageService, MfaService, PasskeyService, PlatformService,
+                          SignupService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

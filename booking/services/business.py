@@ -8,7 +8,7 @@ from . import audit, tenants
 
 #: The settings the staff area changes, in the tenant's columns' terms.
 SETTINGS = ("name", "time_zone", "currency", "cancellation_window_minutes", "hold_minutes",
-            "reminder_offsets", "refund_policy", "refund_percent")
+            "reminder_offsets", "refund_policy", "refund_percent", "require_mfa")
 
 
 class BusinessService:

@@ -6,6 +6,8 @@ from pyramid.view import view_config
 
 from ..i18n import _
 from ..resources import Root
+from ..second_factor import mark_passed, start_pending
+from ..services.mfa import MfaService
 from ..services.registration import AccountService
 from ..services.errors import ValidationError
 from ..services.throttle import TooManyAttempts
@@ -35,8 +37,13 @@ def form_text(request, name, limit):
     return value[:limit]
 
 
-def sign_in(request, user):
-    return remember(request, user.id, epoch=user.session_epoch)
+def sign_in(request, user, second_factor=False):
+    """Sign ``user`` in (a fresh session); ``second_factor``: they passed a
+    second step, which the staff areas that require one look for."""
+    headers = remember(request, user.id, epoch=user.session_epoch)
+    if second_factor:
+        mark_passed(request)
+    return headers
 
 
 @view_config(context=Root, name="login", renderer="account/login.jinja2",
@@ -56,6 +63,10 @@ def login(context, request):
             request.response.status_int = 429
             request.response.headers["Retry-After"] = str(exc.extra["retry_after"])
         else:
+            if user is not None and request.find_service(MfaService).has_second_factor(user):
+                # Not signed in yet: the second step decides.
+                start_pending(request, user, next_url)
+                return HTTPSeeOther(request.resource_url(request.root, "two-step"))
             if user is not None:
                 return HTTPSeeOther(next_url, headers=sign_in(request, user))
             error = _("The email or the password is wrong.")

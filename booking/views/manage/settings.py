@@ -102,6 +102,7 @@ def parse_settings(data, tenant):
         errors.update(problems)
     else:
         clean["refund_percent"] = tenant.refund_percent
+    clean["require_mfa"] = data.get("require_mfa") == "on"  # a checkbox
     return clean, errors
 
 
@@ -119,6 +120,7 @@ def form_values(tenant):
         "hold_minutes": str(tenant.hold_minutes),
         "reminder_offsets": ", ".join(hours_text(m) for m in tenant.reminder_offsets or []),
         "refund_policy": tenant.refund_policy, "refund_percent": str(tenant.refund_percent),
+        "require_mfa": tenant.require_mfa,
     }
 
 
