@@ -9,6 +9,9 @@ from datetime import timedelta
 import pyotp
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import update
+
+from booking.models import Passkey
 
 from ..builders import PASSWORD
 
@@ -90,3 +93,12 @@ def test_passkey_journeys(site, world, new_context):
     page.get_by_role("button", name="Sign in with a passkey").click()
     expect(page).to_have_url(re.compile(r"/account/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("My account")
+
+    # A signature counter that goes back (a cloned authenticator) is refused.
+    sign_out(page)
+    with world.db.session() as s:
+        s.execute(update(Passkey).values(sign_count=10**6))
+    page.goto(f"{site}/login")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    expect(page.get_by_text("This passkey was not accepted.")).to_be_visible()
+    expect(page.get_by_role("link", name="Sign in")).to_be_visible()
