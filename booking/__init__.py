@@ -20,6 +20,7 @@ def main(global_config, **settings):
         config.include(".clock")  # request.now, read by ACLs and services
         # Sessions, the security policy, CSRF by default, default permission.
         config.include(".security")
+        config.include(".second_factor")  # where a second factor is required
         config.include(".i18n")  # before templates: they translate
         config.include(".templating")
         config.include(".headers")  # security headers on every response

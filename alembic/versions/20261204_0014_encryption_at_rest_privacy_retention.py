@@ -8,7 +8,7 @@ columns again: on PostgreSQL it fails while they hold ciphertexts longer
 than the old limits.
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-04 19:20:00.000000
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 import booking.models.types
 
 revision = '0014'
-down_revision = '0012'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

@@ -24,6 +24,7 @@ from .booking import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus  # n
 from .feeds import CalendarFeed  # noqa: F401
 from .geocoding import GeocodeResult, ProviderSlot  # noqa: F401
 from .meta import Base  # noqa: F401
+from .mfa import Passkey, RecoveryCode, TotpFactor  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
 from .payment import Payment, PaymentEvent, PaymentState, Refund  # noqa: F401
 from .resource import Resource, ResourceKind  # noqa: F401

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base
@@ -53,6 +53,8 @@ class Tenant(Base):
     #: note) are anonymised by the worker; ``None`` keeps them.
     personal_data_days: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Every member must sign in with a second factor to open the staff area.
+    require_mfa: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: An owner asked for the business to be deleted: it is closed at once
     #: and purged with everything it owns once the grace period has passed
     #: (its slug stays taken until then).

@@ -14,7 +14,14 @@ from ..security import PLATFORM_ADMIN, Permission
 from .base import Node
 
 
-class AdminContext(Node):
+class AdminNode(Node):
+    """A place in ``/admin/``: always behind a second factor
+    (``booking.second_factor``)."""
+
+    second_factor_required = True
+
+
+class AdminContext(AdminNode):
     """``/admin/``: the tenants (search, sizes); ``audit`` the log of every
     tenant; ``tenants/{slug}/…`` acts on one tenant."""
 
@@ -26,7 +33,7 @@ class AdminContext(Node):
         raise KeyError(key)
 
 
-class AdminTenants(Node):
+class AdminTenants(AdminNode):
     """``/admin/tenants``: tenants by slug."""
 
     __acl__ = []
@@ -38,7 +45,7 @@ class AdminTenants(Node):
         return AdminTenant(self, slug, self.request, tenant)
 
 
-class AdminTenant(Node):
+class AdminTenant(AdminNode):
     """``/admin/tenants/{slug}``: suspend or reactivate it."""
 
     __acl__ = []

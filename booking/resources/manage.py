@@ -41,9 +41,15 @@ def desk_acl(tenant, *venue_ids):
 
 
 class StaffNode(Node):
-    """A place in the staff area: an anonymous visitor is asked to sign in."""
+    """A place in the staff area: an anonymous visitor is asked to sign in;
+    where the tenant requires it, a member is asked for a second factor
+    (``booking.second_factor``)."""
 
     requires_sign_in = True
+
+    @property
+    def second_factor_required(self):
+        return self.tenant.require_mfa
 
 
 class ManageContext(StaffNode):

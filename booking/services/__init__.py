@@ -34,7 +34,9 @@ from .feeds import FeedService
 from .geocoding import cache_age
 from .lookup import find_service
 from .messages import MessageService
+from .mfa import MfaService
 from .notifications import Notifier
+from .passkeys import PasskeyService
 from .password_reset import PasswordResetService
 from .payments import PaymentService
 from .platform import PlatformService
@@ -183,6 +185,6 @@ def includeme(config):
     config.register_service_factory(_privacy_factory, PrivacyService)
     config.register_service_factory(_account_factory, AccountService)
     config.register_service_factory(_api_token_factory, ApiTokenService)
-    for service_class in (Catalog, Dashboard, FeedService, MessageService, PlatformService,
-                          SecurityLog, SessionService, SignupService, StaffCalendarService):
+    for service_class in (Catalog, Dashboard, FeedService, MessageService, MfaService, PasskeyService,
+                          PlatformService, SecurityLog, SessionService, SignupService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

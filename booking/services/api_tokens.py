@@ -22,6 +22,7 @@ class IssuedToken:
 def token_lifetime(settings):
     """The lifetime of new tokens, from ``booking.api_token_lifetime_days``."""
     return timedelta(days=settings["booking.api_token_lifetime_days"])
+from .mfa import MfaService
 
 
 class ApiTokenService:
@@ -31,13 +32,16 @@ class ApiTokenService:
         self.lifetime = lifetime
         self.security_log = SecurityLog(dbsession, now)
 
-    def sign_in(self, email, password, client_addr):
+    def sign_in(self, email, password, client_addr, otp=None):
         """A new :class:`IssuedToken` for the user of ``email`` and
         ``password``, or ``None`` when they are wrong. Throttled like any
-        sign-in (``TooManyAttempts``)."""
+        sign-in (``TooManyAttempts``). A user with a second factor must also
+        send ``otp``, a code of their app or a recovery code
+        (``SecondStepRequired``, ``SecondStepRefused``)."""
         user = authenticate(self.dbsession, self.now, email, password, client_addr, via="api")
         if user is None:
             return None
+        MfaService(self.dbsession, self.now).check_api_sign_in(user, otp)
         secret, row = new_api_token(self.dbsession, user, self.now, self.lifetime)
         self.dbsession.flush()
         self.security_log.record(Event.API_TOKEN_CREATED, user_id=user.id,

@@ -6,6 +6,7 @@ from pyramid.view import view_config
 
 from ..i18n import LANGUAGES, LOCALE_COOKIE, _
 from ..resources import AccountContext, Root
+from ..second_factor import passed
 from ..security import Permission
 from ..services.registration import AccountService
 from .auth import form_text, safe_next, sign_in
@@ -66,7 +67,7 @@ def change_password(context, request):
         errors = request.find_service(AccountService).change_password(user, current, new,
                                                                       confirm, request.client_addr)
         if not errors:  # every session has ended: this browser gets a new one
-            sign_in(request, user)
+            sign_in(request, user, second_factor=passed(request))
             request.session.flash(request.translate(_("Your password is changed.")))
             return HTTPSeeOther(request.resource_url(context))
         request.response.status_int = 400

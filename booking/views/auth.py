@@ -7,6 +7,8 @@ from pyramid.view import view_config
 from ..i18n import _
 from ..resources import Root
 from ..services import devices
+from ..second_factor import mark_passed, start_pending
+from ..services.mfa import MfaService
 from ..services.registration import AccountService
 from ..services.errors import ValidationError
 from ..services.sessions import SessionService
@@ -37,13 +39,17 @@ def form_text(request, name, limit):
     return value[:limit]
 
 
-def sign_in(request, user):
+def sign_in(request, user, second_factor=False):
     """Open a session for ``user`` in this browser (a ``user_sessions``
     row, whose secret the signed cookie carries), and mark the browser as
-    one of their known devices."""
+    one of their known devices. ``second_factor``: they passed a second
+    step, which the staff areas that require one look for."""
     remember_device(request, user)
     secret = request.find_service(SessionService).start(user, request.user_agent)
-    return remember(request, user.id, session=secret)
+    headers = remember(request, user.id, session=secret)
+    if second_factor:
+        mark_passed(request)
+    return headers
 
 
 def known_device_cookie(request):
@@ -79,6 +85,10 @@ def login(context, request):
             request.response.status_int = 429
             request.response.headers["Retry-After"] = str(exc.extra["retry_after"])
         else:
+            if user is not None and request.find_service(MfaService).has_second_factor(user):
+                # Not signed in yet: the second step decides.
+                start_pending(request, user, next_url)
+                return HTTPSeeOther(request.resource_url(request.root, "two-step"))
             if user is not None:
                 return HTTPSeeOther(next_url, headers=sign_in(request, user))
             error = _("The email or the password is wrong.")

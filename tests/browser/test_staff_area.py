@@ -40,7 +40,7 @@ def sign_in(page, live_url, email):
     page.goto(f"{live_url}/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_closure_over_a_booking_cancels_it(live_url, world, booking_id, new_context):

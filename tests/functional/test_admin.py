@@ -16,17 +16,25 @@ from booking.services.errors import PolicyViolation
 from .. import builders as b
 from ..conftest import NOW, auth
 from .api import IN_A_WEEK, at
+from .mfa import enrol_totp, sign_in_with_code
 from .site import form_by_action, resource_url, sign_in
 
 
 @pytest.fixture
 def admin(world):
+    """A platform administrator's email; /admin/ needs their second factor."""
     with world.db.session() as s:
-        return b.user(s, email="root@platform.test", is_platform_admin=True).email
+        user = b.user(s, email="root@platform.test", is_platform_admin=True)
+        user_id, email = user.id, user.email
+    ADMIN_SECRETS[email], _codes = enrol_totp(world.db, user_id)
+    return email
+
+
+ADMIN_SECRETS = {}
 
 
 def as_admin(testapp, admin):
-    sign_in(testapp, admin)
+    sign_in_with_code(testapp, admin, ADMIN_SECRETS[admin])
     return testapp
 
 

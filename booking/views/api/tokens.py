@@ -7,6 +7,7 @@ from pyramid.view import view_config
 from ...i18n import _
 from ...resources import TokenCollection
 from ...services.api_tokens import ApiTokenService
+from ...services.mfa import SecondStepRefused, SecondStepRequired
 from ..errors import error_response
 from ..forms import Field, json_body, parse, string
 
@@ -17,9 +18,14 @@ def create_token(context, request):
     data = parse(json_body(request), {
         "email": Field(string(254, min_length=1)),
         "password": Field(string(1024, min_length=1, strip=False)),
+        "otp": Field(string(64), required=False, default=""),
     })
-    issued = request.find_service(ApiTokenService).sign_in(data["email"], data["password"],
-                                                          request.client_addr)
+    try:
+        issued = request.find_service(ApiTokenService).sign_in(
+            data["email"], data["password"], request.client_addr, otp=data["otp"])
+    except (SecondStepRequired, SecondStepRefused) as exc:
+        # Answered, not raised: the failure counted by the throttle is kept.
+        return error_response(request, exc.status, exc.code, exc.message, exc.field)
     if issued is None:
         return error_response(request, 401, "invalid_credentials", _("The email or the password is wrong."))
     request.response.status_int = 201

@@ -106,6 +106,7 @@ def parse_settings(data, tenant):
         errors.update(problems)
     else:
         clean["refund_percent"] = tenant.refund_percent
+    clean["require_mfa"] = data.get("require_mfa") == "on"  # a checkbox
     return clean, errors
 
 
@@ -125,6 +126,7 @@ def form_values(tenant):
         "refund_policy": tenant.refund_policy, "refund_percent": str(tenant.refund_percent),
         "personal_data_days": ("" if tenant.personal_data_days is None
                                else str(tenant.personal_data_days)),
+        "require_mfa": tenant.require_mfa,
     }
 
 

@@ -1,0 +1,277 @@
+"""Two-step sign-in: an authenticator app (TOTP, RFC 6238, with ``pyotp``)
+and one-time recovery codes; passkeys are in :mod:`.passkeys`.
+
+A TOTP code is accepted one time step (30 s) early or late, and never
+twice: the step of the last code accepted is kept, and a code of that step
+or an earlier one is refused, also when two requests race (the step is
+written by one conditional ``UPDATE``). Recovery codes are long random
+secrets kept as SHA-256 digests, each used once; a new set replaces the old.
+Wrong second steps are throttled per account."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pyotp
+import segno
+from sqlalchemy import delete, exists, func, select, update
+
+from ..i18n import _
+from ..models import Passkey, RecoveryCode, TotpFactor, User
+from ..passwords import verify_password
+from .errors import ValidationError
+from .throttle import TooManyAttempts, WindowCounter
+
+ISSUER = "Booking"
+STEP_SECONDS = 30
+#: Codes of the step before and after the server's are accepted.
+DRIFT_STEPS = 1
+RECOVERY_CODES = 10
+#: 16 characters of base32: 80 random bits per code.
+RECOVERY_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
+RECOVERY_LENGTH = 16
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_SECOND_STEP_FAILURES = 5
+
+
+class SecondStepRequired(ValidationError):
+    """The API token endpoint was not sent the ``otp`` its user needs."""
+
+    status = 401
+    code = "otp_required"
+
+
+class SecondStepRefused(ValidationError):
+    status = 401
+    code = "invalid_otp"
+
+
+def recovery_digest(code):
+    """The digest of a recovery code as typed: case, spaces and dashes aside."""
+    normal = "".join(code.split()).replace("-", "").lower()
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def new_recovery_code():
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+    return "-".join(raw[i:i + 4] for i in range(0, RECOVERY_LENGTH, 4))
+
+
+def qr_svg(uri):
+    """The QR code of ``uri`` as inline SVG markup (no script, no style)."""
+    return segno.make(uri, error="m").svg_inline(scale=4, light="#fff")
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """An authenticator app being set up: its secret, as text and as a QR code."""
+
+    secret: str
+    uri: str
+
+    @property
+    def qr_svg(self):
+        return qr_svg(self.uri)
+
+
+@dataclass(frozen=True)
+class Factors:
+    totp: bool
+    passkeys: int
+    recovery_codes_left: int
+
+    @property
+    def any(self):
+        return self.totp or self.passkeys > 0
+
+
+class SecondStepThrottle:
+    """Wrong codes per account: after :data:`MAX_SECOND_STEP_FAILURES` in
+    the window, the account waits (the password step is counted apart)."""
+
+    def __init__(self, dbsession, now):
+        self.counter = WindowCounter(dbsession, now, THROTTLE_WINDOW)
+
+    @staticmethod
+    def key(user):
+        return f"second-step:{user.id}"
+
+    def check(self, user):
+        wait = self.counter.minutes_to_wait(self.key(user), MAX_SECOND_STEP_FAILURES)
+        if wait is not None:
+            raise TooManyAttempts(
+                _("Too many wrong codes: try again in ${minutes} minute(s).",
+                  mapping={"minutes": wait}), retry_after=wait * 60)
+
+    def record_failure(self, user):
+        self.counter.record(self.key(user))
+
+    def record_success(self, user):
+        self.counter.clear(self.key(user))
+
+
+class MfaService:
+    def __init__(self, dbsession, now):
+        self.dbsession = dbsession
+        self.now = now
+        self.throttle = SecondStepThrottle(dbsession, now)
+
+    # -- what a user has
+
+    def user(self, user_id):
+        """The user of a pending sign-in."""
+        return self.dbsession.get(User, user_id)
+
+    def _totp(self, user, confirmed=True):
+        query = select(TotpFactor).where(TotpFactor.user_id == user.id)
+        if confirmed:
+            query = query.where(TotpFactor.confirmed_at.is_not(None))
+        return self.dbsession.scalar(query)
+
+    def factors(self, user):
+        passkeys = self.dbsession.scalar(
+            select(func.count()).select_from(Passkey).where(Passkey.user_id == user.id))
+        codes = self.dbsession.scalar(
+            select(func.count()).select_from(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+        return Factors(totp=self._totp(user) is not None, passkeys=passkeys,
+                       recovery_codes_left=codes)
+
+    def has_second_factor(self, user):
+        """Whether ``user`` signs in in two steps (an app or a passkey)."""
+        return self.dbsession.scalar(select(
+            exists().where(TotpFactor.user_id == user.id, TotpFactor.confirmed_at.is_not(None))
+            | exists().where(Passkey.user_id == user.id)))
+
+    # -- the authenticator app
+
+    def start_totp(self, user):
+        """A new secret for ``user``'s app, not active until confirmed; an
+        earlier unconfirmed one is replaced. Refused while one is active."""
+        if self._totp(user) is not None:
+            raise ValidationError(_("Two-step sign-in with an app is already on."))
+        self.dbsession.execute(delete(TotpFactor).where(TotpFactor.user_id == user.id))
+        secret = pyotp.random_base32()
+        self.dbsession.add(TotpFactor(user_id=user.id, secret=secret, created_at=self.now))
+        self.dbsession.flush()
+        return self.enrolment(user)
+
+    def enrolment(self, user):
+        """The app being set up, or ``None``."""
+        factor = self._totp(user, confirmed=False)
+        if factor is None or factor.confirmed_at is not None:
+            return None
+        uri = pyotp.TOTP(factor.secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+        return Enrolment(factor.secret, uri)
+
+    def confirm_totp(self, user, code):
+        """Turn the app on with a current ``code``; the new recovery codes
+        (shown once) when it is the user's first second factor, else ``[]``."""
+        factor = self._totp(user, confirmed=False)
+        if factor is None or factor.confirmed_at is not None:
+            raise ValidationError(_("Start the set-up again: there is no app to confirm."),
+                                  field="code")
+        first = not self.has_second_factor(user)
+        self.throttle.check(user)
+        if not self._accept_totp(factor, code):
+            self.throttle.record_failure(user)
+            raise ValidationError(_("This code is not right: check the time on your device "
+                                    "and try the current code."), field="code")
+        factor.confirmed_at = self.now
+        return self.new_recovery_codes(user) if first else []
+
+    def _matching_step(self, secret, code):
+        code = "".join((code or "").split())
+        if not (len(code) == 6 and code.isascii() and code.isdigit()):
+            return None
+        totp = pyotp.TOTP(secret)
+        current = int(self.now.timestamp()) // STEP_SECONDS
+        for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
+            if hmac.compare_digest(totp.generate_otp(step), code):
+                return step
+        return None
+
+    def _accept_totp(self, factor, code):
+        """Whether ``code`` is right for ``factor`` and of a later step than
+        the last accepted (recorded then, by one conditional update)."""
+        step = self._matching_step(factor.secret, code)
+        if step is None:
+            return False
+        claimed = self.dbsession.execute(
+            update(TotpFactor)
+            .where(TotpFactor.id == factor.id,
+                   (TotpFactor.last_step.is_(None)) | (TotpFactor.last_step < step))
+            .values(last_step=step)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed:
+            self.dbsession.expire(factor, ["last_step"])
+        return bool(claimed)
+
+    def disable_totp(self, user, password="", code=""):
+        """Turn the app off, proven by the password or a code (of the app or
+        a recovery code). Without a passkey left, the recovery codes go too."""
+        ok, _unused = verify_password(password, user.password_hash) if password else (False, None)
+        if not ok and not (code and self.verify(user, code)):
+            raise ValidationError(_("Give your password or a current code."), field="password")
+        self.dbsession.execute(delete(TotpFactor).where(TotpFactor.user_id == user.id))
+        if not self.has_second_factor(user):
+            self.dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+
+    # -- recovery codes
+
+    def new_recovery_codes(self, user):
+        """Ten new codes (shown once); the earlier ones stop working."""
+        self.dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
+        self.dbsession.add_all(RecoveryCode(user_id=user.id, digest=recovery_digest(code),
+                                            created_at=self.now) for code in codes)
+        self.dbsession.flush()
+        return codes
+
+    def _use_recovery_code(self, user, code):
+        return bool(self.dbsession.execute(
+            update(RecoveryCode)
+            .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None),
+                   RecoveryCode.digest == recovery_digest(code))
+            .values(used_at=self.now)
+            .execution_options(synchronize_session=False)
+        ).rowcount)
+
+    # -- the second step
+
+    def verify(self, user, code):
+        """``"totp"`` or ``"recovery_code"`` when ``code`` is a right code of
+        ``user``'s app or one of their unused recovery codes (used up now),
+        else ``None``. Throttled (``TooManyAttempts``)."""
+        self.throttle.check(user)
+        code = (code or "").strip()[:64]
+        kind = None
+        factor = self._totp(user)
+        if factor is not None and self._accept_totp(factor, code):
+            kind = "totp"
+        elif len(code) > 6 and self._use_recovery_code(user, code):
+            kind = "recovery_code"
+        if kind is None:
+            self.throttle.record_failure(user)
+        else:
+            self.throttle.record_success(user)
+        return kind
+
+    def check_api_sign_in(self, user, otp):
+        """The second step of an API sign-in (``POST /api/v1/tokens``): a
+        user with a second factor must send ``otp``, a code of their app or
+        a recovery code. Raises :class:`SecondStepRequired` or
+        :class:`SecondStepRefused`."""
+        if not self.has_second_factor(user):
+            return None
+        if not otp:
+            raise SecondStepRequired(
+                _("This account signs in in two steps: send 'otp', a code of the "
+                  "authenticator app or a recovery code."), field="otp")
+        kind = self.verify(user, otp)
+        if kind is None:
+            raise SecondStepRefused(_("The code is wrong or was used already."), field="otp")
+        return kind
