@@ -146,7 +146,8 @@ class SecurityPolicy:
             token_id, method = None, "session"
             if user is None or request.session.get("epoch") != user.session_epoch:
                 return None
-        memberships = tuple(user.memberships)
+        # An invitation not accepted yet (``pending``) grants nothing.
+        memberships = tuple(m for m in user.memberships if not m.pending)
         return Identity(
             user=user,
             memberships=memberships,

@@ -97,6 +97,14 @@ def _schedule_factory(context, request):
                            formatter=getattr(request, "format", None))
 
 
+def _account_factory(context, request):
+    return AccountService(request.dbsession, request.now, notifier=request.find_service(Notifier))
+
+
+def _signup_factory(context, request):
+    return SignupService(request.dbsession, request.now, notifier=request.find_service(Notifier))
+
+
 def _team_factory(context, request):
     return TeamService(request.dbsession, request.now, notifier=request.find_service(Notifier))
 
@@ -160,6 +168,8 @@ def includeme(config):
     config.register_service_factory(_discovery_factory, DiscoveryService)
     config.register_service_factory(_business_factory, BusinessService)
     config.register_service_factory(_venue_factory, VenueService)
-    for service_class in (AccountService, ApiTokenService, Catalog, Dashboard, FeedService,
-                          MessageService, PlatformService, SignupService, StaffCalendarService):
+    config.register_service_factory(_account_factory, AccountService)
+    config.register_service_factory(_signup_factory, SignupService)
+    for service_class in (ApiTokenService, Catalog, Dashboard, FeedService,
+                          MessageService, PlatformService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

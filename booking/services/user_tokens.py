@@ -3,9 +3,9 @@ only their SHA-256 digest is stored."""
 
 import secrets
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from ..models import ApiToken, UserToken
+from ..models import ApiToken, Membership, Role, Tenant, UserToken
 from ..passwords import hash_password
 from ..security import TOKEN_BYTES, token_digest
 
@@ -27,11 +27,10 @@ def issue_token(dbsession, user, purpose, now, lifetime):
     return secret
 
 
-def claim_token(dbsession, token, now, password):
-    """Use ``token`` up, if no other request has and it has not expired, and
-    set ``password`` (already checked) on its user, ending their other
-    sessions. Returns the user, or ``None`` when the token was not claimed
-    (nothing is changed then)."""
+def use_up(dbsession, token, now):
+    """Use ``token`` up, if no other request has and it has not expired.
+    Returns its user (whose address the emailed link proves: it is
+    confirmed), or ``None`` when the token was not claimed."""
     claimed = dbsession.execute(
         update(UserToken)
         .where(UserToken.id == token.id, UserToken.used_at.is_(None),
@@ -42,9 +41,34 @@ def claim_token(dbsession, token, now, password):
     if not claimed:
         return None
     user = token.user
+    confirm_address(dbsession, user, now)
+    return user
+
+
+def claim_token(dbsession, token, now, password):
+    """Use ``token`` up (:func:`use_up`) and set ``password`` (already
+    checked) on its user, ending their other sessions. Returns the user, or
+    ``None`` when the token was not claimed (nothing is changed then)."""
+    user = use_up(dbsession, token, now)
+    if user is None:
+        return None
     user.password_hash = hash_password(password)
     end_sessions(dbsession, user, now)
     return user
+
+
+def confirm_address(dbsession, user, now):
+    """``user`` has shown the address is theirs: it is confirmed, and the
+    businesses they own are verified (listed, and free to invite and mail)."""
+    if user.email_confirmed_at is not None:
+        return
+    user.email_confirmed_at = now
+    owned = select(Membership.tenant_id).where(Membership.user_id == user.id,
+                                               Membership.role == Role.OWNER,
+                                               Membership.pending.is_(False))
+    for tenant in dbsession.scalars(select(Tenant).where(Tenant.id.in_(owned),
+                                                         Tenant.verified.is_(False))):
+        tenant.verified = True
 
 
 def end_sessions(dbsession, user, now):

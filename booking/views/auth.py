@@ -6,6 +6,7 @@ from pyramid.view import view_config
 
 from ..i18n import _
 from ..resources import Root
+from ..services.accounts import AddressNotConfirmed
 from ..services.registration import AccountService
 from ..services.errors import ValidationError
 from ..services.throttle import TooManyAttempts
@@ -55,6 +56,9 @@ def login(context, request):
             user, error = None, exc.message
             request.response.status_int = 429
             request.response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        except AddressNotConfirmed as exc:  # told only to who knows the password
+            user, error = None, exc.message
+            request.response.status_int = exc.status
         else:
             if user is not None:
                 return HTTPSeeOther(next_url, headers=sign_in(request, user))

@@ -59,3 +59,11 @@ def test_revoked_token_no_longer_authenticates(testapp, world):
 def test_unknown_token_is_unauthorized(testapp, world):
     testapp.get(f"/api/v1/t/{world.slug}/bookings",
                 headers={"Authorization": "Bearer not-a-token"}, status=401)
+
+
+def test_token_refused_until_the_address_is_confirmed(testapp, world):
+    with world.db.session() as s:
+        b.user(s, email="new@example.test", email_confirmed_at=None)
+    response = post_json(testapp, "/api/v1/tokens",
+                         {"email": "new@example.test", "password": b.PASSWORD}, status=403)
+    assert response.json["error"]["code"] == "address_not_confirmed"
