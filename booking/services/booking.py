@@ -77,9 +77,7 @@ class BookingRequest:
     by_staff: bool = False
     hold_for_payment: bool = False
     contact: tuple[str, str, str] | None = None
-    #: The link confirming the address of the account made with this
-    #: booking (the booking form's inline account): its confirmation email
-    #: carries it.
+    #: Confirms the address of the inline account booking: in its confirmation.
     confirm_link: str = ""
 
 
