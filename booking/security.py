@@ -188,7 +188,8 @@ class SecurityPolicy:
         user, row_id, last_use = found
         if last_use is None or last_use <= request.now - TOUCH_INTERVAL:
             request.dbsession.execute(touch, {"row_id": row_id, "now": request.now})
-        memberships = tuple(user.memberships)
+        # An invitation not accepted yet (``pending``) grants nothing.
+        memberships = tuple(m for m in user.memberships if not m.pending)
         return Identity(
             user=user,
             memberships=memberships,

@@ -93,6 +93,7 @@ def closure(session, venue, starts_at, ends_at, resource=None, reason="Closed"):
 
 def user(session, email=None, **kw):
     kw.setdefault("name", "Test User")
+    kw.setdefault("email_confirmed_at", EPOCH)
     return _add(session, User(email=email or f"user{next(_counter)}@example.test",
                               password_hash=password_hash(), created_at=EPOCH, **kw))
 

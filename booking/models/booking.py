@@ -90,7 +90,8 @@ class Booking(TenantScoped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(12))
     resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
-    customer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    #: The customer's account; ``None`` for a walk-in, who has none.
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     block_start: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -112,6 +113,9 @@ class Booking(TenantScoped, Base):
     contact_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     contact_phone: Mapped[str] = mapped_column(EncryptedString("bookings.contact_phone"),
                                                default="", server_default="")
+    #: A walk-in's address, if they gave one: the booking's own emails go
+    #: there (no account is made for it).
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     note: Mapped[str] = mapped_column(EncryptedString("bookings.note"), default="")
     cancel_reason: Mapped[str] = mapped_column(String(1000), default="")
     #: When the contact fields were anonymised (erasure, retention).
@@ -125,6 +129,14 @@ class Booking(TenantScoped, Base):
 
     resource = relationship("Resource", lazy="joined", innerjoin=True)
     customer = relationship("User")
+
+    @property
+    def email(self):
+        """Where the booking's emails go: its customer's address, a walk-in's,
+        or ``""`` (no email at all)."""
+        if self.customer_id is not None:
+            return self.customer.email
+        return self.contact_email
 
     def holds_seats(self, now):
         """Whether the booking occupies its seats at ``now``: confirmed, or

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, String, false
+from sqlalchemy import JSON, CheckConstraint, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base
@@ -55,6 +55,9 @@ class Tenant(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Every member must sign in with a second factor to open the staff area.
     require_mfa: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Its owner's address is confirmed (or the platform made it): only then
+    #: is it listed, may it invite anyone, and send more than a few emails.
+    verified: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: An owner asked for the business to be deleted: it is closed at once
     #: and purged with everything it owns once the grace period has passed
     #: (its slug stays taken until then).

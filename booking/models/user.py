@@ -37,6 +37,9 @@ class User(Base):
     #: The person erased their account: personal fields are placeholders and
     #: it can no longer sign in.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When they followed the link that confirms their address; ``None``
+    #: until then, and no signing in with the password meanwhile.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="user")
 
@@ -68,6 +71,8 @@ class Membership(TenantScoped, Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id", ondelete="CASCADE"))
+    #: An invitation the user has not accepted yet: no role until they do.
+    pending: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     user: Mapped[User] = relationship(back_populates="memberships")
 

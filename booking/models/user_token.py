@@ -13,6 +13,8 @@ class TokenPurpose(StrEnum):
     INVITATION = "invitation"
     #: Choose a new password after "forgot my password".
     PASSWORD_RESET = "password_reset"
+    #: Confirm the address of a new account.
+    EMAIL_CONFIRMATION = "email_confirm"
 
 
 class UserToken(Base):

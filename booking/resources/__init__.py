@@ -10,6 +10,8 @@ from .bookables import ResourceCollection, ResourceContext
 from .bookings import BookingCollection, BookingContext
 from .feeds import FeedCollection, FeedContext
 from .user_links import (
+    EmailConfirmationCollection,
+    EmailConfirmationContext,
     InvitationCollection,
     InvitationContext,
     PasswordResetCollection,
@@ -27,6 +29,8 @@ __all__ = [
     "ApiRoot",
     "BookingCollection",
     "BookingContext",
+    "EmailConfirmationCollection",
+    "EmailConfirmationContext",
     "FeedCollection",
     "FeedContext",
     "InvitationCollection",
@@ -93,6 +97,8 @@ class Root:
             return InvitationCollection(self, key, self.request)
         if key == "reset":
             return PasswordResetCollection(self, key, self.request)
+        if key == "confirm":
+            return EmailConfirmationCollection(self, key, self.request)
         if key == "signup":
             return SignupContext(self, key, self.request)
         if key == "admin":

@@ -1,6 +1,7 @@
 """Links emailed to a user that carry a single-use secret:
 ``/invitations/{secret}`` (an invited member sets a first password) and
-``/reset/{secret}`` ("forgot your password"). The secret is the
+``/reset/{secret}`` ("forgot your password") and ``/confirm/{secret}`` (a
+new account's address). The secret is the
 authorization; a used, expired or unknown one is not found."""
 
 from sqlalchemy import select
@@ -23,6 +24,10 @@ class InvitationContext(UserTokenContext):
 
 
 class PasswordResetContext(UserTokenContext):
+    pass
+
+
+class EmailConfirmationContext(UserTokenContext):
     pass
 
 
@@ -56,3 +61,7 @@ class InvitationCollection(UserTokenCollection):
 
 class PasswordResetCollection(UserTokenCollection):
     purpose, context = TokenPurpose.PASSWORD_RESET, PasswordResetContext
+
+
+class EmailConfirmationCollection(UserTokenCollection):
+    purpose, context = TokenPurpose.EMAIL_CONFIRMATION, EmailConfirmationContext

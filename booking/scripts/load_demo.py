@@ -108,7 +108,8 @@ DEMO_TENANTS = [
 def _user(dbsession, email, name, password_hash, now):
     user = dbsession.scalar(select(User).where(User.email == email))
     if user is None:
-        user = User(email=email, name=name, password_hash=password_hash, created_at=now)
+        user = User(email=email, name=name, password_hash=password_hash, created_at=now,
+                    email_confirmed_at=now)
         dbsession.add(user)
         dbsession.flush()
     return user

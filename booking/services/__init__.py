@@ -105,7 +105,8 @@ def _session_and_clock(service_class):
 
 def _account_factory(context, request):
     return AccountService(request.dbsession, request.now,
-                          devices=KnownDevices(request.registry.settings["booking.secret"]))
+                          devices=KnownDevices(request.registry.settings["booking.secret"]),
+                          notifier=request.find_service(Notifier))
 
 
 def _schedule_factory(context, request):
@@ -113,6 +114,10 @@ def _schedule_factory(context, request):
     # the emails of the bookings a closure cancels link to the public URL.
     return ScheduleService(request.dbsession, request.now, request.find_service(BookingActions),
                            formatter=getattr(request, "format", None))
+
+
+def _signup_factory(context, request):
+    return SignupService(request.dbsession, request.now, notifier=request.find_service(Notifier))
 
 
 def _team_factory(context, request):
@@ -185,6 +190,7 @@ def includeme(config):
     config.register_service_factory(_privacy_factory, PrivacyService)
     config.register_service_factory(_account_factory, AccountService)
     config.register_service_factory(_api_token_factory, ApiTokenService)
+    config.register_service_factory(_signup_factory, SignupService)
     for service_class in (Catalog, Dashboard, FeedService, MessageService, MfaService, PasskeyService,
-                          PlatformService, SecurityLog, SessionService, SignupService, StaffCalendarService):
+                          PlatformService, SecurityLog, SessionService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

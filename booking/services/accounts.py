@@ -8,6 +8,7 @@ from ..i18n import DEFAULT_LANGUAGE, _, language_or_default
 from ..models import User, normalize_email
 from ..passwords import (burn_verification, hash_password, password_problem, personal_words,
                          verify_password)
+from .errors import DomainError
 from .security_log import Event, SecurityLog
 from .text import one_line_problem
 from .throttle import SignInThrottle, TooManyAttempts
@@ -49,8 +50,18 @@ def authenticate(dbsession, now, email, password, address, known_device=None, vi
                             email=None if user else email, via=via)
         return None
     throttle.succeeded(attempt)
+    if user.email_confirmed_at is None:
+        # Only who knows the password learns the account exists.
+        raise AddressNotConfirmed(_(
+            "Confirm your email address first: follow the link we emailed you. No email? "
+            "Register again with this address and we send a new link."))
     security_log.record(Event.SIGN_IN, user_id=user.id, client_addr=address, via=via)
     return user
+
+
+class AddressNotConfirmed(DomainError):
+    status = 403
+    code = "address_not_confirmed"
 
 
 def registration_problems(dbsession, name, email, password, phone=""):
@@ -64,8 +75,6 @@ def registration_problems(dbsession, name, email, password, phone=""):
     email = normalize_email(email or "")
     if not EMAIL_PATTERN.match(email) or len(email) > 254:
         problems["email"] = _("is not an email address")
-    elif dbsession.scalar(select(User.id).where(User.email == email)) is not None:
-        problems["email"] = _("already has an account: sign in instead")
     problem = password_problem(password or "", personal_words(email, name))
     if problem:
         problems["password"] = problem
@@ -81,8 +90,9 @@ def registration_problems(dbsession, name, email, password, phone=""):
 
 
 def register(dbsession, now, name, email, password, phone="", locale=DEFAULT_LANGUAGE):
-    """Create the account (the caller checked :func:`registration_problems`);
-    ``locale`` is the language their emails will be in."""
+    """Create the account (the caller checked :func:`registration_problems`
+    and that no account has ``email``), its address unconfirmed; ``locale``
+    is the language their emails will be in."""
     user = User(email=email, name=name.strip(), phone=(phone or "").strip(),
                 password_hash=hash_password(password), created_at=now,
                 locale=language_or_default(locale))

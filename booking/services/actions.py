@@ -32,9 +32,10 @@ from typing import NamedTuple
 
 from ..adapters.payments import ProviderRefused, ProviderUnavailable
 from ..i18n import _
-from ..models import Booking, BookingStatus, PaymentStatus, Refund
+from ..models import Booking, BookingStatus, PaymentStatus, Refund, User
 from .booking import BookingRequest, BookingService
-from .customers import find_or_create_customer
+from .confirmation import AddressConfirmations
+from .customers import walk_in_contact
 from .desk import FrontDesk
 from .errors import PaymentNotStarted, RefundNotMade, ValidationError
 from .payments import PaymentService
@@ -97,17 +98,43 @@ class BookingActions:
             replace(request, by_staff=False, hold_for_payment=hold))
         return Booked(booking, created)
 
-    def book_walk_in(self, request: BookingRequest, email, name="", phone=""):
-        """A booking made at the desk or on the phone for the customer of
-        ``email`` (``request.customer`` is not read: an account is found, or
-        made for a new address): confirmed at once, paid at the venue, inside
-        the notice and advance limits if need be."""
-        customer, _created = find_or_create_customer(self.dbsession, email, name, phone,
-                                                     self.now)
+    def book_walk_in(self, request: BookingRequest, email="", name="", phone=""):
+        """A booking made at the desk or on the phone: confirmed at once, paid
+        at the venue, inside the notice and advance limits if need be. The
+        customer is who the desk names (a name, a phone, an address: at
+        least one); no account is made or linked (``request.customer`` is
+        not read), so the platform mails them nothing but this booking's own
+        emails, and nothing at all without an address."""
+        contact = walk_in_contact(email, name, phone)
         booking, created = self.bookings.book(replace(
-            request, customer=customer, by_staff=True, hold_for_payment=False,
-            contact=(name or "", phone or "")))
+            request, customer=None, by_staff=True, hold_for_payment=False, contact=contact))
         return Booked(booking, created)
+
+    def book_for_guest(self, request: BookingRequest, guest):
+        """A booking made on the site with the booking form's inline account,
+        the visitor not signed in (``guest``: what
+        :meth:`AccountService.register` gave, ``user_id`` the new account's
+        or ``None`` when the address had one). A new account books as
+        itself, and its confirmation email carries the link that confirms
+        its address; an address that had an account gets a booking not
+        linked to it (whoever typed it does not own it), mailed to it. The
+        visitor sees the same either way. Returns :class:`Booked`."""
+        customer = None
+        if guest.get("user_id") is not None:
+            customer = self.dbsession.get(User, guest["user_id"])
+            if customer is not None and customer.email_confirmed_at is not None:
+                customer = None  # confirmed since: it books as a sign-in would
+        if customer is None:
+            contact = walk_in_contact(guest["email"], guest.get("name", ""),
+                                      guest.get("phone", ""))
+            return self.book(replace(request, customer=None, actor_id=None, contact=contact))
+        confirmations = AddressConfirmations(self.dbsession, self.now, self.bookings.notifier)
+        link = confirmations.link(customer)
+        booked = self.book(replace(request, customer=customer, actor_id=customer.id,
+                                   confirm_link=link))
+        if booked.booking.status != BookingStatus.CONFIRMED:  # held: no confirmation yet
+            confirmations.notifier.address_confirmation(customer, link)
+        return booked
 
     def awaits_online_payment(self, booking):
         """Whether ``booking`` is held for an online payment still to make."""

@@ -63,11 +63,12 @@ class BookingRequest:
     the minimum notice and beyond the maximum advance. ``hold_for_payment``:
     the booking is held until it is paid online. ``idempotency_key``: a
     second request with the same key returns the first booking. ``contact``:
-    ``(name, phone)`` as the desk typed them; else the customer's."""
+    ``(name, phone, email)`` as the desk typed them for a walk-in, who has
+    no account (``customer`` is ``None``); else the customer's."""
 
     tenant: Tenant
     resource: Resource
-    customer: User
+    customer: User | None
     start: datetime
     seats: int = 1
     note: str = ""
@@ -75,7 +76,9 @@ class BookingRequest:
     idempotency_key: str | None = None
     by_staff: bool = False
     hold_for_payment: bool = False
-    contact: tuple[str, str] | None = None
+    contact: tuple[str, str, str] | None = None
+    #: Confirms the address of the inline account booking: in its confirmation.
+    confirm_link: str = ""
 
 
 class BookingService:
@@ -233,10 +236,13 @@ class BookingService:
             raise PolicyViolation(_("this business is closed: it takes no bookings"))
         self.lock_resources(resource.id)
         if request.idempotency_key is not None:
+            whose = ((Booking.customer_id == customer.id,) if customer is not None else
+                     (Booking.customer_id.is_(None),
+                      Booking.contact_email == (request.contact or ("", "", ""))[2]))
             existing = self.dbsession.scalar(
                 select(Booking).where(
                     Booking.tenant_id == tenant.id,
-                    Booking.customer_id == customer.id,
+                    *whose,
                     Booking.idempotency_key == request.idempotency_key,
                 )
             )
@@ -255,12 +261,13 @@ class BookingService:
             self.expire_holds(resource.id, request.actor_id)
         price = price_of(resource, seats)
         hold = request.hold_for_payment
-        contact_name, contact_phone = request.contact or (customer.name, customer.phone)
+        contact_name, contact_phone, contact_email = request.contact or (
+            customer.name, customer.phone, "")
         booking = Booking(
             tenant_id=tenant.id,
             reference=new_reference(),
             resource_id=resource.id,
-            customer_id=customer.id,
+            customer_id=customer.id if customer is not None else None,
             starts_at=start,
             ends_at=end,
             block_start=block_start,
@@ -276,6 +283,7 @@ class BookingService:
             note=request.note,
             contact_name=contact_name,
             contact_phone=contact_phone,
+            contact_email=contact_email,
             created_at=self.now,
             updated_at=self.now,
         )
@@ -286,7 +294,7 @@ class BookingService:
             resource_id=resource.id, start=start.isoformat(), seats=seats, status=booking.status,
         )
         if booking.status == BookingStatus.CONFIRMED:
-            self.notifier.booking_confirmed(booking)
+            self.notifier.booking_confirmed(booking, confirm_link=request.confirm_link)
         return booking, True
 
     def cancel(self, tenant, booking, *, actor_id=None, reason="", by_staff=False):

@@ -46,7 +46,8 @@ class Catalog:
         """The tenants that take bookings, by name."""
         return self.dbsession.scalars(
             select(Tenant)
-            .where(Tenant.status == TenantStatus.ACTIVE, Tenant.deletion_requested_at.is_(None))
+            .where(Tenant.status == TenantStatus.ACTIVE, Tenant.deletion_requested_at.is_(None),
+                   Tenant.verified.is_(True))
             .order_by(Tenant.name)
         ).all()
 

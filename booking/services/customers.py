@@ -1,13 +1,8 @@
-"""Customers that staff book for: a walk-in or a caller is found by email,
-or given an account without a password (``UNUSABLE_PASSWORD``) until its
-owner sets one through a password-reset link."""
-
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+"""Customers that staff book for: a walk-in or a caller, named by what the
+desk types (a name, a phone number, an address), with no account."""
 
 from ..i18n import _
-from ..models import User, normalize_email
-from ..passwords import UNUSABLE_PASSWORD
+from ..models import normalize_email
 from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
 from .text import one_line_problem
@@ -36,23 +31,13 @@ def customer_email(email):
     return email
 
 
-def find_or_create_customer(dbsession, email, name, phone, now):
-    """The user with this email, or a new one with ``name`` and ``phone``
-    and no password yet (they may set one through "forgot your password").
-    Returns ``(user, created)``. An existing user's name and phone are kept:
-    they are theirs to change."""
-    email = customer_email(email)
+def walk_in_contact(email, name, phone):
+    """``(name, phone, email)`` of a walk-in, cleaned: any of them may be
+    empty, not all."""
+    email = customer_email(email) if (email or "").strip() else ""
     name = _text(name, "name", MAX_NAME)
     phone = _text(phone, "phone", MAX_PHONE)
-    query = select(User).where(User.email == email)
-    user = dbsession.scalar(query)
-    if user is not None:
-        return user, False
-    user = User(email=email, name=name, phone=phone, password_hash=UNUSABLE_PASSWORD,
-                created_at=now)
-    try:
-        with dbsession.begin_nested():  # another desk may create the same customer
-            dbsession.add(user)
-    except IntegrityError:
-        return dbsession.scalar(query), False
-    return user, True
+    if not (email or name or phone):
+        raise ValidationError(_("give the customer's name, phone number or email address"),
+                              field="name")
+    return name, phone, email

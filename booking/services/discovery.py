@@ -73,7 +73,8 @@ def venues_within(dbsession, latitude, longitude, radius_km):
         select(Venue.id, Venue.latitude, Venue.longitude)
         .join(Tenant, Tenant.id == Venue.tenant_id)
         .where(box_condition(latitude, longitude, radius_km),
-               Tenant.status == TenantStatus.ACTIVE, Tenant.deletion_requested_at.is_(None))
+               Tenant.status == TenantStatus.ACTIVE, Tenant.deletion_requested_at.is_(None),
+               Tenant.verified.is_(True))
     ).all()
     found = []
     for venue_id, lat, lon in rows:

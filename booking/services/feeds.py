@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import ics
 from ..i18n import _
@@ -122,9 +122,10 @@ class FeedService:
             select(Booking.id, Booking.reference, Booking.starts_at, Booking.ends_at,
                    Booking.seats, Booking.status, Booking.hold_expires_at, Booking.sequence,
                    Resource.name.label("resource_name"), Resource.capacity,
-                   Booking.contact_name.label("customer_name"), User.email)
+                   Booking.contact_name.label("customer_name"),
+                   func.coalesce(User.email, Booking.contact_email).label("email"))
             .join(Resource, Resource.id == Booking.resource_id)
-            .join(User, User.id == Booking.customer_id)
+            .outerjoin(User, User.id == Booking.customer_id)  # a walk-in has no account
             .where(Booking.tenant_id == feed.tenant_id, Resource.venue_id == feed.venue_id,
                    Booking.starts_at >= self.now - timedelta(days=DAYS_BACK),
                    Booking.starts_at < self.now + timedelta(days=DAYS_AHEAD),

@@ -11,21 +11,33 @@ import functools
 import hashlib
 from email.utils import parseaddr
 from pathlib import Path
+from typing import NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.ext import Extension
 from jinja2.lexer import TOKEN_LPAREN, TOKEN_NAME, TOKEN_PIPE, TOKEN_RPAREN, TOKEN_STRING, Token
 from pyramid.settings import asbool
+from sqlalchemy import func, select
 
 from .. import ics
 from ..i18n import DOMAIN, Formatter, _, language_or_default, localizer_for
-from ..models import Booking, BookingStatus, Tenant
+from ..models import Booking, BookingStatus, OutboxMessage, Tenant
 from .outbox import enqueue
 from .slots import zone_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:6543"
 DEFAULT_SENDER = "no-reply@booking.invalid"
+#: The emails a business whose owner has not confirmed their address may
+#: send (bookings' emails, counted in the outbox by tenant) before it does.
+UNVERIFIED_MAIL_QUOTA = 20
+
+
+class Recipient(NamedTuple):
+    """Whom an email goes to when it is not an account: a walk-in's address."""
+    email: str
+    name: str
+    locale: str
 
 
 class TranslatedConstants(Extension):
@@ -149,11 +161,13 @@ class Notifier:
 
     # -- bookings ------------------------------------------------------------
 
-    def booking_confirmed(self, booking):
+    def booking_confirmed(self, booking, confirm_link=""):
+        """``confirm_link``: the link that confirms the address of the
+        account made with this booking (a secret), if any."""
         subject = _("Booking confirmed: ${resource}, ${when}")
         return self.about_booking(booking, "booking.confirmed", subject,
                                   f"booking:{booking.id}:confirmed:{booking.sequence}",
-                                  calendar_method="REQUEST")
+                                  calendar_method="REQUEST", confirm_link=confirm_link)
 
     def booking_cancelled(self, booking):
         subject = _("Booking cancelled: ${resource}, ${when}")
@@ -194,12 +208,33 @@ class Notifier:
             {"email": user.email, "link": link}, carries_secret=True,
         )
 
-    def staff_invitation(self, user, tenant, link, inviter):
+    def address_confirmation(self, user, link):
+        """The link that confirms a new account's address (a secret)."""
+        return self.send(
+            "account.confirm", user, _("Confirm your email address"),
+            f"user:{user.id}:confirm:{link_digest(link)}",
+            {"email": user.email, "link": link},
+        )
+
+    def account_exists(self, user):
+        """Someone tried to make an account (or a business's owner) with the
+        address of ``user``: sign in, or choose a new password."""
+        return self.send(
+            "account.exists", user, _("Someone tried to make an account with your address"),
+            f"user:{user.id}:exists:{self.now.isoformat()}",
+            {"email": user.email, "login_link": f"{self.public_url}/login",
+             "forgot_link": f"{self.public_url}/account/forgot"},
+        )
+
+    def staff_invitation(self, user, tenant, link, inviter, membership_id, one_time):
+        """``link``: to set a first password (``one_time``, a secret) or to My
+        account, where the invitation is accepted or declined."""
         inviter_name = (inviter.name or inviter.email) if inviter is not None else tenant.name
         return self.send(
             "staff.invitation", user, _("${inviter} invites you to join ${tenant}"),
-            f"tenant:{tenant.id}:user:{user.id}:invitation:{link_digest(link)}",
-            {"tenant_name": tenant.name, "inviter": inviter_name, "link": link},
+            f"tenant:{tenant.id}:user:{user.id}:invitation:{membership_id}:{link_digest(link)}",
+            {"tenant_name": tenant.name, "inviter": inviter_name, "link": link,
+             "one_time": one_time},
             mapping={"inviter": inviter_name, "tenant": tenant.name}, tenant_id=tenant.id,
             carries_secret=True,
         )
@@ -207,12 +242,18 @@ class Notifier:
     # -- rendering -----------------------------------------------------------
 
     def about_booking(self, booking, kind, subject, dedupe_key, calendar_method=None,
-                      amount=None):
-        """Queue ``kind`` about ``booking`` to its customer."""
-        customer = booking.customer
+                      amount=None, confirm_link=""):
+        """Queue ``kind`` about ``booking`` to its customer: their account, or
+        a walk-in's address (the same fixed text, no name the desk typed, no
+        link to an account); nothing when the booking has no address."""
         resource = booking.resource
         venue = resource.venue
         tenant = self.dbsession.get(Tenant, booking.tenant_id)
+        customer = booking.customer
+        if customer is None:
+            if not booking.contact_email:
+                return None
+            customer = Recipient(booking.contact_email, "", tenant.locale)
         zone = zone_of(resource)
         locale = language_or_default(customer.locale)
         fmt = Formatter(locale)
@@ -229,7 +270,9 @@ class Notifier:
             "price": fmt.money(booking.price, booking.currency) if booking.price else "",
             "reason": booking.cancel_reason if kind == "booking.cancelled" else "",
             "amount": fmt.money(amount, booking.currency) if amount is not None else "",
-            "booking_url": f"{self.public_url}/t/{tenant.slug}/bookings/{booking.id}/",
+            "booking_url": (f"{self.public_url}/t/{tenant.slug}/bookings/{booking.id}/"
+                            if booking.customer_id is not None else ""),
+            "confirm_link": confirm_link,
             "book_again_url": (f"{self.public_url}/t/{tenant.slug}/venues/{venue.id}"
                                f"/resources/{resource.id}/"),
         }
@@ -265,6 +308,8 @@ class Notifier:
         """Render ``kind`` for ``user`` and queue it; the outbox id, or
         ``None`` when this message was already queued. ``carries_secret``:
         the body holds a link with a token (see :func:`.outbox.enqueue`)."""
+        if tenant_id is not None and not self.may_mail(tenant_id):
+            return None
         locale = language_or_default(user.locale)
         subject_text = localizer_for(locale).translate(subject, mapping=mapping)
         env = environment(locale, self.reload_templates)
@@ -279,6 +324,17 @@ class Notifier:
             now=self.now, tenant_id=tenant_id, booking_id=booking_id, locale=locale,
             attachments=attachments, carries_secret=carries_secret,
         )
+
+    def may_mail(self, tenant_id):
+        """Whether the business may send one more email: always once its
+        owner's address is confirmed, else up to :data:`UNVERIFIED_MAIL_QUOTA`."""
+        tenant = self.dbsession.get(Tenant, tenant_id)
+        if tenant is None or tenant.verified:
+            return True
+        sent = self.dbsession.scalar(
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.tenant_id == tenant_id))
+        return sent < UNVERIFIED_MAIL_QUOTA
 
 
 def parameter(value):

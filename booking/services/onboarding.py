@@ -108,9 +108,11 @@ class SlugTaken(Conflict):
     """Another sign-up took the slug between our check and our insert."""
 
 
-def create_tenant(dbsession, now, owner, name, slug, time_zone, currency, locale="en"):
+def create_tenant(dbsession, now, owner, name, slug, time_zone, currency, locale="en",
+                  verified=True):
     """The tenant and its owner's membership. ``owner`` is a ``User`` (new
-    ones unflushed or flushed). Everything happens in a savepoint: if the
+    ones unflushed or flushed); ``verified`` is False for a business whose
+    owner has still to confirm their address. Everything happens in a savepoint: if the
     slug was taken meanwhile (a unique violation), nothing of it stays,
     not even a new owner's account, and :class:`SlugTaken` is raised."""
     savepoint = dbsession.begin_nested()
@@ -118,7 +120,7 @@ def create_tenant(dbsession, now, owner, name, slug, time_zone, currency, locale
         dbsession.add(owner)
         dbsession.flush()
         tenant = Tenant(slug=slug, name=name.strip(), time_zone=time_zone, currency=currency,
-                        locale=locale, created_at=now)
+                        locale=locale, created_at=now, verified=verified)
         dbsession.add(tenant)
         dbsession.flush()
         add_owner(dbsession, tenant, owner)

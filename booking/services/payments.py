@@ -244,7 +244,7 @@ class PaymentService:
         reason = _("Your payment arrived after your hold had expired and the slot could no "
                    "longer be kept: the booking is cancelled and your payment is refunded "
                    "in full.")
-        locale = language_or_default(booking.customer.locale)
+        locale = language_or_default(booking.customer.locale if booking.customer else None)
         booking.status = BookingStatus.CANCELLED
         booking.cancel_reason = localizer_for(locale).translate(reason)
         booking.sequence += 1  # RFC 5546: the cancellation supersedes the invitation

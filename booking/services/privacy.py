@@ -22,7 +22,7 @@ The audit log records who erased what, never the personal data itself.
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, false, func, select, update
 
 from ..i18n import _
 from ..models import (
@@ -48,7 +48,7 @@ from .user_tokens import end_sessions
 
 ERASED_DOMAIN = "erased.invalid"
 #: What an anonymised booking's contact fields become.
-ANONYMOUS = {"contact_name": "", "contact_phone": "", "note": ""}
+ANONYMOUS = {"contact_name": "", "contact_phone": "", "contact_email": "", "note": ""}
 
 
 def _instant(value):
@@ -165,45 +165,46 @@ class PrivacyService:
 
     # -- a business's customer -------------------------------------------------
 
-    def export_customer(self, tenant, customer_id):
-        """What ``tenant`` keeps about its customer ``customer_id``: their
-        bookings with it (their contact fields as the business knows them),
-        its payments and refunds, and the emails it sent them. ``None`` when
-        they never booked with ``tenant``."""
-        user = self._customer_of(tenant, customer_id)
-        if user is None:
-            return None
-        mine = (Booking.customer_id == customer_id) & (Booking.tenant_id == tenant.id)
+    def export_customer(self, tenant, booking):
+        """What ``tenant`` keeps about the customer of its ``booking``:
+        their bookings with it (their contact fields as the business knows
+        them), its payments and refunds, and the emails it sent them."""
+        mine, customer = self._customer_of(tenant, booking)
         return {
             "exported_at": _instant(self.now),
             "business": tenant.slug,
-            "customer": {"id": user.id, "email": user.email},
+            "customer": customer,
             "bookings": self._bookings(mine),
-            "emails": self._emails((OutboxMessage.tenant_id == tenant.id)
-                                   & (OutboxMessage.recipient == user.email)),
+            "emails": self._emails(self._emails_to(tenant, customer["email"])),
         }
 
-    def erase_customer(self, tenant, customer_id, actor_id):
-        """Anonymise ``tenant``'s bookings of customer ``customer_id`` and
-        blank the emails it sent about them. The person's account is theirs,
-        not the business's: it stays. Returns how many bookings were
-        anonymised, or ``None`` when they never booked with ``tenant``."""
-        user = self._customer_of(tenant, customer_id)
-        if user is None:
-            return None
-        mine = (Booking.customer_id == customer_id) & (Booking.tenant_id == tenant.id)
+    def erase_customer(self, tenant, booking, actor_id):
+        """Anonymise ``tenant``'s bookings of the customer of its
+        ``booking`` and blank the emails it sent them. The person's account
+        is theirs, not the business's: it stays. Returns how many bookings
+        were anonymised."""
+        mine, customer = self._customer_of(tenant, booking)
         count = self._anonymise(mine).get(tenant.id, 0)
-        self._forget_emails((OutboxMessage.tenant_id == tenant.id)
-                            & (OutboxMessage.recipient == user.email))
-        audit.record(self.dbsession, tenant.id, actor_id, "customer.erased", "user", customer_id,
-                     self.now, by="business", bookings=count)
+        self._forget_emails(self._emails_to(tenant, customer["email"]))
+        audit.record(self.dbsession, tenant.id, actor_id, "customer.erased", "booking",
+                     booking.id, self.now, by="business", bookings=count)
         return count
 
-    def _customer_of(self, tenant, customer_id):
-        booked = self.dbsession.scalar(
-            select(Booking.id).where(Booking.tenant_id == tenant.id,
-                                     Booking.customer_id == customer_id).limit(1))
-        return self.dbsession.get(User, customer_id) if booked is not None else None
+    def _customer_of(self, tenant, booking):
+        """The bookings with ``tenant`` of ``booking``'s customer, and who
+        they are: the account's, or for a walk-in without an account the
+        booking alone with the address it was given (maybe none)."""
+        if booking.customer_id is None:
+            return (Booking.id == booking.id), {"id": None, "email": booking.contact_email}
+        user = self.dbsession.get(User, booking.customer_id)
+        mine = (Booking.customer_id == user.id) & (Booking.tenant_id == tenant.id)
+        return mine, {"id": user.id, "email": user.email}
+
+    @staticmethod
+    def _emails_to(tenant, address):
+        if not address:
+            return false()
+        return (OutboxMessage.tenant_id == tenant.id) & (OutboxMessage.recipient == address)
 
     # -- retention -------------------------------------------------------------
 
@@ -271,6 +272,7 @@ class PrivacyService:
             "price": booking.price, "currency": booking.currency,
             "payment_status": booking.payment_status,
             "contact_name": booking.contact_name, "contact_phone": booking.contact_phone,
+            "contact_email": booking.contact_email,
             "note": booking.note, "cancel_reason": booking.cancel_reason,
             "created_at": _instant(booking.created_at),
             "anonymised_at": _instant(booking.anonymised_at),

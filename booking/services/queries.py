@@ -72,6 +72,7 @@ def _search(text):
     return or_(
         func.lower(Booking.contact_name).contains(needle, autoescape=True),
         func.lower(User.email).contains(needle, autoescape=True),
+        func.lower(Booking.contact_email).contains(needle, autoescape=True),
         func.lower(Booking.reference).contains(needle, autoescape=True),
     )
 
@@ -97,7 +98,7 @@ def staff_bookings_query(tenant, venues, chosen, now):
     return (
         select(Booking)
         .join(Booking.resource)
-        .join(Booking.customer)
+        .outerjoin(Booking.customer)  # a walk-in has no account
         .options(contains_eager(Booking.resource), contains_eager(Booking.customer))
         .where(*_conditions(tenant, venues, chosen, now))
         .order_by(Booking.starts_at, Booking.id)
@@ -109,7 +110,7 @@ def staff_bookings(dbsession, tenant, venues, chosen, now, limit, offset=0):
     total = dbsession.scalar(
         select(func.count(Booking.id)).select_from(Booking)
         .join(Booking.resource)
-        .join(Booking.customer)
+        .outerjoin(Booking.customer)
         .where(*_conditions(tenant, venues, chosen, now))
     )
     rows = dbsession.scalars(
@@ -199,12 +200,11 @@ def bookings_csv(bookings, now):
     writer.writerow(CSV_COLUMNS)
     for booking in bookings:
         zone = venue_zone(booking.resource.venue)
-        customer = booking.customer
         checked_in = booking.checked_in_at
         writer.writerow([csv_cell(value) for value in (
             booking.reference, booking.starts_at.astimezone(zone).isoformat(),
             booking.ends_at.astimezone(zone).isoformat(), booking.resource.venue.name,
-            booking.resource.name, booking.contact_name, customer.email, booking.contact_phone,
+            booking.resource.name, booking.contact_name, booking.email, booking.contact_phone,
             booking.seats, booking.status_at(now), booking.payment_status,
             f"{booking.price / 100:.2f}", booking.currency,
             checked_in.astimezone(zone).isoformat() if checked_in else "", booking.note,

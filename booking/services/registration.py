@@ -10,14 +10,19 @@ from ..models import User, normalize_email
 from ..passwords import hash_password, password_problem, personal_words, verify_password
 from . import accounts, onboarding
 from .security_log import Event, SecurityLog
+from .confirmation import AccountMailThrottle, AddressConfirmations
 from .user_tokens import end_sessions
 
 
 class AccountService:
-    def __init__(self, dbsession, now, devices=None):
+    """``notifier`` sends the confirmation links and the "someone tried"
+    warnings (see :mod:`booking.services.confirmation`)."""
+
+    def __init__(self, dbsession, now, devices=None, notifier=None):
         self.dbsession = dbsession
         self.now = now
         self.devices = devices
+        self.confirmations = AddressConfirmations(dbsession, now, notifier)
 
     def authenticate(self, email, password, client_addr, device_cookie=None):
         """The user of ``email`` and ``password``, or ``None``; refuses
@@ -37,10 +42,36 @@ class AccountService:
     def registration_problems(self, name, email, password, phone=""):
         return accounts.registration_problems(self.dbsession, name, email, password, phone)
 
-    def register(self, name, email, password, phone="", locale=None):
+    def register(self, name, email, password, client_addr, phone="", locale=None,
+                 send_link=True):
+        """Register ``email`` (the caller checked :meth:`registration_problems`)
+        without telling whether it had an account: a new address gets an
+        unconfirmed account (and, with ``send_link``, its confirmation link),
+        a known one an email saying someone tried. Raises ``TooManyAttempts``
+        while the address or the client must wait. Returns the new user, or
+        ``None``: never show the visitor which."""
+        throttle = AccountMailThrottle(self.dbsession, self.now)
+        throttle.check(email, client_addr)
+        throttle.record(email, client_addr)
+        existing = self.confirmations.account_of(email)
+        if existing is not None:
+            hash_password(password)  # the same work, so the same time, as a new account
+            self.confirmations.tell_existing(existing)
+            return None
         extra = {} if locale is None else {"locale": locale}
-        return accounts.register(self.dbsession, self.now, name, email, password, phone,
-                                 **extra)
+        user = accounts.register(self.dbsession, self.now, name, normalize_email(email),
+                                 password, phone, **extra)
+        if send_link:
+            self.confirmations.send_link(user)
+        return user
+
+    def confirmation_link(self, user):
+        """A fresh link that confirms ``user``'s address (a secret: email it only)."""
+        return self.confirmations.link(user)
+
+    def confirm_address(self, token):
+        """Follow a confirmation link: the user, or ``None`` if used meanwhile."""
+        return self.confirmations.confirm(token)
 
     def change_password(self, user, current, new, confirm, client_addr=None):
         """``{field: message}``; when empty, ``new`` is ``user``'s password
@@ -65,12 +96,20 @@ class AccountService:
 
 class SignupService:
     """A business signs up: its checks, the tenant and its owner (an
-    account made on the way for a visitor), and the per-address count."""
+    account made on the way for a visitor), and the per-address count.
 
-    def __init__(self, dbsession, now):
+    A visitor's sign-up answers the same whether or not their address has
+    an account: a new one gets the business, owned by a new unconfirmed
+    account, and the link that confirms it; a known one only an email
+    saying someone tried (sign in first, then sign the business up). The
+    business is not listed, invites nobody and sends few emails until its
+    owner's address is confirmed."""
+
+    def __init__(self, dbsession, now, notifier=None):
         self.dbsession = dbsession
         self.now = now
         self.throttle = onboarding.SignupThrottle(dbsession, now)
+        self.confirmations = AddressConfirmations(dbsession, now, notifier)
 
     def check_allowed(self, client_addr):
         """Raise ``TooManySignups`` while ``client_addr`` must wait."""
@@ -87,20 +126,38 @@ class SignupService:
                            for key, message in problems.items()})
         return errors
 
-    def sign_up(self, values, client_addr, owner=None, password=None):
-        """The tenant of ``values`` owned by ``owner``, or by a new account
-        of ``values["email"]`` with ``password``; counted for
-        ``client_addr``. Raises ``SlugTaken`` (nothing kept) when the slug
-        was taken meanwhile. Returns ``(tenant, owner)``."""
-        owner = owner or User(
-            email=normalize_email(values["email"]), name=values["owner_name"],
-            password_hash=hash_password(password), created_at=self.now,
-            locale=values["locale"])
-        tenant = onboarding.create_tenant(self.dbsession, self.now, owner, values["name"],
-                                          values["slug"], values["time_zone"],
-                                          values["currency"], values["locale"])
+    def sign_up(self, values, client_addr, owner):
+        """The tenant of ``values`` owned by signed-in ``owner``, counted for
+        ``client_addr`` (verified when their address is confirmed). Raises
+        ``SlugTaken`` (nothing kept) when the slug was taken meanwhile."""
+        tenant = self.create(values, owner)
         self.throttle.record(client_addr)
-        return tenant, owner
+        return tenant
+
+    def sign_up_visitor(self, values, password, client_addr):
+        """A visitor's sign-up (see the class): raises ``TooManyAttempts``
+        while their address or client must wait, ``SlugTaken`` as
+        :meth:`sign_up`. Returns nothing, whichever happened."""
+        throttle = AccountMailThrottle(self.dbsession, self.now)
+        throttle.check(values["email"], client_addr)
+        throttle.record(values["email"], client_addr)
+        self.throttle.record(client_addr)
+        existing = self.confirmations.account_of(values["email"])
+        if existing is not None:
+            hash_password(password)  # the same work as a new owner's account
+            self.confirmations.tell_existing(existing)
+            return
+        owner = User(email=normalize_email(values["email"]), name=values["owner_name"],
+                     password_hash=hash_password(password), created_at=self.now,
+                     locale=values["locale"])
+        self.create(values, owner)
+        self.confirmations.send_link(owner)
+
+    def create(self, values, owner):
+        return onboarding.create_tenant(self.dbsession, self.now, owner, values["name"],
+                                        values["slug"], values["time_zone"],
+                                        values["currency"], values["locale"],
+                                        verified=owner.email_confirmed_at is not None)
 
     def create_for_email(self, values, email):
         """The tenant of ``values`` created for the platform (``booking-tenant

@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..models import Booking, BookingStatus, Closure, Resource, User
 from ..models.booking import ACTIVE_STATUSES
@@ -234,8 +234,9 @@ class StaffCalendarService:
             select(Booking.id, Booking.reference, Booking.resource_id, Booking.seats,
                    Booking.status, Booking.hold_expires_at, Booking.starts_at,
                    Booking.ends_at, Booking.block_start, Booking.block_end,
-                   Booking.contact_name, User.email)
-            .join(User, User.id == Booking.customer_id)
+                   Booking.contact_name,
+                   func.coalesce(User.email, Booking.contact_email).label("email"))
+            .outerjoin(User, User.id == Booking.customer_id)  # a walk-in has no account
             .where(Booking.tenant_id == venue.tenant_id,
                    Booking.resource_id.in_([r.id for r in resources]),
                    # No blocked span is longer than MAX_BLOCK, and a booking

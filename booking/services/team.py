@@ -6,10 +6,14 @@ least one owner: the owners' memberships are locked (PostgreSQL
 database's write lock) before they are counted, so two owners demoting
 each other at the same moment cannot both succeed.
 
-An invitation is emailed to the invitee, never shown to the inviter: a
-person without a password gets a single-use link to set one, anyone else
-a link to the staff area. A member who loses a venue (removed, or scoped
-to another one) loses the calendar feeds they made of it.
+An invitation is a pending membership (no role until accepted) emailed to
+the invitee, never shown to the inviter: a person without a password gets a
+single-use link to set one (which accepts it), anyone else a link to My
+account, where they accept or decline. The inviter sees "invited" either
+way, so nothing tells whether the address has an account. Only a business
+whose owner's address is confirmed (``tenant.verified``) invites. A member
+who loses a venue (removed, or scoped to another one) loses the calendar
+feeds they made of it.
 """
 
 from datetime import timedelta
@@ -21,7 +25,7 @@ from ..models import CalendarFeed, Membership, Role, Tenant, TokenPurpose, User,
 from ..models import normalize_email
 from ..passwords import UNUSABLE_PASSWORD, has_password
 from . import audit
-from .errors import Conflict, ValidationError
+from .errors import Conflict, PolicyViolation, ValidationError
 from .user_tokens import claim_token, issue_token
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -50,23 +54,17 @@ class TeamService:
         ).all()
         return sorted(rows, key=lambda row: order.get(row[0].role, 3))
 
-    def awaiting_password(self, user_ids):
-        """Those of ``user_ids`` who have not set a password yet."""
-        if not user_ids:
-            return set()
-        return set(self.dbsession.scalars(
-            select(User.id).where(User.id.in_(user_ids),
-                                  User.password_hash == UNUSABLE_PASSWORD)
-        ))
-
-    def teams_of(self, user):
-        """``[(tenant, membership)]`` of ``user``, by tenant name."""
-        return self.dbsession.execute(
-            select(Tenant, Membership)
-            .join(Membership, Membership.tenant_id == Tenant.id)
-            .where(Membership.user_id == user.id)
-            .order_by(Tenant.name, Tenant.id)
-        ).all()
+    def teams_of(self, user, pending=None):
+        """``[(tenant, membership)]`` of ``user``, by tenant name: all, or
+        only the invitations still to answer (``pending=True``) or only the
+        accepted ones (``pending=False``)."""
+        query = (select(Tenant, Membership)
+                 .join(Membership, Membership.tenant_id == Tenant.id)
+                 .where(Membership.user_id == user.id)
+                 .order_by(Tenant.name, Tenant.id))
+        if pending is not None:
+            query = query.where(Membership.pending.is_(pending))
+        return self.dbsession.execute(query).all()
 
     def membership(self, tenant, membership_id):
         """The tenant's membership ``membership_id``, or ``None``."""
@@ -78,10 +76,12 @@ class TeamService:
     # -- changing ------------------------------------------------------------
 
     def invite(self, tenant, email, role, venue_id, inviter):
-        """Make ``email`` a member and email them: a link to set a password
-        when they have none yet (a new account, an invited member who never
-        accepted, a walk-in customer), else a link to the staff area.
-        Returns ``(membership, invitation)``: whether a password link was sent."""
+        """Invite ``email``: a pending membership and an email (see the
+        module). Returns the membership. Refused (``PolicyViolation``) while
+        the business's owner has not confirmed their address."""
+        if not tenant.verified:
+            raise PolicyViolation(_("Confirm your email address before inviting anyone: follow "
+                                    "the link we emailed you."), field="email")
         self.check_scope(tenant, role, venue_id)
         email = normalize_email(email)
         user = self.dbsession.scalar(select(User).where(User.email == email))
@@ -92,37 +92,60 @@ class TeamService:
             self.dbsession.flush()
         elif self.dbsession.scalar(select(Membership.id).where(
                 Membership.tenant_id == tenant.id, Membership.user_id == user.id)):
-            raise Conflict(_("${email} is already a member of this team",
+            raise Conflict(_("${email} is already a member of this team, or invited",
                              mapping={"email": email}), field="email")
         membership = Membership(tenant_id=tenant.id, user_id=user.id, role=role,
-                                venue_id=venue_id)
+                                venue_id=venue_id, pending=True)
         self.dbsession.add(membership)
         self.dbsession.flush()
         notifier = self.notifier
-        invitation = not has_password(user)
-        if invitation:
+        one_time = not has_password(user)
+        if one_time:
             link = f"{notifier.public_url}/invitations/{self.new_invitation(user)}"
         else:
-            link = f"{notifier.public_url}/t/{tenant.slug}/manage/"
-        notifier.staff_invitation(user, tenant, link, inviter)
+            link = f"{notifier.public_url}/account/"
+        notifier.staff_invitation(user, tenant, link, inviter, membership.id, one_time)
         self.audit(tenant, inviter.id, "membership.invited", membership.id, email=email,
-                   role=role, venue_id=venue_id, invitation=invitation)
-        return membership, invitation
+                   role=role, venue_id=venue_id)
+        return membership
 
     def accept_invitation(self, token, name, password):
-        """The invited user of ``token`` sets their name and password: the
-        link is used up, their other sessions end, and each team they are
-        in records the acceptance. Returns their ``[(tenant, membership)]``,
-        or ``None`` when the link was used meanwhile (by another request at
-        the same moment): then nothing is changed."""
+        """The invited user of ``token`` sets their name and password, which
+        accepts the invitations the page showed them: the link is used up,
+        their other sessions end, and each team records the acceptance.
+        Returns their ``[(tenant, membership)]``, or ``None`` when the link
+        was used meanwhile (by another request at the same moment): then
+        nothing is changed."""
         user = claim_token(self.dbsession, token, self.now, password)
         if user is None:
             return None
         user.name = name
-        teams = self.teams_of(user)
-        for tenant, membership in teams:
-            self.audit(tenant, user.id, "membership.accepted", membership.id)
-        return teams
+        for tenant, membership in self.teams_of(user, pending=True):
+            self.answer(tenant, membership, accept=True)
+        return self.teams_of(user)
+
+    def invitations_of(self, user):
+        """``[(tenant, membership)]``: the invitations ``user`` has to answer."""
+        return self.teams_of(user, pending=True)
+
+    def answer_invitation(self, user, membership_id, accept):
+        """``user`` accepts (or declines: it is removed) their pending
+        invitation ``membership_id``. Returns its tenant, or ``None`` when
+        there is no such invitation."""
+        for tenant, membership in self.teams_of(user, pending=True):
+            if membership.id == membership_id:
+                self.answer(tenant, membership, accept)
+                return tenant
+        return None
+
+    def answer(self, tenant, membership, accept):
+        if accept:
+            membership.pending = False
+            self.audit(tenant, membership.user_id, "membership.accepted", membership.id)
+        else:
+            self.audit(tenant, membership.user_id, "membership.declined", membership.id)
+            self.dbsession.delete(membership)
+        self.dbsession.flush()
 
     def new_invitation(self, user):
         """A fresh invitation secret for ``user``; earlier unused ones stop working."""

@@ -1,6 +1,6 @@
 """A visitor's account: register, profile, password, language."""
 
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
@@ -8,9 +8,12 @@ from ..i18n import LANGUAGES, LOCALE_COOKIE, _
 from ..resources import AccountContext, Root
 from ..second_factor import passed
 from ..security import Permission
+from ..services.errors import ValidationError
 from ..services.registration import AccountService
+from ..services.team import TeamService
+from ..services.throttle import TooManyAttempts
 from .auth import form_text, safe_next, sign_in
-from .forms import Field, line, optional, parse_form
+from .forms import Field, integer, line, optional, parse_form
 
 PROFILE_FIELDS = {"name": Field(line(200, min_length=1)), "phone": optional(line(40), default="")}
 
@@ -29,11 +32,17 @@ def register_view(context, request):
         errors = accounts.registration_problems(values["name"], values["email"], password,
                                                 values["phone"])
         if not errors:
-            user = accounts.register(values["name"], values["email"], password, values["phone"],
-                                     locale=request.locale_name)
-            sign_in(request, user)
-            request.session.flash(request.translate(_("Welcome! Your account is ready.")))
-            return HTTPSeeOther(next_url)
+            try:
+                # The same answer whether or not the address has an account.
+                accounts.register(values["name"], values["email"], password,
+                                  request.client_addr, values["phone"],
+                                  locale=request.locale_name)
+            except TooManyAttempts as exc:
+                request.response.status_int = 429
+                request.response.headers["Retry-After"] = str(exc.extra["retry_after"])
+                return {"values": values, "errors": {}, "next": next_url,
+                        "message": exc.message}
+            return {"values": values, "errors": {}, "next": next_url, "sent": True}
         request.response.status_int = 400
     return {"values": values, "errors": errors, "next": next_url}
 
@@ -52,7 +61,36 @@ def profile(context, request):
             request.session.flash(request.translate(_("Your details are saved.")))
             return HTTPSeeOther(request.resource_url(context))
         request.response.status_int = 400
-    return {"user": user, "values": values, "errors": errors}
+    return {"user": user, "values": values, "errors": errors,
+            "invitations": request.find_service(TeamService).invitations_of(user)}
+
+
+@view_config(context=AccountContext, name="invitation", request_method="POST",
+             permission=Permission.VIEW)
+def answer_invitation(context, request):
+    """Accept or decline an invitation to a team (``membership``, ``answer``)."""
+    answer = request.POST.get("answer")
+    if answer not in ("accept", "decline"):
+        raise ValidationError(_("must be accept or decline"), field="answer")
+    clean, errors = parse_form(request.POST, {
+        "membership": Field(integer(minimum=1, from_text=True)),
+        "answer": Field(str),
+    })
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise ValidationError(message, field=field)
+    accept = answer == "accept"
+    tenant = request.find_service(TeamService).answer_invitation(
+        request.identity.user, clean["membership"], accept)
+    if tenant is None:
+        raise HTTPNotFound()
+    if accept:
+        request.session.flash(request.translate(_(
+            "You have joined the team of ${business}.", mapping={"business": tenant.name})))
+        return HTTPSeeOther(request.resource_url(request.root, "t", tenant.slug, "manage", ""))
+    request.session.flash(request.translate(_(
+        "You have declined the invitation of ${business}.", mapping={"business": tenant.name})))
+    return HTTPSeeOther(request.resource_url(context))
 
 
 @view_config(context=AccountContext, name="password", renderer="account/password.jinja2",

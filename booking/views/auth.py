@@ -9,6 +9,7 @@ from ..resources import Root
 from ..services import devices
 from ..second_factor import mark_passed, start_pending
 from ..services.mfa import MfaService
+from ..services.accounts import AddressNotConfirmed
 from ..services.registration import AccountService
 from ..services.errors import ValidationError
 from ..services.sessions import SessionService
@@ -84,6 +85,9 @@ def login(context, request):
             user, error = None, exc.message
             request.response.status_int = 429
             request.response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        except AddressNotConfirmed as exc:  # told only to who knows the password
+            user, error = None, exc.message
+            request.response.status_int = exc.status
         else:
             if user is not None and request.find_service(MfaService).has_second_factor(user):
                 # Not signed in yet: the second step decides.

@@ -1,6 +1,12 @@
 """Booking a slot on the site: choose a slot → seats and a note → sign in or
 create an account (inline) → review → confirm → the booking's page.
 
+An inline account answers the same whether or not its address had one: the
+visitor goes on as a guest (not signed in; their address is not confirmed
+yet), the booking is made at once, and the email tells the rest (see
+:meth:`BookingActions.book_for_guest`); a guest lands back on the
+resource's page, told to check their email.
+
 The review is shown after a redirect (the choice waits in the session), and
 the confirm form carries an idempotency key, so a double submit makes one
 booking. A slot taken meanwhile is said plainly, with ranked alternatives.
@@ -9,7 +15,7 @@ booking. A slot taken meanwhile is said plainly, with ranked alternatives.
 import uuid
 from datetime import timedelta
 
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPForbidden, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import view_config, view_defaults
 
@@ -25,6 +31,7 @@ from ..services.policy import deadline_for
 from ..services.pricing import price_of
 from ..services.registration import AccountService
 from ..services.slots import zone_of
+from ..services.accounts import AddressNotConfirmed
 from ..services.throttle import TooManyAttempts
 from .auth import known_device_cookie, sign_in
 from .checkout import allow_checkout_forms, payment_terms, send_to_checkout
@@ -33,6 +40,7 @@ from .forms import Field, instant, integer, optional, parse_form, string
 from .my_bookings import BookingPages
 
 PENDING = "pending_booking"
+GUEST = "booking_guest"
 
 
 def choice_fields(resource):
@@ -119,8 +127,8 @@ class BookingFlow:
         if not errors and request.identity is None:
             try:
                 user = self.account(values, post.get("password", ""), errors)
-            except TooManyAttempts as exc:
-                errors["email"], status = exc.message, 429
+            except (TooManyAttempts, AddressNotConfirmed) as exc:
+                errors["email"], status = exc.message, exc.status
                 user = None
             if user is not None:
                 sign_in(request, user)
@@ -147,8 +155,13 @@ class BookingFlow:
             if problems:
                 errors.update(problems)
                 return None
-            return accounts.register(values["name"], values["email"], password, values["phone"],
-                                     locale=request.locale_name)
+            new = accounts.register(values["name"], values["email"], password,
+                                    request.client_addr, values["phone"],
+                                    locale=request.locale_name, send_link=False)
+            request.session[GUEST] = {
+                "user_id": new.id if new is not None else None,
+                "email": values["email"], "name": values["name"], "phone": values["phone"]}
+            return None
         user = accounts.authenticate(values["email"], password, request.client_addr,
                                      known_device_cookie(request))
         if user is None:
@@ -169,10 +182,20 @@ class BookingFlow:
             "key": pending["key"], **payment_terms(self.request, tenant),
         }
 
-    @view_config(name="review", request_method="GET", permission=Permission.BOOK,
+    def booker(self):
+        """Who books: the signed-in user's permission to book here, or a
+        guest of the inline account (the service checks the business is open)."""
+        request = self.request
+        if request.identity is not None:
+            return request.has_permission(Permission.BOOK, self.context)
+        return request.session.get(GUEST) is not None
+
+    @view_config(name="review", request_method="GET", permission=Permission.VIEW,
                  renderer="booking/review.jinja2")
     def review(self):
         pending = self.request.session.get(PENDING)
+        if not self.booker():
+            return HTTPSeeOther(self.request.resource_url(self.context))
         if not pending or pending.get("resource_id") != self.resource.id:
             return HTTPSeeOther(self.request.resource_url(self.context))
         data = self.review_data(pending)
@@ -180,7 +203,7 @@ class BookingFlow:
             allow_checkout_forms(self.request, self.request.response)
         return data
 
-    @view_config(name="confirm", request_method="POST", permission=Permission.BOOK)
+    @view_config(name="confirm", request_method="POST", permission=Permission.VIEW)
     def confirm(self):
         request = self.request
         fields = {**choice_fields(self.resource), "key": Field(string(32, min_length=32))}
@@ -188,17 +211,26 @@ class BookingFlow:
         if errors:
             field, message = next(iter(errors.items()))
             raise ValidationError(message, field=field)
+        if not self.booker():
+            raise HTTPForbidden()
         actions = request.find_service(BookingActions)
-        user = request.identity.user
+        user = request.identity.user if request.identity is not None else None
+        asked = BookingRequest(self.context.tenant, self.resource, user, clean["start"],
+                               clean["seats"], note=clean["note"],
+                               actor_id=user.id if user else None,
+                               idempotency_key=clean["key"])
         try:
-            booking, created = actions.book(BookingRequest(
-                self.context.tenant, self.resource, user, clean["start"], clean["seats"],
-                note=clean["note"], actor_id=user.id, idempotency_key=clean["key"]))
+            if user is None:
+                booking, created = actions.book_for_guest(asked, request.session[GUEST])
+            else:
+                booking, created = actions.book(asked)
         except Conflict as exc:
             request.tm.doom()  # nothing of this attempt is kept
             return slot_taken(request, self.context, clean["start"], exc.message,
                               clean["seats"])
         request.session.pop(PENDING, None)
+        if user is None:
+            return self.guest_booked(booking, created)
         if actions.awaits_online_payment(booking):
             return self.checkout(booking)
         mapping = {"reference": booking.reference}
@@ -213,6 +245,29 @@ class BookingFlow:
         request.session.flash(request.translate(message))
         bookings = self.context.tenant_context["bookings"]
         return HTTPSeeOther(request.resource_url(bookings, str(booking.id), ""))
+
+    def guest_booked(self, booking, created):
+        """A guest's booking: the same answer whoever's the address; its page
+        is for its customer, signed in, so the guest goes back to the resource."""
+        request = self.request
+        back = request.resource_url(self.context)
+        request.session.pop(GUEST, None)
+        if request.find_service(BookingActions).awaits_online_payment(booking):
+            return send_to_checkout(request, booking, back, self.payment_not_started)
+        message = (_("Booked! Your reference is ${reference}. We have emailed you the "
+                     "details: check your email.", mapping={"reference": booking.reference})
+                   if created else
+                   _("You had already booked this: your reference is ${reference}.",
+                     mapping={"reference": booking.reference}))
+        request.session.flash(request.translate(message))
+        return HTTPSeeOther(back)
+
+    def payment_not_started(self, template, status, **data):
+        request = self.request
+        request.session.flash(request.translate(_(
+            "The payment could not start: nothing was charged, and the slot is released "
+            "soon. Please try again.")))
+        return HTTPSeeOther(request.resource_url(self.context))
 
     def checkout(self, booking):
         """A booking held until paid online: off to the provider's checkout

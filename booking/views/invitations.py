@@ -29,8 +29,8 @@ class InvitationViews:
         return self.request.find_service(TeamService)
 
     def teams(self):
-        """``[(tenant, membership)]`` of the invited user, by tenant name."""
-        return self.team.teams_of(self.user)
+        """``[(tenant, membership)]``: the invitations the user accepts here."""
+        return self.team.invitations_of(self.user)
 
     def data(self, name, errors):
         return {"user": self.user, "teams": self.teams(), "name": name, "errors": errors}

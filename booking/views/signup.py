@@ -1,6 +1,8 @@
-"""``/signup``: a business signs up. A visitor creates their own account in
-the same form; a signed-in user becomes the owner as themselves. On success
-the owner is signed in and lands on the staff dashboard's setup checklist."""
+"""``/signup``: a business signs up. A signed-in user becomes the owner as
+themselves and lands on the staff dashboard's setup checklist. A visitor
+makes their account in the same form and is told to check their email,
+whether or not the address had an account (see
+:meth:`SignupService.sign_up_visitor`): they sign in by confirming it."""
 
 from zoneinfo import available_timezones
 
@@ -13,7 +15,8 @@ from ..resources import SignupContext
 from ..security import Permission
 from ..services.onboarding import SlugTaken, TooManySignups, suggest_slug
 from ..services.registration import SignupService
-from .auth import form_text, sign_in
+from ..services.throttle import TooManyAttempts
+from .auth import form_text
 
 
 DEFAULT_ZONE = "UTC"
@@ -32,9 +35,10 @@ class SignupView:
         self.request = request
         self.user = request.identity.user if request.identity is not None else None
 
-    def form(self, values, errors=None, status=200, message=None):
+    def form(self, values, errors=None, status=200, message=None, sent=False):
         response = render_to_response("signup/form.jinja2", {
             "values": values, "errors": errors or {}, "message": message, "user": self.user,
+            "sent": sent,
             "languages": LANGUAGES, "zones": sorted(available_timezones()),
             "currencies": COMMON_CURRENCIES,
         }, request=self.request)
@@ -74,14 +78,17 @@ class SignupView:
         if errors:
             return self.form(values, errors, status=400)
         try:
-            tenant, owner = signup.sign_up(values, request.client_addr, owner=self.user,
-                                           password=password)
+            if self.user is None:
+                signup.sign_up_visitor(values, password, request.client_addr)
+                return self.form(values, sent=True)
+            tenant = signup.sign_up(values, request.client_addr, self.user)
         except SlugTaken as exc:
             return self.form(values, {"slug": exc.message}, status=409)
-        # Signing in starts a new session: the welcome goes into that one.
-        headers = sign_in(request, owner) if self.user is None else []
+        except TooManyAttempts as exc:
+            response = self.form(values, status=429, message=exc.message)
+            response.headers["Retry-After"] = str(exc.extra["retry_after"])
+            return response
         request.session.flash(request.translate(_(
             "Welcome! ${business} is ready: follow the checklist to take your first bookings.",
             mapping={"business": tenant.name})))
-        return HTTPSeeOther(request.resource_url(request.root, "t", tenant.slug, "manage", ""),
-                            headers=headers)
+        return HTTPSeeOther(request.resource_url(request.root, "t", tenant.slug, "manage", ""))

@@ -1,10 +1,12 @@
 """A business signs up in a real browser and is bookable minutes later:
-sign-up, then the setup checklist — a venue, a resource, opening hours —
+sign-up, the link emailed to confirm the owner's address, then the setup checklist — a venue, a resource, opening hours —
 then its public page offers free slots."""
 
 import re
 
 from playwright.sync_api import expect
+
+from ..functional.mail import link_path
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 
@@ -20,6 +22,9 @@ def test_sign_up_to_first_bookable_resource(live_url, world, new_context):
     page.locator("#email").fill("lucie@kiln.test")
     page.locator("#password").fill("stoneware-and-porcelain")
     page.get_by_role("button", name="Create my business").click()
+    expect(page.get_by_text("Check your email")).to_be_visible()
+    page.goto(live_url + link_path(world.db, "account.confirm", "lucie@kiln.test", "/confirm/"))
+    page.get_by_role("button", name="Confirm my email address").click()
 
     checklist = page.locator("section.setup-checklist")
     expect(checklist).to_be_visible()

@@ -83,7 +83,7 @@ def test_account_emails_arrive_with_their_links(db, ids, clock, smtp):
         notifier, user = Notifier(s, NOW), s.get(User, ids["en"])
         notifier.password_reset(user, link)
         notifier.staff_invitation(user, s.get(Tenant, ids["tenant"]), link + "-2",
-                                  s.get(User, ids["fr"]))
+                                  s.get(User, ids["fr"]), 1, True)
     deliver(db, clock, smtp)
     reset, invitation = received(db, smtp, "password.reset"), received(db, smtp, "staff.invitation")
     assert link in parts(reset)[0] and link in parts(reset)[1]

@@ -343,7 +343,7 @@ class TestAccountEmails:
         with db.session() as s:
             Notifier(s, NOW).staff_invitation(
                 s.get(User, ids["en"]), s.get(Tenant, ids["tenant"]),
-                "http://127.0.0.1:6543/invitations/TOKEN", s.get(User, ids["fr"]))
+                "http://127.0.0.1:6543/invitations/TOKEN", s.get(User, ids["fr"]), 1, True)
         (message,) = messages(db)
         assert message.kind == "staff.invitation" and message.tenant_id == ids["tenant"]
         assert "Zoé" in message.subject and "Club Rive Gauche" in message.subject
@@ -354,9 +354,13 @@ class TestAccountEmails:
         with db.session() as s:
             args = (s.get(User, ids["en"]), s.get(Tenant, ids["tenant"]))
             notifier, inviter = Notifier(s, NOW), s.get(User, ids["fr"])
-            assert notifier.staff_invitation(*args, "http://x/invitations/A", inviter)
-            assert notifier.staff_invitation(*args, "http://x/invitations/A", inviter) is None
-            assert notifier.staff_invitation(*args, "http://x/invitations/B", inviter)
+            assert notifier.staff_invitation(*args, "http://x/invitations/A", inviter, 1, True)
+            assert notifier.staff_invitation(*args, "http://x/invitations/A", inviter, 1,
+                                             True) is None
+            assert notifier.staff_invitation(*args, "http://x/invitations/B", inviter, 1, True)
+            # A new invitation (after a decline) to My account is sent again.
+            assert notifier.staff_invitation(*args, "http://x/account/", inviter, 1, False)
+            assert notifier.staff_invitation(*args, "http://x/account/", inviter, 2, False)
 
 
 class TestLanguageOfEmails:
@@ -371,7 +375,7 @@ class TestLanguageOfEmails:
         form = form_by_action(page, "/register")
         form["name"], form["email"] = "Zoé", "zoe@example.test"
         form["password"] = "compilers-are-great"
-        form.submit(headers={"Accept-Language": "fr"}, status=303)
+        form.submit(headers={"Accept-Language": "fr"}, status=200)
         assert self.user_locale(world, "zoe@example.test") == "fr"
 
     def test_switching_language_signed_in_changes_the_email_language(self, testapp, world):

@@ -12,7 +12,7 @@ from booking.passwords import verify_password
 from booking.services.accounts import authenticate
 from booking.services.booking import BookingRequest, BookingService
 from booking.services.desk import FrontDesk
-from booking.services.customers import find_or_create_customer
+from booking.services.customers import walk_in_contact
 from booking.services.errors import Conflict, ValidationError
 
 from .. import builders as b
@@ -182,31 +182,25 @@ class TestNoShow:
             act(db, ids, "mark_no_show", booking_id, now=paris(TOMORROW, 10, 31))
 
 
-class TestFindOrCreateCustomer:
-    def test_creates_once_then_finds(self, db):
-        with db.session() as s:
-            first, created = find_or_create_customer(s, " New@Example.TEST ", "New", "06", NOW)
-            assert created and (first.email, first.name, first.phone) == (
-                "new@example.test", "New", "06")
-            first_id = first.id
-        with db.session() as s:
-            again, created = find_or_create_customer(s, "new@example.test", "Other", "", NOW)
-            assert not created and (again.id, again.name) == (first_id, "New")
-            assert s.scalar(select(func.count()).select_from(User)) == 1
+class TestWalkInContact:
+    def test_cleans_what_the_desk_typed(self):
+        assert walk_in_contact(" New@Example.TEST ", " New ", "06") == (
+            "New", "06", "new@example.test")
 
-    def test_refuses_a_bad_email(self, db):
-        with db.session() as s, pytest.raises(ValidationError) as caught:
-            find_or_create_customer(s, "no-at-sign", "", "", NOW)
+    def test_accepts_a_name_alone(self):
+        assert walk_in_contact("", "Walk In", "") == ("Walk In", "", "")
+
+    def test_refuses_a_bad_email(self):
+        with pytest.raises(ValidationError) as caught:
+            walk_in_contact("no-at-sign", "", "")
         assert caught.value.field == "email"
 
-    def test_refuses_a_long_phone(self, db):
-        with db.session() as s, pytest.raises(ValidationError) as caught:
-            find_or_create_customer(s, "a@example.test", "", "0" * 41, NOW)
+    def test_refuses_a_long_phone(self):
+        with pytest.raises(ValidationError) as caught:
+            walk_in_contact("a@example.test", "", "0" * 41)
         assert caught.value.field == "phone"
 
-    def test_new_account_cannot_sign_in(self, db):
-        with db.session() as s:
-            user, _ = find_or_create_customer(s, "walkin@example.test", "", "", NOW)
-            for guess in ("", "!", user.password_hash, "correct-horse-battery"):
-                assert verify_password(guess, user.password_hash) == (False, None)
-            assert authenticate(s, NOW, "walkin@example.test", "anything-at-all", "127.0.0.1") is None
+    def test_refuses_no_way_to_name_the_customer(self):
+        with pytest.raises(ValidationError) as caught:
+            walk_in_contact("", " ", "")
+        assert caught.value.field == "name"

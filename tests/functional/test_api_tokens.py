@@ -197,3 +197,11 @@ class TestMyTokens:
     def token_id(world, token):
         with world.db.session() as s:
             return s.scalar(select(ApiToken.id).where(ApiToken.digest == token_digest(token)))
+
+
+def test_token_refused_until_the_address_is_confirmed(testapp, world):
+    with world.db.session() as s:
+        b.user(s, email="new@example.test", email_confirmed_at=None)
+    response = post_json(testapp, "/api/v1/tokens",
+                         {"email": "new@example.test", "password": b.PASSWORD}, status=403)
+    assert response.json["error"]["code"] == "address_not_confirmed"

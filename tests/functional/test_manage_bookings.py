@@ -11,10 +11,13 @@ from sqlalchemy import func, select
 from booking.models import AuditLog, Booking, Resource, Tenant, User
 from booking.services import BookingService
 from booking.services.booking import BookingRequest
+from booking.services.notifications import Notifier
+from booking.services.reminders import schedule_due_reminders
 from booking.views.manage import bookings as bookings_views
 
 from .. import builders as b
 from .api import IN_A_WEEK, PARIS, TOMORROW, at, book
+from .mail import messages
 from .site import form_by_action, sign_in
 
 
@@ -216,27 +219,71 @@ class TestWalkIn:
         assert (form["resource"].value, form["when"].value) == (str(world.court_id),
                                                                  "2026-03-03T10:00")
 
-    def test_walk_in_creates_the_customer_once(self, testapp, world):
+    def test_walk_in_makes_no_account(self, testapp, world):
+        users = count(world, User)
         form = walk_in_form(testapp, world)
         form["email"], form["name"], form["phone"] = " Walk.In@Example.TEST ", "Walk In", "0600"
         page = form.submit(status=303).follow()
         assert "Booked: reference" in page.text and "walk.in@example.test" in page.text
-        form = walk_in_form(testapp, world, start=at(TOMORROW, 11))
-        form["email"], form["name"] = "walk.in@example.test", "Someone Else"
-        form.submit(status=303)
+        assert count(world, User) == users
         with world.db.session() as s:
-            user = s.scalar(select(User).where(User.email == "walk.in@example.test"))
-            assert (user.name, user.phone, user.password_hash) == ("Walk In", "0600", "")
-            bookings = s.execute(select(Booking.id, Booking.status)
-                                 .where(Booking.customer_id == user.id)).all()
-        assert [status for _id, status in bookings] == ["confirmed", "confirmed"]
-        assert actions(world, bookings[0].id) == ["booking.created"]
+            booking = s.scalar(select(Booking))
+            assert (booking.customer_id, booking.contact_email, booking.contact_name,
+                    booking.contact_phone, booking.status) == (
+                None, "walk.in@example.test", "Walk In", "0600", "confirmed")
+            booking_id = booking.id
+        assert actions(world, booking_id) == ["booking.created"]
 
-    def test_walk_in_for_existing_customer_uses_their_account(self, testapp, world):
+    def test_walk_in_with_an_address_gets_only_the_fixed_confirmation(self, testapp, world):
+        form = walk_in_form(testapp, world)
+        form["email"], form["name"] = "walk.in@example.test", "Click http://evil.example"
+        form["note"] = "Visit http://evil.example now"
+        form.submit(status=303)
+        (message,) = messages(world.db, email="walk.in@example.test")
+        assert message.kind == "booking.confirmed"
+        body = message.body_text + message.body_html
+        assert "evil.example" not in body  # nothing the desk typed
+        assert "/bookings/" not in body  # no account, no booking page to open
+
+    def test_walk_in_without_email_is_booked_and_sends_nothing(self, testapp, world, clock):
+        form = walk_in_form(testapp, world)
+        form["name"], form["phone"] = "Walk In", "0600"
+        page = form.submit(status=303).follow()
+        assert "Booked: reference" in page.text and "Walk In" in page.text
+        with world.db.session() as s:
+            booking = s.scalar(select(Booking))
+            assert (booking.customer_id, booking.contact_email) == (None, "")
+            before = booking.starts_at - timedelta(hours=2)
+        assert messages(world.db) == []
+        # Nor later: the reminders find no address to send to.
+        with world.db.session() as s:
+            schedule_due_reminders(s, before, Notifier(s, before))
+        assert messages(world.db) == []
+
+    def test_walk_in_without_email_is_cancelled_and_sends_nothing(self, testapp, world):
+        form = walk_in_form(testapp, world)
+        form["name"] = "Walk In"
+        page = form.submit(status=303).follow()
+        form_by_action(page, "/cancel").submit(status=303)
+        with world.db.session() as s:
+            assert s.scalar(select(Booking.status)) == "cancelled"
+        assert messages(world.db) == []
+
+    def test_walk_in_needs_a_name_a_phone_or_an_email(self, testapp, world):
+        page = walk_in_form(testapp, world).submit(status=400)
+        assert "give the customer's name, phone number or email address" in page.html.select_one(
+            "#name-error").text
+        assert count(world, Booking) == 0
+
+    def test_walk_in_for_an_existing_account_is_not_linked_to_it(self, testapp, world):
+        """A business cannot put bookings into someone's account, nor make
+        the platform mail them as one of its customers."""
         form = walk_in_form(testapp, world)
         form["email"] = world.emails["customer"].upper()
         form.submit(status=303)
-        assert count(world, Booking, Booking.customer_id == world.user_ids["customer"]) == 1
+        assert count(world, Booking, Booking.customer_id == world.user_ids["customer"]) == 0
+        with world.db.session() as s:
+            assert s.scalar(select(Booking.contact_email)) == world.emails["customer"]
 
     def test_walk_in_for_an_existing_account_shows_only_what_the_desk_typed(self, testapp, world):
         """An email names an account, not its profile: staff of this
@@ -254,6 +301,7 @@ class TestWalkIn:
         assert "Caller at the desk" in listing.text and "Private Name" not in listing.text
         export = testapp.get(manage(world) + "export.csv", {"from": "2026-03-03"}).text
         assert "Private Name" not in export and "11 22 33 44" not in export
+        assert world.emails["customer"] in export
         with world.db.session() as s:
             assert s.get(User, world.user_ids["customer"]).name == "Private Name"
 
@@ -303,10 +351,6 @@ class TestWalkIn:
         form.submit(status=303)
         with world.db.session() as s:
             assert s.scalar(select(Booking.note)) == "Wheelchair.\nArrives early."
-
-    def test_missing_email_is_required(self, testapp, world):
-        page = walk_in_form(testapp, world).submit(status=400)
-        assert "is required" in page.html.select_one("#email-error").text
 
     def test_time_off_the_grid_is_400(self, testapp, world):
         form = walk_in_form(testapp, world)

@@ -139,42 +139,101 @@ class TestList:
                      {"csrf_token": token, "email": "x@example.test", "role": "owner"}, status=404)
 
 
+INVITED_FLASH = "We emailed an invitation to"
+
+
+def member_state(world, who):
+    """``(role, venue_id, pending)`` of ``who``'s membership here, or ``None``."""
+    with world.db.session() as s:
+        row = s.scalar(select(Membership).where(Membership.tenant_id == world.tenant_id,
+                                                Membership.user_id == world.user_ids[who]))
+        return None if row is None else (row.role, row.venue_id, row.pending)
+
+
 class TestInviteExistingUser:
-    def test_existing_user_becomes_member_at_once(self, testapp, world):
+    def test_existing_user_is_invited_not_made_a_member(self, testapp, world):
         page = invite(people_page(testapp, world), world.emails["customer"].upper(),
                       "staff", world.other_venue_id).submit(status=303).follow()
-        assert "is now a member of the team" in page.text
-        assert "We emailed them a link to the staff area." in page.text
-        membership_id = membership_of(world, "customer")
-        assert membership_row(world, membership_id) == ("staff", world.other_venue_id)
+        assert INVITED_FLASH in page.text
+        assert member_state(world, "customer") == ("staff", world.other_venue_id, True)
         assert audit_actions(world)[-1] == ("membership.invited", {
             "email": world.emails["customer"], "role": "staff",
-            "venue_id": world.other_venue_id, "invitation": False})
+            "venue_id": world.other_venue_id})
+        testapp.reset()
+        sign_in(testapp, world.emails["customer"])
+        testapp.get(f"/t/{world.slug}/manage/", status=404)  # no role before accepting
 
-    def test_existing_user_is_emailed_a_link_to_the_staff_area_without_secret(
+    def test_existing_user_is_emailed_a_link_to_my_account_without_secret(
             self, testapp, world):
         invited(testapp, world, world.emails["customer"])
         (message,) = invitations(world, world.emails["customer"])
         assert message.tenant_id == world.tenant_id
-        assert urlparse(emailed_link(world, world.emails["customer"])).path == \
-            f"/t/{world.slug}/manage/"
+        assert urlparse(emailed_link(world, world.emails["customer"])).path == "/account/"
         assert "/invitations/" not in message.body_text + message.body_html
         with world.db.session() as s:
             assert s.scalar(select(UserToken.id)) is None
 
+    def test_invitee_accepts_from_my_account_and_joins(self, testapp, world):
+        invited(testapp, world, world.emails["customer"], "manager")
+        testapp.reset()
+        sign_in(testapp, world.emails["customer"])
+        account = testapp.get("/account/")
+        assert "invites you to join its team" in account.text
+        form = form_by_action(account, "/account/invitation")
+        response = form.submit("answer", value="accept", status=303)
+        assert urlparse(response.location).path == f"/t/{world.slug}/manage/"
+        assert member_state(world, "customer") == ("manager", None, False)
+        assert audit_actions(world)[-1][0] == "membership.accepted"
+        testapp.get(f"/t/{world.slug}/manage/")
+
+    def test_invitee_declines_and_is_not_a_member(self, testapp, world):
+        invited(testapp, world, world.emails["customer"])
+        testapp.reset()
+        sign_in(testapp, world.emails["customer"])
+        form = form_by_action(testapp.get("/account/"), "/account/invitation")
+        form.submit("answer", value="decline", status=303)
+        assert member_state(world, "customer") is None
+        assert audit_actions(world)[-1][0] == "membership.declined"
+
+    def test_nobody_else_answers_an_invitation(self, testapp, world):
+        invited(testapp, world, world.emails["customer"])
+        membership_id = membership_of(world, "customer")
+        testapp.reset()
+        sign_in(testapp, world.emails["other_customer"])
+        token = csrf(testapp.get("/account/"))
+        testapp.post("/account/invitation", {"csrf_token": token, "membership": membership_id,
+                                             "answer": "accept"}, status=404)
+        assert member_state(world, "customer")[2] is True
+
+    @pytest.mark.parametrize("address", ["customer", "new", "walk_in"])
+    def test_flash_and_people_page_say_the_same_for_every_address(self, testapp, world,
+                                                                   address):
+        """Whether the address has an account, a password, or neither."""
+        with world.db.session() as s:
+            s.add(User(email="walkin@example.test", name="Walk In",
+                       password_hash=UNUSABLE_PASSWORD, created_at=b.EPOCH))
+        email = {"customer": world.emails["customer"], "new": "new@example.test",
+                 "walk_in": "walkin@example.test"}[address]
+        page = invited(testapp, world, email)
+        flash = page.html.select_one(".flash").text.replace(email, "EMAIL")
+        assert flash == ("We emailed an invitation to EMAIL: they join the team once they "
+                         "accept it.")
+        row = next(tr for tr in page.html.select("tr[data-membership]")
+                   if tr.select_one("td").text == email)
+        assert row.select_one("th").get_text(" ", strip=True) == "— (invited)"
+
     def test_existing_member_is_a_conflict(self, testapp, world):
         page = invite(people_page(testapp, world), world.emails["manager"], "owner").submit(
             status=409)
-        assert "is already a member of this team" in page.text
+        assert "is already a member of this team, or invited" in page.text
         assert membership_row(world, membership_of(world, "manager")) == ("manager", None)
         assert audit_actions(world) == []
         assert invitations(world, world.emails["manager"]) == []
 
-    def test_member_of_another_tenant_can_join_this_one(self, testapp, world):
+    def test_member_of_another_tenant_can_be_invited_to_this_one(self, testapp, world):
         invite(people_page(testapp, world), world.emails["other_tenant_owner"],
                "manager").submit(status=303)
-        assert membership_row(
-            world, membership_of(world, "other_tenant_owner")) == ("manager", None)
+        assert member_state(world, "other_tenant_owner") == ("manager", None, True)
 
 
 class TestInviteBadInput:
@@ -205,9 +264,9 @@ class TestInviteBadInput:
 class TestInvitation:
     def test_unknown_email_creates_user_and_emails_the_link(self, testapp, world):
         page = invited(testapp, world, "New.Person@Example.test", "manager")
-        assert "We emailed them an invitation to choose a password." in page.text
+        assert INVITED_FLASH in page.text
         assert "/invitations/" not in page.text
-        assert "invited, no password yet" in page.text
+        assert "(invited)" in page.text
         link = emailed_link(world, "new.person@example.test")
         assert link.startswith("http://127.0.0.1:6543/invitations/")
         secret = link.rsplit("/", 1)[1]
@@ -219,10 +278,10 @@ class TestInvitation:
             assert token.digest == token_digest(secret)
             assert token.expires_at - token.created_at == timedelta(days=7)
             membership = s.scalar(select(Membership).where(Membership.user_id == user.id))
-            assert (membership.role, membership.tenant_id) == (Role.MANAGER, world.tenant_id)
+            assert (membership.role, membership.tenant_id, membership.pending) == (
+                Role.MANAGER, world.tenant_id, True)
         (message,) = invitations(world, "new.person@example.test")
         assert message.tenant_id == world.tenant_id
-        assert audit_actions(world)[-1][1]["invitation"] is True
 
     def test_invited_person_sets_password_and_lands_in_staff_area(self, testapp, world):
         invited(testapp, world, "new@example.test", "staff", world.venue_id)
@@ -243,6 +302,9 @@ class TestInvitation:
             assert user.name == "Nina New"
             assert verify_password("a-long-new-password", user.password_hash)[0]
             assert s.scalar(select(UserToken.used_at)) is not None
+            assert user.email_confirmed_at is not None  # the link proved the address
+            assert s.scalar(select(Membership.pending).where(
+                Membership.user_id == user.id)) is False
         assert audit_actions(world)[-1][0] == "membership.accepted"
         testapp.get(path, status=404)
         testapp.reset()
@@ -339,7 +401,7 @@ class TestNoTakeover:
                        password_hash=UNUSABLE_PASSWORD, created_at=b.EPOCH))
         page = invited(testapp, world, "walkin@example.test")
         assert "/invitations/" not in page.text
-        assert "We emailed them an invitation to choose a password." in page.text
+        assert INVITED_FLASH in page.text
         assert invitation_path(world, "walkin@example.test")
 
 

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 import webtest
 
 from booking import main
-from booking.models import Booking, Resource, TenantStatus
+from booking.models import Booking, Resource, Tenant, TenantStatus
 from booking.services import AvailabilityService
 from booking.services.discovery import search, venues_within
 
@@ -165,6 +166,14 @@ def test_next_free_slot_is_none_when_nothing_is_free_for_two_weeks(db):
 
 
 # -- the page ---------------------------------------------------------------
+
+
+def test_business_whose_owner_has_not_confirmed_is_not_listed(testapp, cities, db):
+    with db.session() as s:
+        s.scalar(select(Tenant).where(Tenant.slug == "cities")).verified = False
+    page = testapp.get("/near", params={"latitude": "48.85", "longitude": "2.30",
+                                        "radius": "25"})
+    assert page.html.select("li.near-venue") == []
 
 
 def test_near_page_lists_venues_nearest_first_with_distance_and_next_free(testapp, cities):

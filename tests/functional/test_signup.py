@@ -6,9 +6,11 @@ from sqlalchemy import func, select
 
 from booking.models import AuditLog, Membership, Resource, Tenant, ThrottleCounter, User
 from booking.services import onboarding
+from booking.services.confirmation import MAX_PER_CLIENT
 
 from .. import builders as b
 from ..conftest import NOW
+from .mail import confirm_address, messages
 from .site import form_by_action, sign_in, slot_links
 
 GOOD = {"name": "Café de la Gare", "slug": "cafe-gare", "time_zone": "Europe/Paris",
@@ -22,6 +24,12 @@ def signup_form(testapp, values=GOOD, **headers):
         if name in form.fields:
             form[name] = value
     return form
+
+
+def sign_up(testapp, db, values=GOOD):
+    """A visitor signs up and follows the link emailed to them: signed in."""
+    signup_form(testapp, values).submit(status=200)
+    return confirm_address(testapp, db, values["email"])
 
 
 def counts(db):
@@ -43,18 +51,39 @@ def stored_tenant(db, slug):
 
 class TestSignUp:
     def test_creates_tenant_and_owner_account(self, testapp, db):
-        signup_form(testapp).submit(status=303)
+        signup_form(testapp).submit(status=200)
         tenant, owners = stored_tenant(db, "cafe-gare")
         assert (tenant.name, tenant.time_zone, tenant.currency, tenant.locale, tenant.status) == (
             "Café de la Gare", "Europe/Paris", "EUR", "fr", "active")
         assert owners == [("ana@example.test", "owner")]
 
-    def test_signs_in_and_lands_on_the_checklist(self, testapp, db):
-        response = signup_form(testapp).submit(status=303)
+    def test_visitor_is_told_to_check_their_email_not_signed_in(self, testapp, db):
+        page = signup_form(testapp).submit(status=200)
+        assert "Check your email" in page.text
+        testapp.get("/t/cafe-gare/manage/", status=303)  # off to sign in
+        assert messages(db, "account.confirm", "ana@example.test")
+
+    def test_confirming_signs_in_and_lands_on_the_checklist(self, testapp, db):
+        response = sign_up(testapp, db)
         assert response.location.endswith("/t/cafe-gare/manage/")
         page = response.follow()
         assert "Get ready to take bookings" in page.text
-        assert "Café de la Gare is ready" in page.text
+        assert "your address is confirmed" in page.text
+
+    def test_same_answer_for_an_address_with_an_account(self, testapp, world):
+        new = signup_form(testapp).submit()
+        testapp.reset()
+        taken_email = world.emails["customer"].upper()
+        taken = signup_form(testapp, {**GOOD, "slug": "other-cafe", "email": taken_email}
+                            ).submit()
+        neutral = [page.html.select_one("main").get_text(" ", strip=True)
+                   .replace(email, "EMAIL") for page, email in
+                   ((new, "ana@example.test"), (taken, taken_email))]
+        assert taken.status_int == new.status_int and neutral[0] == neutral[1]
+        assert "already has an account" not in taken.text
+        # The address is told; no business is made for whoever typed it.
+        assert messages(world.db, "account.exists", world.emails["customer"])
+        assert stored_tenant(world.db, "other-cafe") is None
 
     def test_signed_in_user_becomes_the_owner_without_a_new_account(self, testapp, world):
         sign_in(testapp, world.emails["customer"])
@@ -76,11 +105,11 @@ class TestSignUp:
         assert response.forms["signup-form"]["slug"].value == "cafe-de-la-gare"
         assert counts(db) == (0, 0, 0)
         response.forms["signup-form"]["password"] = b.PASSWORD
-        response.forms["signup-form"].submit(status=303)
+        response.forms["signup-form"].submit(status=200)
         assert stored_tenant(db, "cafe-de-la-gare") is not None
 
     def test_new_tenant_is_bookable_once_a_resource_has_hours(self, testapp, db):
-        signup_form(testapp).submit(status=303)
+        sign_up(testapp, db)
         with db.session() as s:
             tenant = s.scalar(select(Tenant).where(Tenant.slug == "cafe-gare"))
             venue = b.venue(s, tenant, name="Terrace", hours=None)
@@ -103,6 +132,21 @@ class TestSignUp:
             hours[day] = "10:00-18:00"
         hours.submit(status=303)
         assert slot_links(testapp.get(public))
+
+
+class TestUnconfirmedBusiness:
+    def test_not_listed_on_the_home_page_until_the_owner_confirms(self, testapp, db):
+        signup_form(testapp).submit(status=200)
+        assert "Café de la Gare" not in testapp.get("/").text
+        confirm_address(testapp, db, "ana@example.test")
+        assert "Café de la Gare" in testapp.get("/").text
+
+    def test_owner_cannot_sign_in_to_invite_until_confirmed(self, testapp, db):
+        signup_form(testapp).submit(status=200)
+        sign_in_form = form_by_action(testapp.get("/login"), "/login")
+        sign_in_form["email"], sign_in_form["password"] = "ana@example.test", b.PASSWORD
+        sign_in_form.submit(status=403)
+        testapp.get("/t/cafe-gare/manage/people/", status=303)
 
 
 class TestBadInput:
@@ -154,7 +198,7 @@ class TestBadInput:
         """Two sign-ups check the slug at once; the other one commits first.
         Ours fails on the unique constraint: the form says so and nothing of
         ours stays, not even the new account inserted before the tenant."""
-        signup_form(testapp).submit(status=303)
+        signup_form(testapp).submit(status=200)
         testapp.reset()
         monkeypatch.setattr(onboarding, "slug_taken", lambda dbsession, slug: False)
         response = signup_form(testapp, {**GOOD, "email": "bo@example.test"}).submit(status=409)
@@ -177,7 +221,7 @@ class TestThrottle:
         for n in range(onboarding.SIGNUPS_PER_ADDRESS):
             testapp.reset()
             signup_form(testapp, {**GOOD, "slug": f"shop-{n}", "email": f"o{n}@example.test"}
-                        ).submit(status=303)
+                        ).submit(status=200)
         testapp.reset()
         response = signup_form(testapp, {**GOOD, "slug": "shop-x", "email": "x@example.test"}
                                ).submit(status=429)
@@ -187,10 +231,21 @@ class TestThrottle:
 
     def test_signups_are_counted_under_their_own_key(self, testapp, db):
         testapp.extra_environ["REMOTE_ADDR"] = "203.0.113.5"
-        signup_form(testapp).submit(status=303)
+        signup_form(testapp).submit(status=200)
         with db.session_factory() as s:
             keys = s.scalars(select(ThrottleCounter.key)).all()
-        assert keys == ["signup-address:203.0.113.5"]
+        assert sorted(keys) == ["account-mail-client:203.0.113.5", "account-mail:ana@example.test",
+                                "signup-address:203.0.113.5"]
+
+    def test_probing_addresses_from_one_client_gets_429_after_the_limit(self, testapp, world):
+        statuses = []
+        for n in range(30):
+            testapp.reset()
+            email = world.emails["customer"] if n % 2 else f"probe{n}@example.test"
+            statuses.append(signup_form(testapp, {**GOOD, "slug": f"probe-{n}", "email": email})
+                            .submit(expect_errors=True).status_int)
+        allowed = min(onboarding.SIGNUPS_PER_ADDRESS, MAX_PER_CLIENT)
+        assert statuses == [200] * allowed + [429] * (30 - allowed)
 
 
 class TestChecklist:
@@ -200,13 +255,13 @@ class TestChecklist:
                 for li in page.html.select(".setup-checklist li")}
 
     def test_new_business_has_every_step_to_do(self, testapp, db):
-        signup_form(testapp).submit(status=303)
+        sign_up(testapp, db)
         assert self.steps(testapp) == {
             "Add a venue": False, "Add a resource": False, "Set opening hours": False,
             "Invite your staff": False, "Choose how customers pay and your refund policy": False}
 
     def test_steps_are_marked_done_from_the_data(self, testapp, db):
-        signup_form(testapp).submit(status=303)
+        sign_up(testapp, db)
         with db.session() as s:
             tenant = s.scalar(select(Tenant).where(Tenant.slug == "cafe-gare"))
             venue = b.venue(s, tenant, hours="every day 09:00-17:00")
@@ -216,7 +271,7 @@ class TestChecklist:
                 steps["Invite your staff"]] == [True, True, True, False]
 
     def test_links_lead_to_each_step(self, testapp, db):
-        signup_form(testapp).submit(status=303)
+        sign_up(testapp, db)
         page = testapp.get("/t/cafe-gare/manage/")
         links = [a["href"] for a in page.html.select(".setup-checklist a")]
         assert [link.split("/manage/")[1] for link in links] == [

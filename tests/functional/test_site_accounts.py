@@ -6,8 +6,10 @@ from sqlalchemy import select
 
 from booking.models import User
 from booking.security import SESSION_COOKIE
+from booking.services.confirmation import MAX_PER_ADDRESS, MAX_PER_CLIENT
 
 from .. import builders as b
+from .mail import link_path, messages
 from .site import form_by_action, sign_in
 
 
@@ -19,12 +21,88 @@ def register(testapp, **fields):
     return form
 
 
-def test_register_creates_account_and_signs_in(testapp, world):
-    page = register(testapp).submit(status=303).follow()
-    assert "Welcome! Your account is ready." in page.text
-    assert "My account" in page.text
+CHECK_YOUR_EMAIL = "Check your email"
+
+
+def test_register_says_check_your_email_and_does_not_sign_in(testapp, world):
+    page = register(testapp).submit(status=200)
+    assert CHECK_YOUR_EMAIL in page.text
+    assert "My account" not in page.text
     with world.db.session() as s:
-        assert s.scalar(select(User).where(User.email == "grace@example.test")).name == "Grace Hopper"
+        user = s.scalar(select(User).where(User.email == "grace@example.test"))
+        assert user.name == "Grace Hopper" and user.email_confirmed_at is None
+    assert messages(world.db, "account.confirm", "grace@example.test")
+
+
+def test_register_answers_the_same_for_an_address_with_an_account(testapp, world):
+    new = register(testapp).submit()
+    taken_email = world.emails["customer"].upper()
+    taken = register(testapp, email=taken_email).submit()
+    assert (taken.status_int, visible_text(taken, taken_email)) == (
+        new.status_int, visible_text(new, "grace@example.test"))
+    assert "already has an account" not in taken.text
+    # The address is told, not the visitor.
+    exists, = messages(world.db, "account.exists", world.emails["customer"])
+    assert "/login" in exists.body_text and "/account/forgot" in exists.body_text
+    assert not messages(world.db, "account.confirm", world.emails["customer"])
+
+
+def visible_text(page, email):
+    """The page's main text, with the address typed in it made neutral."""
+    return page.html.select_one("main").get_text(" ", strip=True).replace(
+        email.lower(), "EMAIL").replace(email.upper(), "EMAIL")
+
+
+def test_unconfirmed_account_cannot_sign_in_with_its_password(testapp, world):
+    register(testapp).submit(status=200)
+    form = form_by_action(testapp.get("/login"), "/login")
+    form["email"], form["password"] = "grace@example.test", "compilers-are-great"
+    page = form.submit(status=403)
+    assert "Confirm your email address first" in page.html.select_one("[role=alert]").text
+    assert form_by_action(page, "/login")["email"].value == "grace@example.test"
+    assert "My account" not in page.text
+
+
+def test_unconfirmed_account_with_a_wrong_password_is_told_as_any_wrong_password(testapp, world):
+    register(testapp).submit(status=200)
+    form = form_by_action(testapp.get("/login"), "/login")
+    form["email"], form["password"] = "grace@example.test", "not-the-password"
+    assert "The email or the password is wrong." in form.submit(status=400).text
+
+
+def test_confirmation_link_confirms_signs_in_and_works_once(testapp, world):
+    register(testapp).submit(status=200)
+    path = link_path(world.db, "account.confirm", "grace@example.test", "/confirm/")
+    page = testapp.get(path)
+    assert "Confirm my email address" in page.text
+    page = page.forms["confirm-form"].submit(status=303).follow()
+    assert "your address is confirmed" in page.text and "My account" in page.text
+    testapp.get(path, status=404)
+    form_by_action(testapp.get("/account"), "/logout").submit(status=303)
+    sign_in(testapp, "grace@example.test", "compilers-are-great")
+    assert "My account" in testapp.get("/account").text
+
+
+def test_registering_an_unconfirmed_address_again_sends_a_new_link(testapp, world):
+    register(testapp).submit(status=200)
+    register(testapp).submit(status=200)
+    first, second = messages(world.db, "account.confirm", "grace@example.test")
+    assert first.body_text != second.body_text
+
+
+def test_register_from_one_client_is_throttled_after_the_limit(testapp, world):
+    statuses = [register(testapp, email=f"probe{n}@example.test").submit(
+        expect_errors=True, extra_environ={"REMOTE_ADDR": "192.0.2.50"}).status_int
+        for n in range(30)]
+    assert statuses == [200] * MAX_PER_CLIENT + [429] * (30 - MAX_PER_CLIENT)
+
+
+def test_register_of_one_address_is_throttled_whatever_the_client(testapp, world):
+    statuses = [register(testapp, email=world.emails["customer"]).submit(
+        expect_errors=True, extra_environ={"REMOTE_ADDR": f"192.0.2.{n}"}).status_int
+        for n in range(MAX_PER_ADDRESS + 2)]
+    assert statuses == [200] * MAX_PER_ADDRESS + [429] * 2
+    assert messages(world.db, "account.exists", world.emails["customer"])
 
 
 def test_register_explains_the_password_rule(testapp, world):
@@ -51,11 +129,6 @@ def test_register_weak_password_message_in_french(testapp, world):
     form["name"], form["email"], form["password"] = "Grace", "grace@example.test", "aaaaaaaaaaaa"
     page = form.submit(status=400, headers={"Accept-Language": "fr"})
     assert "est trop facile à deviner" in page.text
-
-
-def test_register_refuses_taken_email(testapp, world):
-    page = register(testapp, email=world.emails["customer"].upper()).submit(status=400)
-    assert "already has an account" in page.text
 
 
 def test_register_refuses_bad_email(testapp, world):

@@ -8,6 +8,7 @@ from booking.models import Booking, User
 
 from .. import builders as b
 from .api import TOMORROW, at, book
+from .mail import link_path, messages
 from .site import form_by_action, resource_url, sign_in, slot_links, start_of
 
 
@@ -21,23 +22,66 @@ def details_for(testapp, world, index=3, resource="court"):
     return testapp.get(link), start_of(link)
 
 
-def test_new_customer_registers_inline_and_books(testapp, world):
+def book_with_inline_account(testapp, world, email, name="Ada Lovelace"):
+    """Choose a slot, make an account inline, review and confirm: the page
+    the visitor lands on."""
     details, start = details_for(testapp, world)
     form = form_by_action(details, "/book")
     form["account"] = "register"
-    form["name"], form["email"], form["password"] = "Ada Lovelace", "ada@example.test", "analytical-engine"
+    form["name"], form["email"], form["password"] = name, email, "analytical-engine"
     review = form.submit(status=303).follow()
     text = review.html.select_one("main").get_text(" ", strip=True)
     assert "Review your booking" in text and "€20.00" in text and "paid at the venue" in text
     assert "You can cancel or move this booking until" in text
-    page = form_by_action(review, "/confirm").submit(status=303).follow()
-    booking_heading = page.html.select_one("h1").get_text()
-    assert booking_heading.startswith("Booking ")
-    assert "Booked! Your reference is" in page.text
+    return form_by_action(review, "/confirm").submit(status=303).follow(), start
+
+
+def test_new_customer_registers_inline_and_books_at_once(testapp, world):
+    page, start = book_with_inline_account(testapp, world, "ada@example.test")
+    assert "Booked! Your reference is" in page.text and "check your email" in page.text
     with world.db.session() as s:
         booking = s.scalar(select(Booking))
-        assert booking.starts_at == start
-        assert s.get(User, booking.customer_id).email == "ada@example.test"
+        assert booking.starts_at == start and booking.status == "confirmed"
+        customer = s.get(User, booking.customer_id)
+        assert (customer.email, customer.email_confirmed_at) == ("ada@example.test", None)
+
+
+def test_inline_account_confirmation_email_carries_the_confirm_link(testapp, world):
+    book_with_inline_account(testapp, world, "ada@example.test")
+    (message,) = messages(world.db, "booking.confirmed", "ada@example.test")
+    assert "/confirm/" in message.body_text and "/confirm/" in message.body_html
+    testapp.reset()
+    path = link_path(world.db, "booking.confirmed", "ada@example.test", "/confirm/")
+    testapp.get(path).forms["confirm-form"].submit(status=303)
+    page = testapp.get("/t/club/bookings/")
+    assert "Court" in page.text  # signed in, their booking is theirs
+    with world.db.session() as s:
+        assert s.scalar(select(User.email_confirmed_at).where(
+            User.email == "ada@example.test")) is not None
+
+
+def test_inline_account_answers_the_same_for_an_address_with_an_account(testapp, world):
+    new, _ = book_with_inline_account(testapp, world, "ada@example.test")
+    testapp.reset()
+    taken, _ = book_with_inline_account(testapp, world, world.emails["customer"].upper(),
+                                        name="Mallory")
+    assert new.status_int == taken.status_int and new.request.path == taken.request.path
+    texts = [page.html.select_one(".flash").get_text(" ", strip=True) for page in (new, taken)]
+    references = []
+    with world.db.session() as s:
+        for booking in s.scalars(select(Booking).order_by(Booking.id)):
+            references.append(booking.reference)
+        (contact,) = s.scalars(select(Booking).where(Booking.customer_id.is_(None))).all()
+        # Not put into the account of whoever owns the address.
+        assert contact.contact_email == world.emails["customer"]
+        assert s.scalar(select(func.count()).select_from(Booking).where(
+            Booking.customer_id == world.user_ids["customer"])) == 0
+    assert [text.replace(ref, "REF") for text, ref in zip(texts, references)] == [
+        texts[0].replace(references[0], "REF")] * 2
+    # The address is told of the booking made with it, with no confirm link.
+    (message,) = messages(world.db, "booking.confirmed", world.emails["customer"])
+    assert "/confirm/" not in message.body_text
+    assert "not linked to an account" in message.body_text
 
 
 def test_existing_customer_signs_in_inline(testapp, world):

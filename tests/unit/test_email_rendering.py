@@ -13,7 +13,9 @@ from booking.services.notifications import TEMPLATES, environment, link_digest, 
 from booking.services.reminders import due_offset
 
 KINDS = ["booking_confirmed", "booking_cancelled", "booking_rescheduled", "hold_expired",
-         "payment_refunded", "reminder", "password_reset", "staff_invitation"]
+         "payment_refunded", "reminder", "password_reset", "staff_invitation",
+         "account_confirm", "account_exists"]
+ACCOUNT_KINDS = ("password_reset", "staff_invitation", "account_confirm", "account_exists")
 PARIS = ZoneInfo("Europe/Paris")
 
 BOOKING_VALUES = {
@@ -22,16 +24,18 @@ BOOKING_VALUES = {
     "zone": "Europe/Paris", "seats": 2, "price": "€20.00", "reason": "", "amount": "€5.00",
     "booking_url": "http://127.0.0.1:6543/t/club/bookings/7/",
     "book_again_url": "http://127.0.0.1:6543/t/club/venues/1/resources/2/",
+    "confirm_link": "",
 }
 ACCOUNT_VALUES = {"email": "ann@example.test", "link": "http://127.0.0.1:6543/reset/SECRET",
-                  "tenant_name": "Club", "inviter": "Zoé"}
+                  "tenant_name": "Club", "inviter": "Zoé", "one_time": True,
+                  "login_link": "http://127.0.0.1:6543/login",
+                  "forgot_link": "http://127.0.0.1:6543/account/forgot"}
 
 
 def render(kind, part, locale="en", translate_constants=True, **extra):
     values = {"subject": "Subject line", "lang": locale, "name": "Ann",
               "site": "http://127.0.0.1:6543",
-              **(ACCOUNT_VALUES if kind in ("password_reset", "staff_invitation")
-                 else BOOKING_VALUES), **extra}
+              **(ACCOUNT_VALUES if kind in ACCOUNT_KINDS else BOOKING_VALUES), **extra}
     env = environment(locale, translate_constants=translate_constants)
     return env.get_template(f"{kind}.{part}.jinja2").render(values)
 
@@ -139,7 +143,7 @@ def test_hold_expired_links_to_booking_again():
     assert BOOKING_VALUES["book_again_url"] in render("hold_expired", "html")
 
 
-@pytest.mark.parametrize("kind", ["password_reset", "staff_invitation"])
+@pytest.mark.parametrize("kind", ["password_reset", "staff_invitation", "account_confirm"])
 def test_account_emails_carry_the_link(kind):
     assert ACCOUNT_VALUES["link"] in render(kind, "txt")
     assert f'href="{ACCOUNT_VALUES["link"]}"' in render(kind, "html")
@@ -193,3 +197,15 @@ class TestDueOffset:
         start = datetime(2026, 3, 30, 7, tzinfo=UTC)
         made = start - timedelta(hours=2)
         assert due_offset(start, made, self.OFFSETS, made) == 120
+
+
+def test_booking_confirmation_carries_the_link_that_confirms_a_new_account():
+    link = "http://127.0.0.1:6543/confirm/SECRET"
+    assert link in render("booking_confirmed", "txt", confirm_link=link)
+    assert f'href="{link}"' in render("booking_confirmed", "html", confirm_link=link)
+
+
+def test_booking_without_an_account_has_no_link_to_a_booking_page():
+    text = render("booking_confirmed", "txt", booking_url="")
+    assert "View your booking" not in text
+    assert "not linked to an account" in text

@@ -183,7 +183,7 @@ class WalkIn(BookingsView):
 
     FIELDS = {
         "resource": Field(integer(1, from_text=True)), "when": Field(local_datetime),
-        "email": Field(email_address), "name": optional(line(200), default=""),
+        "email": optional(email_address, default=""), "name": optional(line(200), default=""),
         "phone": optional(line(40), default=""),
         "seats": optional(integer(1, 10_000, from_text=True), default=1),
         "note": optional(string(1000), default=""),

@@ -23,14 +23,14 @@ class CustomerData(ManageView):
     @view_config(name="customer-data", request_method="GET")
     def export(self):
         booking = self.context.booking
-        data = self.privacy.export_customer(self.tenant, booking.customer_id)
+        data = self.privacy.export_customer(self.tenant, booking)
         return Response(
             json_body=data, charset="utf-8",
             content_disposition=f'attachment; filename="customer-{booking.reference}.json"')
 
     @view_config(name="erase-customer", request_method="POST")
     def erase(self):
-        count = self.privacy.erase_customer(self.tenant, self.context.booking.customer_id,
+        count = self.privacy.erase_customer(self.tenant, self.context.booking,
                                             actor_id=self.user.id)
         self.request.session.flash(self.request.translate(_(
             "The customer's personal data is removed from ${count} booking(s).",

@@ -11,7 +11,7 @@ from ...models import Role
 from ...resources.manage import People
 from ...security import Permission
 from ...services.accounts import EMAIL_PATTERN
-from ...services.errors import Conflict, ValidationError
+from ...services.errors import Conflict, PolicyViolation, ValidationError
 from ...services.security_log import Event, SecurityLog
 from ...services.team import TeamService
 from ..forms import Field, integer, optional, parse_form
@@ -53,7 +53,6 @@ class PeopleViews(ManageView):
         data.setdefault("errors", {})
         return self.page(
             "manage/people/list.jinja2", status=status, members=members,
-            awaiting=self.team.awaiting_password([user.id for _m, user, _v in members]),
             can_change=self.request.has_permission(Permission.ADMIN, self.context),
             role_labels=ROLE_LABELS, **data,
         )
@@ -107,19 +106,18 @@ class PeopleViews(ManageView):
         if errors:
             return self.list_page(status=400, values=values, errors=errors)
         try:
-            _membership, invitation = self.team.invite(
-                self.tenant, clean["email"], clean["role"], clean["venue_id"], self.user)
+            self.team.invite(self.tenant, clean["email"], clean["role"], clean["venue_id"],
+                             self.user)
         except ValidationError as exc:
             return self.refuse(400, values=values, errors={exc.field: exc.message})
         except Conflict as exc:
             return self.refuse(409, values=values, message=exc.message)
-        if invitation:
-            message = _("${email} is now a member of the team. We emailed them an invitation "
-                        "to choose a password.", mapping={"email": clean["email"]})
-        else:
-            message = _("${email} is now a member of the team. We emailed them a link to "
-                        "the staff area.", mapping={"email": clean["email"]})
-        request.session.flash(request.translate(message))
+        except PolicyViolation as exc:
+            return self.refuse(403, values=values, message=exc.message)
+        # The same words for every address: nothing tells whether it has an account.
+        request.session.flash(request.translate(_(
+            "We emailed an invitation to ${email}: they join the team once they accept it.",
+            mapping={"email": clean["email"]})))
         return HTTPSeeOther(request.resource_url(self.context))
 
     @view_config(name="role", request_method="POST", permission=Permission.ADMIN)

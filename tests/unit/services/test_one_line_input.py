@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from booking.services.customers import find_or_create_customer
+from booking.services.customers import walk_in_contact
 from booking.services.errors import ValidationError
 
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -19,6 +19,6 @@ NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ], ids=["name-lf", "name-bell", "phone-crlf", "phone-line-separator"])
 def test_customer_of_more_than_one_line_is_refused_before_the_database(name, phone, field):
     with pytest.raises(ValidationError) as exc_info:
-        find_or_create_customer(None, "walk.in@example.test", name, phone, NOW)
+        walk_in_contact("walk.in@example.test", name, phone)
     assert exc_info.value.field == field
     assert "must be one line" in exc_info.value.message.interpolate()
