@@ -23,6 +23,7 @@ from ..models import Passkey, RecoveryCode, TotpFactor, User
 from ..passwords import verify_password
 from .errors import ValidationError
 from .throttle import TooManyAttempts, WindowCounter
+from .security_log import Event, SecurityLog
 
 ISSUER = "Booking"
 STEP_SECONDS = 30
@@ -98,17 +99,19 @@ class SecondStepThrottle:
     def key(user):
         return f"second-step:{user.id}"
 
-    def check(self, user):
-        wait = self.counter.minutes_to_wait(self.key(user), MAX_SECOND_STEP_FAILURES)
+    def reserve(self, user):
+        """Count one attempt before the code is checked, atomically (so
+        concurrent guesses cannot pass the limit), or raise
+        :class:`TooManyAttempts` when the window's attempts are spent."""
+        wait = self.counter.reserve(self.key(user), MAX_SECOND_STEP_FAILURES)
         if wait is not None:
+            SecurityLog(self.counter.dbsession, self.counter.now).record(
+                Event.SECOND_STEP_THROTTLED, user_id=user.id)
             raise TooManyAttempts(
                 _("Too many wrong codes: try again in ${minutes} minute(s).",
                   mapping={"minutes": wait}), retry_after=wait * 60)
 
-    def record_failure(self, user):
-        self.counter.record(self.key(user))
-
-    def record_success(self, user):
+    def succeeded(self, user):
         self.counter.clear(self.key(user))
 
 
@@ -117,6 +120,7 @@ class MfaService:
         self.dbsession = dbsession
         self.now = now
         self.throttle = SecondStepThrottle(dbsession, now)
+        self.security_log = SecurityLog(dbsession, now)
 
     # -- what a user has
 
@@ -174,12 +178,13 @@ class MfaService:
             raise ValidationError(_("Start the set-up again: there is no app to confirm."),
                                   field="code")
         first = not self.has_second_factor(user)
-        self.throttle.check(user)
+        self.throttle.reserve(user)
         if not self._accept_totp(factor, code):
-            self.throttle.record_failure(user)
             raise ValidationError(_("This code is not right: check the time on your device "
                                     "and try the current code."), field="code")
+        self.throttle.succeeded(user)
         factor.confirmed_at = self.now
+        self.security_log.record(Event.MFA_ENABLED, user_id=user.id, factor="totp")
         return self.new_recovery_codes(user) if first else []
 
     def _matching_step(self, secret, code):
@@ -219,6 +224,7 @@ class MfaService:
         self.dbsession.execute(delete(TotpFactor).where(TotpFactor.user_id == user.id))
         if not self.has_second_factor(user):
             self.dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        self.security_log.record(Event.MFA_DISABLED, user_id=user.id, factor="totp")
 
     # -- recovery codes
 
@@ -246,7 +252,7 @@ class MfaService:
         """``"totp"`` or ``"recovery_code"`` when ``code`` is a right code of
         ``user``'s app or one of their unused recovery codes (used up now),
         else ``None``. Throttled (``TooManyAttempts``)."""
-        self.throttle.check(user)
+        self.throttle.reserve(user)
         code = (code or "").strip()[:64]
         kind = None
         factor = self._totp(user)
@@ -255,9 +261,11 @@ class MfaService:
         elif len(code) > 6 and self._use_recovery_code(user, code):
             kind = "recovery_code"
         if kind is None:
-            self.throttle.record_failure(user)
+            self.security_log.record(Event.SECOND_STEP_FAILED, user_id=user.id)
         else:
-            self.throttle.record_success(user)
+            self.throttle.succeeded(user)
+            if kind == "recovery_code":
+                self.security_log.record(Event.RECOVERY_CODE_USED, user_id=user.id)
         return kind
 
     def check_api_sign_in(self, user, otp):

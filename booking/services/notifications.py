@@ -213,7 +213,7 @@ class Notifier:
         return self.send(
             "account.confirm", user, _("Confirm your email address"),
             f"user:{user.id}:confirm:{link_digest(link)}",
-            {"email": user.email, "link": link},
+            {"email": user.email, "link": link}, carries_secret=True,
         )
 
     def account_exists(self, user):
@@ -236,7 +236,7 @@ class Notifier:
             {"tenant_name": tenant.name, "inviter": inviter_name, "link": link,
              "one_time": one_time},
             mapping={"inviter": inviter_name, "tenant": tenant.name}, tenant_id=tenant.id,
-            carries_secret=True,
+            carries_secret=one_time,
         )
 
     # -- rendering -----------------------------------------------------------
@@ -281,8 +281,10 @@ class Notifier:
         attachments = []
         if calendar_method is not None:
             attachments.append(self.calendar_file(booking, tenant, customer, calendar_method))
+        # A confirmation that confirms a new account's address holds a secret.
         return self.send(kind, customer, subject, dedupe_key, values, mapping=mapping,
-                         tenant_id=tenant.id, booking_id=booking.id, attachments=attachments)
+                         tenant_id=tenant.id, booking_id=booking.id, attachments=attachments,
+                         carries_secret=bool(confirm_link))
 
     def calendar_file(self, booking, tenant, customer, method):
         """The booking as the customer's ``booking.ics`` has it (same UID and

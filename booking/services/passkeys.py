@@ -30,6 +30,7 @@ from ..i18n import _
 from ..models import Passkey, RecoveryCode, User
 from .errors import ValidationError
 from .mfa import MfaService
+from .security_log import Event, SecurityLog
 
 MAX_PASSKEYS = 20
 TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
@@ -103,6 +104,8 @@ class PasskeyService:
             transports=[t for t in transports if t in TRANSPORTS][:8], name=str(name),
             created_at=self.now))
         self.dbsession.flush()
+        SecurityLog(self.dbsession, self.now).record(Event.MFA_ENABLED, user_id=user.id,
+                                                     factor="passkey")
         return mfa.new_recovery_codes(user) if first else []
 
     def remove(self, user, passkey_id):
@@ -113,6 +116,9 @@ class PasskeyService:
             .execution_options(synchronize_session=False)).rowcount
         if removed and not MfaService(self.dbsession, self.now).has_second_factor(user):
             self.dbsession.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+        if removed:
+            SecurityLog(self.dbsession, self.now).record(Event.MFA_DISABLED, user_id=user.id,
+                                                         factor="passkey")
         return bool(removed)
 
     def authentication_options(self, rp, user=None):
@@ -155,4 +161,6 @@ class PasskeyService:
             raise refused from None
         passkey.sign_count = verified.new_sign_count
         passkey.last_used_at = self.now
+        SecurityLog(self.dbsession, self.now).record(Event.PASSKEY_USED, user_id=passkey.user_id,
+                                                     password_less=user is None)
         return self.dbsession.get(User, passkey.user_id)

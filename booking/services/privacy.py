@@ -36,12 +36,15 @@ from ..models import (
     Payment,
     Refund,
     Role,
+    SecurityEvent,
     Tenant,
     User,
+    UserSession,
     UserToken,
 )
 from ..passwords import UNUSABLE_PASSWORD, verify_password
 from . import audit
+from .security_log import Event, SecurityLog
 from .errors import PolicyViolation, ValidationError
 from .policy import cancellation_deadline
 from .user_tokens import end_sessions
@@ -85,9 +88,25 @@ class PrivacyService:
             "emails": self._emails(OutboxMessage.recipient == user.email),
             "api_tokens": [
                 {"created_at": _instant(token.created_at),
+                 "last_used_at": _instant(token.last_used_at),
+                 "expires_at": _instant(token.expires_at),
                  "revoked_at": _instant(token.revoked_at)}
                 for token in self.dbsession.scalars(
                     select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
+            ],
+            "sessions": [
+                {"device": row.device, "created_at": _instant(row.created_at),
+                 "last_seen_at": _instant(row.last_seen_at), "ended_at": _instant(row.ended_at)}
+                for row in self.dbsession.scalars(
+                    select(UserSession).where(UserSession.user_id == user.id)
+                    .order_by(UserSession.id))
+            ],
+            "security_events": [
+                {"event": row.event, "at": _instant(row.at), "client_address": row.client_addr,
+                 "details": row.details}
+                for row in self.dbsession.scalars(
+                    select(SecurityEvent).where(SecurityEvent.user_id == user.id)
+                    .order_by(SecurityEvent.id))
             ],
             "activity": [
                 {"action": row.action, "at": _instant(row.at), "target": row.target_type}
@@ -133,6 +152,14 @@ class PrivacyService:
             update(UserToken).where(UserToken.user_id == user.id, UserToken.used_at.is_(None))
             .values(used_at=self.now).execution_options(synchronize_session=False))
         end_sessions(self.dbsession, user, self.now)
+        # Their security history stays (when, what), without where from.
+        self.dbsession.execute(
+            update(SecurityEvent).where(SecurityEvent.user_id == user.id).values(client_addr="")
+            .execution_options(synchronize_session=False))
+        self.dbsession.execute(
+            update(UserSession).where(UserSession.user_id == user.id).values(device="")
+            .execution_options(synchronize_session=False))
+        SecurityLog(self.dbsession, self.now).record(Event.ACCOUNT_ERASED, user_id=user.id)
         user.email = f"erased-{user.id}-{secrets.token_hex(6)}@{ERASED_DOMAIN}"
         user.name = user.phone = ""
         user.password_hash = UNUSABLE_PASSWORD

@@ -30,16 +30,25 @@ class Event(StrEnum):
     SIGN_OUT_EVERYWHERE = "sign-out-everywhere"
     SESSION_ENDED = "session-ended"
     ACCOUNT_CREATED = "account-created"
+    ACCOUNT_ERASED = "account-erased"
     PASSWORD_CHANGED = "password-changed"
     PASSWORD_SET = "password-set"  # a first password, from an invitation
     RESET_REQUESTED = "password-reset-requested"
     RESET_COMPLETED = "password-reset-completed"
     API_TOKEN_CREATED = "api-token-created"
     API_TOKEN_REVOKED = "api-token-revoked"
+    MFA_ENABLED = "mfa-enabled"  # an authenticator app or a passkey added
+    MFA_DISABLED = "mfa-disabled"
+    SECOND_STEP_FAILED = "second-step-failed"
+    SECOND_STEP_THROTTLED = "second-step-throttled"
+    RECOVERY_CODE_USED = "recovery-code-used"
+    PASSKEY_USED = "passkey-used"
 
 
 #: What the staff area's sign-in history shows.
-SIGN_IN_EVENTS = (Event.SIGN_IN, Event.SIGN_IN_FAILED, Event.SIGN_IN_THROTTLED)
+SIGN_IN_EVENTS = (Event.SIGN_IN, Event.SIGN_IN_FAILED, Event.SIGN_IN_THROTTLED,
+                  Event.SECOND_STEP_FAILED, Event.SECOND_STEP_THROTTLED,
+                  Event.RECOVERY_CODE_USED, Event.PASSKEY_USED)
 HISTORY_LENGTH = 50
 
 

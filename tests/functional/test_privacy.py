@@ -7,7 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from booking.models import AuditLog, Booking, Membership, Refund, Resource, Role, User
+from booking.models import (AuditLog, Booking, Membership, Refund, Resource, Role, SecurityEvent,
+                            User, UserSession)
 
 from .. import builders as b
 from ..conftest import NOW
@@ -70,6 +71,13 @@ class TestDownloadMyData:
         text = json.dumps(data)
         assert "argon2" not in text and "password" not in text and "digest" not in text
 
+    def test_download_has_sessions_and_security_history(self, testapp, world):
+        sign_in(testapp, world.emails["customer"])
+        data = testapp.get("/account/data", status=200).json
+        assert [row["event"] for row in data["security_events"]] == ["sign-in"]
+        assert len(data["sessions"]) == 1 and data["sessions"][0]["ended_at"] is None
+        assert "digest" not in json.dumps(data["sessions"])
+
     def test_download_requires_sign_in(self, testapp, world):
         response = testapp.get("/account/data", status=303)
         assert "/login" in response.location
@@ -103,6 +111,18 @@ class TestEraseMyAccount:
         form = testapp.get("/login").forms["login-form"]
         form["email"], form["password"] = email, b.PASSWORD
         assert form.submit(status="*").status_int != 303
+
+    def test_erasure_keeps_security_history_without_addresses(self, testapp, world):
+        sign_in(testapp, world.emails["customer"])
+        erase(testapp)
+        with world.db.session() as s:
+            rows = s.execute(select(SecurityEvent.event, SecurityEvent.client_addr).where(
+                SecurityEvent.user_id == world.user_ids["customer"])
+                .order_by(SecurityEvent.id)).all()
+            devices = s.scalars(select(UserSession.device).where(
+                UserSession.user_id == world.user_ids["customer"])).all()
+        assert [event for event, _addr in rows] == ["sign-in", "account-erased"]
+        assert {addr for _event, addr in rows} == {""} and set(devices) == {""}
 
     def test_erasure_ends_api_tokens(self, testapp, world):
         sign_in(testapp, world.emails["customer"])
@@ -183,6 +203,23 @@ class TestBusinessCustomerData:
             row = s.scalars(select(AuditLog).where(AuditLog.action == "customer.erased")).one()
             assert row.tenant_id == world.tenant_id and row.actor_id == world.user_ids["manager"]
             assert row.details == {"by": "business", "bookings": 2}
+            assert row.target_type == "booking" and row.target_id == ids[0]
+
+    def test_walk_in_without_an_account_is_exported_and_erased_by_their_booking(
+            self, testapp, world):
+        walk_in_id, other_id = bookings_of(world, "customer")
+        with world.db.session() as s:  # a walk-in: no account, an address given at the desk
+            walk_in = s.get(Booking, walk_in_id)
+            walk_in.customer_id, walk_in.contact_email = None, "walkin@example.test"
+        sign_in(testapp, world.emails["owner"])
+        data = testapp.get(manage_url(world, walk_in_id, "customer-data"), status=200).json
+        assert data["customer"] == {"id": None, "email": "walkin@example.test"}
+        assert [x["contact_email"] for x in data["bookings"]] == ["walkin@example.test"]
+        page = testapp.get(manage_url(world, walk_in_id))
+        form_by_action(page, "erase-customer").submit(status=303)
+        walk_in, other = load(world, Booking, walk_in_id), load(world, Booking, other_id)
+        assert walk_in.contact_email == walk_in.contact_phone == walk_in.note == ""
+        assert other.note == "please call my mother" and other.anonymised_at is None
 
     def test_other_business_booking_is_not_found(self, testapp, world):
         rival_id = rival_booking(world, "customer")

@@ -12,11 +12,13 @@ from sqlalchemy import select
 from booking.models import SecurityEvent, User
 from booking.services.password_reset import PasswordResetService
 from booking.services.security_log import Event, mask_email
+from booking.services.mfa import MAX_SECOND_STEP_FAILURES
 from booking.services.throttle import MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
 
 from .. import builders as b
 from ..conftest import NOW
 from .api import post_json
+from .mfa import enrol_totp, second_step
 from .site import form_by_action, sign_in
 
 CLIENT = "203.0.113.7"
@@ -131,7 +133,7 @@ def test_ended_session_is_recorded(app, testapp, world, security_lines):
 def test_new_account_is_recorded(testapp, world, security_lines):
     form = form_by_action(testapp.get("/register"), "/register")
     form["name"], form["email"], form["password"] = "Ada", "ada@example.test", b.PASSWORD
-    form.submit(status=303)
+    form.submit(status=200)  # "check your email"
     with world.db.session() as s:
         ada = s.scalar(select(User.id).where(User.email == "ada@example.test"))
     assert the_event(world, Event.ACCOUNT_CREATED).user_id == ada
@@ -194,3 +196,38 @@ def test_token_creation_and_revocation_are_recorded(testapp, world, security_lin
 ])
 def test_mask_email(email, masked):
     assert mask_email(email) == masked
+
+
+# -- second factors -------------------------------------------------------------
+
+
+def test_enabling_an_authenticator_app_is_recorded(world, security_lines):
+    enrol_totp(world.db, world.user_ids["customer"])
+    row = the_event(world, Event.MFA_ENABLED)
+    assert row.user_id == world.user_ids["customer"] and row.details == {"factor": "totp"}
+    assert logged(security_lines(), "mfa-enabled", world.user_ids["customer"])
+
+
+def test_wrong_second_step_code_is_recorded(testapp, world, security_lines):
+    enrol_totp(world.db, world.user_ids["customer"])
+    sign_in(testapp, world.emails["customer"])
+    second_step(testapp, "000000", status=400)
+    assert the_event(world, Event.SECOND_STEP_FAILED).user_id == world.user_ids["customer"]
+    assert_no_addresses(world, security_lines())
+
+
+def test_recovery_code_use_is_recorded(testapp, world, security_lines):
+    _secret, codes = enrol_totp(world.db, world.user_ids["customer"])
+    sign_in(testapp, world.emails["customer"])
+    second_step(testapp, codes[0])
+    assert the_event(world, Event.RECOVERY_CODE_USED).user_id == world.user_ids["customer"]
+    assert codes[0] not in json.dumps(security_lines())
+
+
+def test_second_step_throttle_is_recorded(testapp, world, security_lines):
+    enrol_totp(world.db, world.user_ids["customer"])
+    sign_in(testapp, world.emails["customer"])
+    for _attempt in range(MAX_SECOND_STEP_FAILURES):
+        second_step(testapp, "000000", status=400)
+    second_step(testapp, "000000", status=429)
+    assert the_event(world, Event.SECOND_STEP_THROTTLED).user_id == world.user_ids["customer"]
