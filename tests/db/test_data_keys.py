@@ -7,12 +7,13 @@ import subprocess
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from booking.crypto import generate_key
 from booking.models import Booking, User, get_engine, get_session_factory
 from booking.services.data_keys import PLAINTEXT, rotate, rotate_batch, status
 from booking.services.data_keys import encrypted_columns
+from booking.services.mfa import MfaService
 
 from .. import builders as b
 from ..database import TEST_DATA_KEYS, _libpq
@@ -105,7 +106,11 @@ def dump(db):
 
 def test_database_dump_shows_no_sensitive_value_in_clear(db):
     customers_with_bookings(db, 3)
+    with db.session() as s:  # a second factor's secret too
+        user = s.scalars(select(User).order_by(User.id)).first()
+        totp_secret = MfaService(s, START).start_totp(user).secret
     text_of_dump = dump(db)
+    assert totp_secret not in text_of_dump
     assert "door code" not in text_of_dump and "allergic" not in text_of_dump
     assert "+33 6 11" not in text_of_dump and "33 44" not in text_of_dump
     assert "enc:v1:test:" in text_of_dump  # the dump did hold the rows
