@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ..i18n import _
 from ..models import TokenPurpose, User, normalize_email
-from .throttle import TooManyAttempts, WindowCounter
+from .throttle import KeyedLimits
 from .user_tokens import issue_token, use_up
 
 CONFIRMATION_LIFETIME = timedelta(days=3)
@@ -28,29 +28,19 @@ MAX_PER_ADDRESS = 3
 MAX_PER_CLIENT = 10
 
 
-class AccountMailThrottle:
+class AccountMailThrottle(KeyedLimits):
     """At most a few account emails per address, and attempts per client, an hour."""
 
-    def __init__(self, dbsession, now):
-        self.counter = WindowCounter(dbsession, now, WINDOW)
+    window = WINDOW
 
-    @staticmethod
-    def keys(email, client_addr):
+    def keys(self, email, client_addr):
         return {f"account-mail-client:{client_addr}": MAX_PER_CLIENT,
                 f"account-mail:{normalize_email(email)}": MAX_PER_ADDRESS}
 
-    def check(self, email, client_addr):
-        """Raise :class:`TooManyAttempts` if either key is over its limit
-        (the same words for both: the answer tells nothing of the address)."""
-        for key, limit in self.keys(email, client_addr).items():
-            wait = self.counter.minutes_to_wait(key, limit)
-            if wait is not None:
-                raise TooManyAttempts(
-                    _("Too many attempts: try again in ${minutes} minute(s).",
-                      mapping={"minutes": wait}), retry_after=wait * 60)
-
-    def record(self, email, client_addr):
-        self.counter.record(*self.keys(email, client_addr))
+    def message(self, key, minutes):
+        # The same words for both keys: the answer tells nothing of the address.
+        return _("Too many attempts: try again in ${minutes} minute(s).",
+                 mapping={"minutes": minutes})
 
 
 class AddressConfirmations:

@@ -18,7 +18,7 @@ from .accounts import EMAIL_PATTERN
 from .errors import ValidationError
 from .security_log import Event, SecurityLog
 from .user_tokens import claim_token, issue_token
-from .throttle import SignInThrottle, TooManyAttempts, WindowCounter
+from .throttle import KeyedLimits, SignInThrottle
 
 RESET_LIFETIME = timedelta(hours=1)
 WINDOW = timedelta(hours=1)
@@ -26,33 +26,21 @@ MAX_REQUESTS_PER_ACCOUNT = 3
 MAX_REQUESTS_PER_ADDRESS = 20
 
 
-class ResetThrottle:
+class ResetThrottle(KeyedLimits):
     """At most a few reset emails per account, and per client address, an hour."""
 
-    def __init__(self, dbsession, now):
-        self.counter = WindowCounter(dbsession, now, WINDOW)
+    window = WINDOW
 
-    @staticmethod
-    def keys(email, address):
+    def keys(self, email, address):
         return {f"reset-account:{email}": MAX_REQUESTS_PER_ACCOUNT,
                 f"reset-address:{address}": MAX_REQUESTS_PER_ADDRESS}
 
-    def check(self, email, address):
-        """Raise :class:`TooManyAttempts` if either key is over its limit."""
-        for key, limit in self.keys(email, address).items():
-            wait = self.counter.minutes_to_wait(key, limit)
-            if wait is not None:
-                message = (
-                    _("Too many password reset requests for this email address: try again "
-                      "in ${minutes} minute(s).", mapping={"minutes": wait})
-                    if key.startswith("reset-account:") else
-                    _("Too many password reset requests from your address: try again in "
-                      "${minutes} minute(s).", mapping={"minutes": wait})
-                )
-                raise TooManyAttempts(message, retry_after=wait * 60)
-
-    def record(self, email, address):
-        self.counter.record(*self.keys(email, address))
+    def message(self, key, minutes):
+        if key.startswith("reset-account:"):
+            return _("Too many password reset requests for this email address: try again "
+                     "in ${minutes} minute(s).", mapping={"minutes": minutes})
+        return _("Too many password reset requests from your address: try again in "
+                 "${minutes} minute(s).", mapping={"minutes": minutes})
 
 
 def reset_email(value):

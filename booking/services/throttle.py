@@ -118,6 +118,34 @@ class WindowCounter:
             delete(ThrottleCounter).where(ThrottleCounter.key.startswith(prefix, autoescape=True)))
 
 
+class KeyedLimits:
+    """Events (emails asked for, attempts) counted on several keys at once
+    over one :attr:`window`, each key with its limit: :meth:`check` before
+    the event, :meth:`record` after. Subclasses name the keys and the words."""
+
+    window = timedelta(hours=1)
+
+    def __init__(self, dbsession, now):
+        self.counter = WindowCounter(dbsession, now, self.window)
+
+    def keys(self, *who):
+        """``{key: limit}`` of the event of ``who``."""
+        raise NotImplementedError
+
+    def message(self, key, minutes):
+        raise NotImplementedError
+
+    def check(self, *who):
+        """Raise :class:`TooManyAttempts` if any key is over its limit."""
+        for key, limit in self.keys(*who).items():
+            wait = self.counter.minutes_to_wait(key, limit)
+            if wait is not None:
+                raise TooManyAttempts(self.message(key, wait), retry_after=wait * 60)
+
+    def record(self, *who):
+        self.counter.record(*self.keys(*who))
+
+
 def forget_stale_counters(dbsession, now, age=timedelta(days=1)):
     """Delete the counters whose window began more than ``age`` ago (longer
     than any throttle's window): keys seen once do not pile up."""
