@@ -82,10 +82,12 @@ class SecurityLog:
     def member_sign_ins(self, tenant, membership_id):
         """``(user, events)``: the member ``membership_id`` of ``tenant`` and
         their latest sign-ins; ``None`` when the tenant has no such member
-        (another tenant's staff are never found here)."""
+        (another tenant's staff, and people invited who have not accepted,
+        are never found here)."""
         user = self.dbsession.scalar(
             select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.id == membership_id, Membership.tenant_id == tenant.id))
+            .where(Membership.id == membership_id, Membership.tenant_id == tenant.id,
+                   Membership.pending.is_(False)))
         return None if user is None else (user, self.sign_ins(user.id))
 
     def sign_ins(self, user_id, limit=HISTORY_LENGTH):

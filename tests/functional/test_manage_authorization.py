@@ -47,6 +47,7 @@ TABLE = [
     ("GET", "/settings", "settings", SETTINGS),
     ("POST", "/settings", "settings", SETTINGS),
     ("GET", "/people/", "", "UNNNNAAN"),
+    ("GET", "/people/history", "history", "UNNNNAAN"),
     ("POST", "/people/invite", "invite", "UNNNNDAN"),
     ("POST", "/people/role", "role", "UNNNNDAN"),
     ("POST", "/people/remove", "remove", "UNNNNDAN"),

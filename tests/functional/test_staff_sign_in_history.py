@@ -81,3 +81,14 @@ def test_history_needs_a_member_id(testapp, world):
 def world_rival_id(world):
     with world.db.session() as s:
         return s.scalar(select(Tenant.id).where(Tenant.slug == world.other_slug))
+
+
+def test_history_of_someone_invited_who_has_not_accepted_is_not_found(app, testapp, world):
+    staff_signs_in_and_fails_once(app, world)
+    membership_id = membership_of(world, "staff")
+    with world.db.session() as s:  # the staff member's membership is an invitation again
+        s.get(Membership, membership_id).pending = True
+    sign_in(testapp, world.emails["owner"])
+    testapp.get(history_url(world, membership_id), status=404)
+    page = testapp.get(f"/t/{world.slug}/manage/people/")
+    assert not any(a["href"].endswith(f"={membership_id}") for a in page.html.select("a.history"))
