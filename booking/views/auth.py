@@ -53,6 +53,25 @@ def sign_in(request, user, second_factor=False):
     return headers
 
 
+def needs_second_step(request, user):
+    return request.find_service(MfaService).has_second_factor(user)
+
+
+def password_accepted(request, user, next_url, welcome=None):
+    """The answer to a right password (or a proof of the address, such as a
+    reset or confirmation link): a session for ``user`` and a redirect to
+    ``next_url`` with the ``welcome`` flash, or, when they have a second
+    factor, the second step first. Every way of signing in with a password
+    ends here, so none of them skips the second step."""
+    if needs_second_step(request, user):
+        start_pending(request, user, next_url)  # not signed in yet
+        return HTTPSeeOther(request.resource_url(request.root, "two-step"))
+    headers = sign_in(request, user)
+    if welcome is not None:
+        request.session.flash(request.translate(welcome))
+    return HTTPSeeOther(next_url, headers=headers)
+
+
 def known_device_cookie(request):
     return request.cookies.get(devices.COOKIE)
 
@@ -89,12 +108,8 @@ def login(context, request):
             user, error = None, exc.message
             request.response.status_int = exc.status
         else:
-            if user is not None and request.find_service(MfaService).has_second_factor(user):
-                # Not signed in yet: the second step decides.
-                start_pending(request, user, next_url)
-                return HTTPSeeOther(request.resource_url(request.root, "two-step"))
             if user is not None:
-                return HTTPSeeOther(next_url, headers=sign_in(request, user))
+                return password_accepted(request, user, next_url)
             error = _("The email or the password is wrong.")
             request.response.status_int = 400
     return {"next": next_url, "email": email, "error": error}

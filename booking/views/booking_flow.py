@@ -33,7 +33,7 @@ from ..services.registration import AccountService
 from ..services.slots import zone_of
 from ..services.accounts import AddressNotConfirmed
 from ..services.throttle import TooManyAttempts
-from .auth import known_device_cookie, sign_in
+from .auth import known_device_cookie, needs_second_step, password_accepted, sign_in
 from .checkout import allow_checkout_forms, payment_terms, send_to_checkout
 from .discovery import distance_text
 from .forms import Field, instant, integer, optional, parse_form, string
@@ -130,6 +130,11 @@ class BookingFlow:
             except (TooManyAttempts, AddressNotConfirmed) as exc:
                 errors["email"], status = exc.message, exc.status
                 user = None
+            if user is not None and needs_second_step(request, user):
+                # The second step first, then back to this choice.
+                return password_accepted(request, user, request.resource_url(
+                    self.context, "book", query={"start": post.get("start"), "seats": clean["seats"],
+                                                 "note": clean["note"]}))
             if user is not None:
                 sign_in(request, user)
         if errors:

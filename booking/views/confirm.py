@@ -11,7 +11,7 @@ from ..resources import EmailConfirmationContext
 from ..security import Permission
 from ..services.registration import AccountService
 from ..services.team import TeamService
-from .auth import sign_in
+from .auth import password_accepted
 from .password_reset import no_secret_leaks
 
 
@@ -33,13 +33,12 @@ class ConfirmationViews:
         user = request.find_service(AccountService).confirm_address(self.context.token)
         if user is None:  # the same link, used at the same moment by another request
             raise HTTPNotFound()
-        sign_in(request, user)
-        request.session.flash(request.translate(_("Thank you: your address is confirmed.")))
-        teams = request.find_service(TeamService).teams_of(user)
+        teams = request.find_service(TeamService).teams_of(user, pending=False)
         if teams:
             url = request.resource_url(request.root, "t", teams[0][0].slug, "manage", "")
         else:
             url = request.resource_url(request.root, "account", "")
-        response = HTTPSeeOther(url)
+        response = password_accepted(request, user, url,
+                                     welcome=_("Thank you: your address is confirmed."))
         no_secret_leaks(response)
         return response

@@ -9,7 +9,7 @@ from ..passwords import new_password_problems, personal_words
 from ..resources import InvitationContext
 from ..security import Permission
 from ..services.team import TeamService
-from .auth import form_text, sign_in
+from .auth import form_text, password_accepted
 from .forms import line
 
 NAME_LIMIT = 200
@@ -61,8 +61,8 @@ class InvitationViews:
         teams = self.team.accept_invitation(self.context.token, name, password)
         if teams is None:  # the same link, used at the same moment by another request
             raise HTTPNotFound()
-        sign_in(request, user)
-        request.session.flash(request.translate(_("Welcome! Your password is set.")))
-        if not teams:  # removed from every team since the invitation
-            return HTTPSeeOther(request.resource_url(request.root))
-        return HTTPSeeOther(request.resource_url(request.root, "t", teams[0][0].slug, "manage", ""))
+        if teams:
+            url = request.resource_url(request.root, "t", teams[0][0].slug, "manage", "")
+        else:  # removed from every team since the invitation
+            url = request.resource_url(request.root)
+        return password_accepted(request, user, url, welcome=_("Welcome! Your password is set."))

@@ -13,7 +13,7 @@ from ..security import Permission
 from ..services.errors import ValidationError
 from ..services.password_reset import PasswordResetService
 from ..services.throttle import TooManyAttempts
-from .auth import form_text, sign_in
+from .auth import form_text, password_accepted
 
 def no_secret_leaks(response):
     """A page whose URL holds a secret: not cached, not sent as a referrer."""
@@ -73,8 +73,7 @@ class ResetViews:
         user = service(request).reset(self.context.token, password)
         if user is None:  # the same link, used at the same moment by another request
             raise HTTPNotFound()
-        sign_in(request, user)
-        request.session.flash(request.translate(_("Your new password is set. You are signed in.")))
-        response = HTTPSeeOther(request.resource_url(request.root, "account", ""))
+        response = password_accepted(request, user, request.resource_url(request.root, "account", ""),
+                                     welcome=_("Your new password is set. You are signed in."))
         no_secret_leaks(response)
         return response

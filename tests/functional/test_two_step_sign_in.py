@@ -8,13 +8,17 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from booking.models import RecoveryCode, TotpFactor
+from booking.models import RecoveryCode, TotpFactor, User
 from booking.second_factor import PENDING_LIFETIME
 from booking.services.mfa import MAX_SECOND_STEP_FAILURES, RECOVERY_CODES
 
 from .. import builders as b
+from .api import TOMORROW
+from .mail import link_path
 from .mfa import code, enrol_totp, second_step, sign_in_with_code
-from .site import form_by_action, sign_in
+from .site import form_by_action, resource_url, sign_in, slot_links, start_of
+from .test_password_reset import ask, choose, reset_path
+from .test_site_accounts import register
 
 
 def start_enrolment(testapp):
@@ -242,3 +246,42 @@ class TestApiToken:
     def test_token_without_otp_for_a_user_without_second_factor(self, testapp, world):
         testapp.post_json("/api/v1/tokens", {"email": world.emails["customer"],
                                              "password": b.PASSWORD}, status=201)
+
+
+class TestEveryWayInAsksTheSecondStep:
+    """The password (or a link that proves the address) is never enough for
+    a user with a second factor, whichever page takes it."""
+
+    def test_booking_form_sign_in_asks_the_second_step_then_returns_to_the_choice(
+            self, testapp, app_user, world):
+        email, secret, _codes = app_user
+        link = slot_links(testapp.get(resource_url(world), {"from": TOMORROW.isoformat()}))[3]
+        form = form_by_action(testapp.get(link), "/book")
+        form["account"], form["email"], form["password"] = "signin", email, b.PASSWORD
+        form["note"] = "window seat"
+        assert form.submit(status=303).location.endswith("/two-step")
+        testapp.get("/account/", status=303)  # not signed in yet
+        back = testapp.get(second_step(testapp, code(secret)).location)
+        assert start_of(back.request.url) == start_of(link)
+        details = form_by_action(back, "/book")
+        assert details["note"].value == "window seat"
+        assert "password" not in details.fields  # signed in now
+
+    def test_password_reset_link_asks_the_second_step(self, testapp, app_user, world):
+        email, secret, _codes = app_user
+        ask(testapp, email)
+        assert choose(testapp, reset_path(world, email)).location.endswith("/two-step")
+        testapp.get("/account/", status=303)
+        response = second_step(testapp, code(secret))
+        assert response.location.endswith("/account/")
+        testapp.get("/account/", status=200)
+
+    def test_address_confirmation_link_asks_the_second_step(self, testapp, world):
+        register(testapp).submit(status=200)
+        with world.db.session() as s:
+            user_id = s.scalar(select(User.id).where(User.email == "grace@example.test"))
+        secret, _codes = enrol_totp(world.db, user_id)
+        path = link_path(world.db, "account.confirm", "grace@example.test", "/confirm/")
+        response = testapp.get(path).forms["confirm-form"].submit(status=303)
+        assert response.location.endswith("/two-step")
+        testapp.get("/account/", status=303)
