@@ -9,6 +9,7 @@ from ..models import User, normalize_email
 from ..passwords import (burn_verification, hash_password, password_problem, personal_words,
                          verify_password)
 from .errors import DomainError
+from .mfa import has_second_factor
 from .security_log import Event, SecurityLog
 from .text import one_line_problem
 from .throttle import SignInThrottle, TooManyAttempts
@@ -55,7 +56,10 @@ def authenticate(dbsession, now, email, password, address, known_device=None, vi
         raise AddressNotConfirmed(_(
             "Confirm your email address first: follow the link we emailed you. No email? "
             "Register again with this address and we send a new link."))
-    security_log.record(Event.SIGN_IN, user_id=user.id, client_addr=address, via=via)
+    # With a second factor the sign-in is logged once the second step is
+    # passed (MfaService.signed_in), or never.
+    event = Event.PASSWORD_ACCEPTED if has_second_factor(dbsession, user) else Event.SIGN_IN
+    security_log.record(event, user_id=user.id, client_addr=address, via=via)
     return user
 
 

@@ -41,7 +41,7 @@ class ApiTokenService:
         user = authenticate(self.dbsession, self.now, email, password, client_addr, via="api")
         if user is None:
             return None
-        MfaService(self.dbsession, self.now).check_api_sign_in(user, otp)
+        MfaService(self.dbsession, self.now).check_api_sign_in(user, otp, client_addr)
         secret, row = new_api_token(self.dbsession, user, self.now, self.lifetime)
         self.dbsession.flush()
         self.security_log.record(Event.API_TOKEN_CREATED, user_id=user.id,

@@ -19,7 +19,7 @@ import segno
 from sqlalchemy import delete, exists, func, select, update
 
 from ..i18n import _
-from ..models import Passkey, RecoveryCode, TotpFactor, User
+from ..models import ApiToken, Passkey, RecoveryCode, TotpFactor, User
 from ..passwords import verify_password
 from .errors import ValidationError
 from .throttle import TooManyAttempts, WindowCounter
@@ -88,6 +88,25 @@ class Factors:
         return self.totp or self.passkeys > 0
 
 
+def has_second_factor(dbsession, user):
+    """Whether ``user`` signs in in two steps (an app or a passkey)."""
+    return dbsession.scalar(select(
+        exists().where(TotpFactor.user_id == user.id, TotpFactor.confirmed_at.is_not(None))
+        | exists().where(Passkey.user_id == user.id)))
+
+
+def may_sign_in(user):
+    """Whether ``user``'s account opens at all: not erased, address confirmed."""
+    return user is not None and user.erased_at is None and user.email_confirmed_at is not None
+
+
+def forget_factors(dbsession, user):
+    """Remove every second factor of ``user`` (an erased account)."""
+    for model in (TotpFactor, RecoveryCode, Passkey):
+        dbsession.execute(delete(model).where(model.user_id == user.id)
+                          .execution_options(synchronize_session=False))
+
+
 class SecondStepThrottle:
     """Wrong codes per account: after :data:`MAX_SECOND_STEP_FAILURES` in
     the window, the account waits (the password step is counted apart)."""
@@ -125,8 +144,9 @@ class MfaService:
     # -- what a user has
 
     def user(self, user_id):
-        """The user of a pending sign-in."""
-        return self.dbsession.get(User, user_id)
+        """The user of a pending sign-in, while their account may sign in."""
+        user = self.dbsession.get(User, user_id)
+        return user if may_sign_in(user) else None
 
     def _totp(self, user, confirmed=True):
         query = select(TotpFactor).where(TotpFactor.user_id == user.id)
@@ -145,9 +165,13 @@ class MfaService:
 
     def has_second_factor(self, user):
         """Whether ``user`` signs in in two steps (an app or a passkey)."""
-        return self.dbsession.scalar(select(
-            exists().where(TotpFactor.user_id == user.id, TotpFactor.confirmed_at.is_not(None))
-            | exists().where(Passkey.user_id == user.id)))
+        return has_second_factor(self.dbsession, user)
+
+    def signed_in(self, user, kind, client_addr, via="site"):
+        """``user`` passed the second step (``kind``: ``totp``,
+        ``recovery_code``, ``passkey``) of a sign-in: now it is one."""
+        self.security_log.record(Event.SIGN_IN, user_id=user.id, client_addr=client_addr,
+                                 via=via, second_factor=kind)
 
     # -- the authenticator app
 
@@ -185,7 +209,19 @@ class MfaService:
         self.throttle.succeeded(user)
         factor.confirmed_at = self.now
         self.security_log.record(Event.MFA_ENABLED, user_id=user.id, factor="totp")
-        return self.new_recovery_codes(user) if first else []
+        return self.first_factor_added(user) if first else []
+
+    def first_factor_added(self, user):
+        """``user`` now signs in in two steps: their API tokens, given for a
+        password alone, are revoked (a token passes the staff areas that
+        require a second step); returns their new recovery codes."""
+        revoked = self.dbsession.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=self.now).execution_options(synchronize_session=False)).rowcount
+        if revoked:
+            self.security_log.record(Event.API_TOKEN_REVOKED, user_id=user.id, count=revoked,
+                                     reason="second factor added")
+        return self.new_recovery_codes(user)
 
     def _matching_step(self, secret, code):
         code = "".join((code or "").split())
@@ -268,7 +304,7 @@ class MfaService:
                 self.security_log.record(Event.RECOVERY_CODE_USED, user_id=user.id)
         return kind
 
-    def check_api_sign_in(self, user, otp):
+    def check_api_sign_in(self, user, otp, client_addr=None):
         """The second step of an API sign-in (``POST /api/v1/tokens``): a
         user with a second factor must send ``otp``, a code of their app or
         a recovery code. Raises :class:`SecondStepRequired` or
@@ -282,4 +318,5 @@ class MfaService:
         kind = self.verify(user, otp)
         if kind is None:
             raise SecondStepRefused(_("The code is wrong or was used already."), field="otp")
+        self.signed_in(user, kind, client_addr, via="api")
         return kind

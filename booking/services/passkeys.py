@@ -29,7 +29,7 @@ from webauthn.helpers.structs import (
 from ..i18n import _
 from ..models import Passkey, RecoveryCode, User
 from .errors import ValidationError
-from .mfa import MfaService
+from .mfa import MfaService, may_sign_in
 from .security_log import Event, SecurityLog
 
 MAX_PASSKEYS = 20
@@ -106,7 +106,7 @@ class PasskeyService:
         self.dbsession.flush()
         SecurityLog(self.dbsession, self.now).record(Event.MFA_ENABLED, user_id=user.id,
                                                      factor="passkey")
-        return mfa.new_recovery_codes(user) if first else []
+        return mfa.first_factor_added(user) if first else []
 
     def remove(self, user, passkey_id):
         """Forget one of ``user``'s passkeys; without a second factor left,
@@ -159,8 +159,11 @@ class PasskeyService:
                 require_user_verification=True)
         except (WebAuthnException, ValueError, TypeError, KeyError):
             raise refused from None
+        owner = self.dbsession.get(User, passkey.user_id)
+        if not may_sign_in(owner):
+            raise refused
         passkey.sign_count = verified.new_sign_count
         passkey.last_used_at = self.now
         SecurityLog(self.dbsession, self.now).record(Event.PASSKEY_USED, user_id=passkey.user_id,
                                                      password_less=user is None)
-        return self.dbsession.get(User, passkey.user_id)
+        return owner

@@ -47,6 +47,8 @@ from . import audit
 from .security_log import Event, SecurityLog
 from .errors import PolicyViolation, ValidationError
 from .policy import cancellation_deadline
+from .mfa import forget_factors
+from .team import owner_ids
 from .user_tokens import end_sessions
 
 ERASED_DOMAIN = "erased.invalid"
@@ -152,6 +154,7 @@ class PrivacyService:
             update(UserToken).where(UserToken.user_id == user.id, UserToken.used_at.is_(None))
             .values(used_at=self.now).execution_options(synchronize_session=False))
         end_sessions(self.dbsession, user, self.now)
+        forget_factors(self.dbsession, user)
         # Their security history stays (when, what), without where from.
         self.dbsession.execute(
             update(SecurityEvent).where(SecurityEvent.user_id == user.id).values(client_addr="")
@@ -171,14 +174,12 @@ class PrivacyService:
                          cancelled=sum(1 for _b, t in future if t.id == tenant_id))
 
     def _check_not_sole_owner(self, user):
-        owned = self.dbsession.scalars(
-            select(Tenant).join(Membership, Membership.tenant_id == Tenant.id)
-            .where(Membership.user_id == user.id, Membership.role == Role.OWNER)).all()
-        for tenant in owned:
-            owners = self.dbsession.scalar(
-                select(func.count()).select_from(Membership)
-                .where(Membership.tenant_id == tenant.id, Membership.role == Role.OWNER))
-            if owners == 1:
+        owned = self.dbsession.execute(
+            select(Tenant, Membership.id).join(Membership, Membership.tenant_id == Tenant.id)
+            .where(Membership.user_id == user.id, Membership.role == Role.OWNER,
+                   Membership.pending.is_(False))).all()
+        for tenant, membership_id in owned:
+            if owner_ids(self.dbsession, tenant) == [membership_id]:
                 raise PolicyViolation(_(
                     "you are the only owner of ${business}: give it another owner, or delete "
                     "the business, before erasing your account", mapping={"business": tenant.name}))

@@ -26,6 +26,7 @@ class Event(StrEnum):
     SIGN_IN = "sign-in"
     SIGN_IN_FAILED = "sign-in-failed"
     SIGN_IN_THROTTLED = "sign-in-throttled"
+    PASSWORD_ACCEPTED = "password-accepted"  # the second step is due: not signed in yet
     SIGN_OUT = "sign-out"
     SIGN_OUT_EVERYWHERE = "sign-out-everywhere"
     SESSION_ENDED = "session-ended"
@@ -47,6 +48,7 @@ class Event(StrEnum):
 
 #: What the staff area's sign-in history shows.
 SIGN_IN_EVENTS = (Event.SIGN_IN, Event.SIGN_IN_FAILED, Event.SIGN_IN_THROTTLED,
+                  Event.PASSWORD_ACCEPTED,
                   Event.SECOND_STEP_FAILED, Event.SECOND_STEP_THROTTLED,
                   Event.RECOVERY_CODE_USED, Event.PASSKEY_USED)
 HISTORY_LENGTH = 50

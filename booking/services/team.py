@@ -31,6 +31,19 @@ from .user_tokens import claim_token, issue_token
 INVITATION_LIFETIME = timedelta(days=7)
 
 
+
+def owner_ids(dbsession, tenant):
+    """The membership ids of ``tenant``'s owners (who accepted: an owner
+    invited is not one yet), locked until the transaction ends so that two
+    owners leaving at once cannot both pass a check of the other."""
+    query = (select(Membership.id)
+             .where(Membership.tenant_id == tenant.id, Membership.role == Role.OWNER,
+                    Membership.pending.is_(False))
+             .order_by(Membership.id))
+    if dbsession.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    return dbsession.scalars(query).all()
+
 class TeamService:
     """``notifier`` sends the invitations (built with the settings, so
     that its links name the site's public address)."""
@@ -210,12 +223,7 @@ class TeamService:
     def keep_an_owner(self, tenant, membership, message):
         """Refuse (``Conflict``) if ``membership`` is the tenant's only owner.
         The owners' rows stay locked until the transaction ends."""
-        query = (select(Membership.id)
-                 .where(Membership.tenant_id == tenant.id, Membership.role == Role.OWNER)
-                 .order_by(Membership.id))
-        if self.dbsession.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        owners = self.dbsession.scalars(query).all()
+        owners = owner_ids(self.dbsession, tenant)
         if owners == [membership.id] or not owners:
             raise Conflict(message, field="role")
 

@@ -3,7 +3,7 @@ for one click (a mail scanner that opens the link confirms nothing); then
 the person is signed in, on their business's dashboard if they own one.
 A used, expired or unknown link is not found (the tree answers 404)."""
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config, view_defaults
 
 from ..i18n import _

@@ -2,7 +2,7 @@
 password, and lands in the staff area. The link works once; the tree
 answers 404 for a used, expired or unknown one."""
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.view import view_config, view_defaults
 from ..i18n import _
 from ..passwords import new_password_problems, personal_words

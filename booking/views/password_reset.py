@@ -2,7 +2,7 @@
 ``/reset/{secret}`` sets a new password with it and signs in. A used,
 expired or unknown link is not found (the tree answers 404)."""
 
-from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config, view_defaults
 

@@ -86,11 +86,12 @@ def who_steps_up(request):
     return None, next_url, False
 
 
-def finish(request, user, is_pending):
-    """The second step is passed: sign the pending user in, or mark the
-    signed-in user's session."""
+def finish(request, user, is_pending, kind):
+    """The second step (``kind``) is passed: sign the pending user in, or
+    mark the signed-in user's session."""
     if is_pending:
         end_pending(request)
+        request.find_service(MfaService).signed_in(user, kind, request.client_addr)
         return sign_in(request, user, second_factor=True)
     mark_passed(request)
     request.session.new_csrf_token()
@@ -119,7 +120,7 @@ def second_step(context, request):
             request.response.headers["Retry-After"] = str(exc.extra["retry_after"])
         else:
             if kind is not None:
-                headers = finish(request, user, is_pending)
+                headers = finish(request, user, is_pending, kind)
                 if kind == "recovery_code":
                     request.session.flash(request.translate(_(
                         "You used a recovery code: it works no more. ${count} left.",
@@ -158,7 +159,9 @@ def passkey_sign_in(context, request):
     except PasskeyRefused as exc:
         return json_error(request, 400, exc.code, exc.message)
     if user is None:  # no password given: the passkey is both steps
+        request.find_service(MfaService).signed_in(signed, "passkey", request.client_addr,
+                                                   via="passkey")
         sign_in(request, signed, second_factor=True)
     else:
-        finish(request, user, is_pending)
+        finish(request, user, is_pending, "passkey")
     return json_answer(200, next=next_url)

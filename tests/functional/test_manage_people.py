@@ -442,6 +442,17 @@ class TestChangeRole:
         assert membership_row(world, membership_id) == ("owner", None)
         assert audit_actions(world) == []
 
+    def test_an_owner_only_invited_does_not_let_the_last_owner_step_down(self, testapp, world):
+        manager_membership = membership_of(world, "manager")
+        with world.db.session() as s:
+            invited = s.get(Membership, manager_membership)
+            invited.role, invited.pending = Role.OWNER, True
+        membership_id = membership_of(world, "owner")
+        form = row_form(people_page(testapp, world), "/people/role", membership_id)
+        form["role"] = "manager"
+        assert "The last owner cannot be demoted" in form.submit(status=409).text
+        assert membership_row(world, membership_id) == ("owner", None)
+
     def test_an_owner_may_step_down_when_another_remains(self, testapp, world):
         manager_membership = membership_of(world, "manager")
         with world.db.session() as s:

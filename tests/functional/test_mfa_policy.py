@@ -91,6 +91,14 @@ class TestTenantPolicy:
                                headers=auth(strict.tokens["manager"]), status=403)
         assert "two-step" in response.text
 
+    def test_token_given_before_the_member_added_a_factor_is_revoked(self, testapp, strict):
+        token = strict.tokens["manager"]
+        testapp.get(f"/api/v1/t/{strict.slug}/bookings", headers=auth(token), status=200)
+        enrol_totp(strict.db, strict.user_ids["manager"])
+        assert "/login" in testapp.get(f"/t/{strict.slug}/manage/", headers=auth(token),
+                                       status=303).location
+        testapp.get(f"/api/v1/t/{strict.slug}/bookings", headers=auth(token), status=401)
+
     def test_owner_turns_the_policy_on_in_the_settings(self, testapp, world):
         sign_in(testapp, world.emails["owner"])
         form = testapp.get(f"/t/{world.slug}/manage/settings").forms[2]

@@ -5,15 +5,17 @@ in the audit log."""
 import json
 from datetime import timedelta
 
+import webtest
 from sqlalchemy import select
 
-from booking.models import (AuditLog, Booking, Membership, Refund, Resource, Role, SecurityEvent,
-                            User, UserSession)
+from booking.models import (AuditLog, Booking, Membership, Passkey, RecoveryCode, Refund,
+                            Resource, Role, SecurityEvent, TotpFactor, User, UserSession)
 
 from .. import builders as b
 from ..conftest import NOW
 from .payments import fake_stripe, payapp, stripe, stripe_apps  # noqa: F401 (fixtures)
 from .payments import only_booking, paid_booking, rows
+from .mfa import enrol_totp, sign_in_with_code
 from .site import form_by_action, sign_in
 
 PHONE = "+33 6 98 76 54 32"
@@ -124,6 +126,29 @@ class TestEraseMyAccount:
         assert [event for event, _addr in rows] == ["sign-in", "account-erased"]
         assert {addr for _event, addr in rows} == {""} and set(devices) == {""}
 
+    def test_erasure_removes_every_second_factor(self, testapp, world):
+        user_id = world.user_ids["customer"]
+        secret, _codes = enrol_totp(world.db, user_id)
+        with world.db.session() as s:
+            s.add(Passkey(user_id=user_id, credential_id="cred-1", public_key=b"key",
+                          sign_count=0, transports=[], name="Phone", created_at=NOW))
+        sign_in_with_code(testapp, world.emails["customer"], secret)
+        erase(testapp)
+        with world.db.session() as s:
+            for model in (TotpFactor, RecoveryCode, Passkey):
+                assert s.scalars(select(model.id).where(model.user_id == user_id)).all() == []
+
+    def test_pending_second_step_of_an_erased_account_signs_nobody_in(self, testapp, world):
+        user_id = world.user_ids["customer"]
+        secret, _codes = enrol_totp(world.db, user_id)
+        assert sign_in(testapp, world.emails["customer"]).location.endswith("/two-step")
+        elsewhere = webtest.TestApp(testapp.app, extra_environ=testapp.extra_environ)
+        sign_in_with_code(elsewhere, world.emails["customer"], secret)
+        erase(elsewhere)
+        response = testapp.get("/two-step", status=303)
+        assert "/login" in response.location
+        testapp.get("/account/", status=303)
+
     def test_erasure_ends_api_tokens(self, testapp, world):
         sign_in(testapp, world.emails["customer"])
         erase(testapp)
@@ -134,6 +159,14 @@ class TestEraseMyAccount:
         sign_in(testapp, world.emails["owner"])
         page = erase(testapp, status=403)
         assert "only owner" in page
+        assert load(world, User, world.user_ids["owner"]).erased_at is None
+
+    def test_an_owner_only_invited_does_not_let_the_sole_owner_go(self, testapp, world):
+        with world.db.session() as s:
+            s.add(Membership(tenant_id=world.tenant_id, user_id=world.user_ids["customer"],
+                             role=Role.OWNER, pending=True))
+        sign_in(testapp, world.emails["owner"])
+        assert "only owner" in erase(testapp, status=403)
         assert load(world, User, world.user_ids["owner"]).erased_at is None
 
     def test_erasure_of_a_co_owner_ends_their_membership(self, testapp, world):

@@ -18,7 +18,7 @@ from booking.services.throttle import MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS
 from .. import builders as b
 from ..conftest import NOW
 from .api import post_json
-from .mfa import enrol_totp, second_step
+from .mfa import code, enrol_totp, second_step
 from .site import form_by_action, sign_in
 
 CLIENT = "203.0.113.7"
@@ -231,3 +231,29 @@ def test_second_step_throttle_is_recorded(testapp, world, security_lines):
         second_step(testapp, "000000", status=400)
     second_step(testapp, "000000", status=429)
     assert the_event(world, Event.SECOND_STEP_THROTTLED).user_id == world.user_ids["customer"]
+
+
+def test_password_alone_of_a_two_step_account_is_no_sign_in(testapp, world, security_lines):
+    enrol_totp(world.db, world.user_ids["customer"])
+    sign_in(testapp, world.emails["customer"])
+    row = the_event(world, Event.PASSWORD_ACCEPTED)
+    assert (row.user_id, row.client_addr) == (world.user_ids["customer"], CLIENT)
+    assert [r for r in recorded(world) if r.event == Event.SIGN_IN] == []
+
+
+def test_sign_in_is_recorded_once_the_second_step_is_passed(testapp, world, security_lines):
+    secret, _codes = enrol_totp(world.db, world.user_ids["customer"])
+    sign_in(testapp, world.emails["customer"])
+    second_step(testapp, code(secret))
+    row = the_event(world, Event.SIGN_IN)
+    assert (row.user_id, row.client_addr) == (world.user_ids["customer"], CLIENT)
+    assert row.details == {"via": "site", "second_factor": "totp"}
+    assert logged(security_lines(), "sign-in", world.user_ids["customer"])
+
+
+def test_api_sign_in_with_a_code_is_recorded_as_two_steps(testapp, world):
+    secret, _codes = enrol_totp(world.db, world.user_ids["customer"])
+    post_json(testapp, "/api/v1/tokens", {"email": world.emails["customer"],
+                                          "password": b.PASSWORD, "otp": code(secret)},
+              status=201)
+    assert the_event(world, Event.SIGN_IN).details == {"via": "api", "second_factor": "totp"}

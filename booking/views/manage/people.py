@@ -19,7 +19,8 @@ from . import ManageView
 
 ROLE_LABELS = {Role.OWNER: _("Owner"), Role.MANAGER: _("Manager"), Role.STAFF: _("Staff")}
 EVENT_LABELS = {Event.SIGN_IN: _("Signed in"), Event.SIGN_IN_FAILED: _("Wrong password"),
-                Event.SIGN_IN_THROTTLED: _("Refused: too many attempts")}
+                Event.SIGN_IN_THROTTLED: _("Refused: too many attempts"),
+                Event.PASSWORD_ACCEPTED: _("Password accepted, second step due")}
 
 
 def email_address(value):
