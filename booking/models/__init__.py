@@ -27,6 +27,8 @@ from .meta import Base  # noqa: F401
 from .mfa import Passkey, RecoveryCode, TotpFactor  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401
 from .payment import Payment, PaymentEvent, PaymentState, Refund  # noqa: F401
+from .promotion import (CodeUse, Offer, OfferKind, PromoCode, Voucher,  # noqa: F401
+                        VoucherEntry, VoucherEntryKind)
 from .resource import Resource, ResourceKind  # noqa: F401
 from .security import SecurityEvent, UserSession  # noqa: F401
 from .tenant import Tenant, TenantStatus  # noqa: F401

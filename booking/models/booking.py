@@ -2,6 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -100,8 +101,16 @@ class Booking(TenantScoped, Base):
     exclusive: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16))
     hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Total price in minor units of ``currency``.
+    #: What the customer pays, in minor units of ``currency``: the total
+    #: of ``price_breakdown`` (discounts and any voucher taken off).
     price: Mapped[int] = mapped_column(default=0)
+    #: How ``price`` was made when the booking was (or last re-priced):
+    #: :meth:`booking.services.pricing.Quote.as_json`. Later changes to
+    #: prices and offers do not rewrite it. None for bookings made before.
+    price_breakdown: Mapped[dict | None] = mapped_column(JSON)
+    #: The voucher that paid ``voucher_amount`` of it, if one did.
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id", ondelete="SET NULL"))
+    voucher_amount: Mapped[int] = mapped_column(default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3))
     payment_status: Mapped[str] = mapped_column(String(16), default=PaymentStatus.NOT_REQUIRED)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))

@@ -54,6 +54,11 @@ class Tenant(Base):
     personal_data_days: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Every member must sign in with a second factor to open the staff area.
+    #: A moved booking keeps its price (``keep``) or is priced afresh
+    #: for its new slot (``reprice``).
+    move_pricing: Mapped[str] = mapped_column(String(8), default="keep", server_default="keep")
+    #: Whether cancelling a booking gives its promo code use back.
+    release_code_on_cancel: Mapped[bool] = mapped_column(default=True, server_default=true())
     require_mfa: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Its owner's address is confirmed (or the platform made it): only then
     #: is it listed, may it invite anyone, and send more than a few emails.

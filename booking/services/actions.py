@@ -39,7 +39,6 @@ from .customers import walk_in_contact
 from .desk import FrontDesk
 from .errors import PaymentNotStarted, RefundNotMade, ValidationError
 from .payments import PaymentService
-from .pricing import price_of
 
 #: What cancelling a paid booking gives back: what the tenant's refund
 #: policy gives (a customer always gets this), everything left, or nothing.
@@ -90,12 +89,10 @@ class BookingActions:
     def book(self, request: BookingRequest):
         """A customer's booking (the site, the API): held until paid when it
         is paid online, else confirmed at once. Returns :class:`Booked`."""
-        # Locked (and read afresh) first, so that the price deciding the hold
-        # is the one the booking gets.
-        self.bookings.lock_resources(request.resource.id)
-        hold = self.needs_checkout(price_of(request.resource, request.seats))
+        # Held when paid online and it costs anything: the price is made
+        # under the guard's lock, by the booking itself.
         booking, created = self.bookings.book(
-            replace(request, by_staff=False, hold_for_payment=hold))
+            replace(request, by_staff=False, pay_online=self.collects_online))
         return Booked(booking, created)
 
     def book_walk_in(self, request: BookingRequest, email="", name="", phone=""):

@@ -41,7 +41,7 @@ from .errors import Conflict, PolicyViolation, ValidationError
 from .locks import ResourceLocks
 from .notifications import Notifier
 from .policy import cancellation_deadline
-from .pricing import payment_status_for, price_of
+from .pricing import PricingService, Who, payment_status_for
 from .slots import local_text, zone_of
 from .tenants import is_open
 
@@ -61,7 +61,10 @@ class BookingRequest:
 
     ``by_staff``: made at the desk (walk-in, phone), which may book inside
     the minimum notice and beyond the maximum advance. ``hold_for_payment``:
-    the booking is held until it is paid online. ``idempotency_key``: a
+    the booking is held (until it is paid online). ``pay_online``: it is
+    held if its price, made under the guard, is not zero.
+    ``code``: a promo code as the customer typed it; ``voucher``: the code
+    of a voucher to pay with (:mod:`booking.services.pricing`). ``idempotency_key``: a
     second request with the same key returns the first booking. ``contact``:
     ``(name, phone, email)`` as the desk typed them for a walk-in, who has
     no account (``customer`` is ``None``); else the customer's."""
@@ -76,9 +79,12 @@ class BookingRequest:
     idempotency_key: str | None = None
     by_staff: bool = False
     hold_for_payment: bool = False
+    pay_online: bool = False
     contact: tuple[str, str, str] | None = None
     #: Confirms the address of the inline account booking: in its confirmation.
     confirm_link: str = ""
+    code: str | None = None
+    voucher: str | None = None
 
 
 class BookingService:
@@ -91,6 +97,7 @@ class BookingService:
         self.availability = AvailabilityService(dbsession, now)
         self.notifier = notifier or Notifier(dbsession, now)
         self.locks = ResourceLocks(dbsession)
+        self.pricing = PricingService(dbsession, now)
 
     # -- the guard -----------------------------------------------------------
 
@@ -134,6 +141,8 @@ class BookingService:
         ).all()
         for booking_id, tenant_id in expired:
             self.audit(tenant_id, actor_id, "booking.expired", booking_id)
+        if expired:
+            self.pricing.give_back_expired([row.id for row in expired])
         noticed = [row.id for row in expired if row.id != unnoticed_id]
         if noticed:
             bookings = self.dbsession.scalars(
@@ -259,10 +268,14 @@ class BookingService:
                                                                    by_staff=request.by_staff)
         if stale_holds:
             self.expire_holds(resource.id, request.actor_id)
-        price = price_of(resource, seats)
-        hold = request.hold_for_payment
         contact_name, contact_phone, contact_email = request.contact or (
             customer.name, customer.phone, "")
+        who = Who(customer.id if customer is not None else None, contact_email)
+        quote = self.pricing.quote(tenant, resource, start, seats, code=request.code, who=who,
+                                   voucher=request.voucher)
+        price = quote.total
+        hold = request.hold_for_payment or (request.pay_online and price > 0)
+        voucher = quote.line("voucher")
         booking = Booking(
             tenant_id=tenant.id,
             reference=new_reference(),
@@ -278,6 +291,9 @@ class BookingService:
             hold_expires_at=self.now + timedelta(minutes=tenant.hold_minutes) if hold else None,
             price=price,
             currency=tenant.currency,
+            price_breakdown=quote.as_json(),
+            voucher_id=voucher.ref if voucher else None,
+            voucher_amount=voucher.amount if voucher else 0,
             payment_status=payment_status_for(price),
             idempotency_key=request.idempotency_key,
             note=request.note,
@@ -289,6 +305,8 @@ class BookingService:
         )
         self.dbsession.add(booking)
         self.flush()
+        if quote.lines:
+            self.pricing.take(tenant, booking, quote, who, request.actor_id)
         self.audit(
             tenant.id, request.actor_id, "booking.created", booking.id,
             resource_id=resource.id, start=start.isoformat(), seats=seats, status=booking.status,
@@ -315,6 +333,7 @@ class BookingService:
         booking.cancel_reason = reason
         booking.sequence += 1  # RFC 5546: the cancellation supersedes the invitation
         booking.updated_at = self.now
+        self.pricing.give_back(tenant, booking, actor_id)
         self.flush()
         self.audit(tenant.id, actor_id, "booking.cancelled", booking.id, reason=reason,
                    by_staff=by_staff)
@@ -346,14 +365,15 @@ class BookingService:
         )
         if stale_holds:
             self.expire_holds(new_resource.id, actor_id)
-        new_price = price_of(new_resource, booking.seats)
-        if booking.payment_status == PaymentStatus.PAID and new_price != booking.price:
+        quote = self.pricing.reprice(tenant, booking, new_resource, new_start, actor_id)
+        if booking.payment_status == PaymentStatus.PAID and quote.total != booking.price:
             raise Conflict(_("a paid booking can only move to a resource of the same price"),
                            field="resource_id")
         old = {"resource_id": booking.resource_id, "start": booking.starts_at.isoformat()}
+        booking.price_breakdown = quote.as_json()
         if booking.payment_status != PaymentStatus.PAID:
-            booking.price = new_price
-            booking.payment_status = payment_status_for(new_price)
+            booking.price = quote.total
+            booking.payment_status = payment_status_for(quote.total)
         booking.resource_id = new_resource.id
         booking.resource = new_resource
         booking.starts_at, booking.ends_at = new_start, end
@@ -391,6 +411,7 @@ class BookingService:
             self.expire_holds(booking.resource_id, actor_id, unnoticed_id=booking.id)
             self.check_slot(booking.resource, booking.starts_at, booking.seats,
                             exclude_booking_id=booking.id, by_staff=True)
+            self.pricing.take_again(booking, actor_id)
         booking.status = BookingStatus.CONFIRMED
         booking.hold_expires_at = None
         booking.updated_at = self.now
