@@ -1,0 +1,75 @@
+"""Promo code limits under real concurrency, on both databases: threads
+released together by a barrier, each booking a different slot (so that
+only the code is shared) in its own session and transaction."""
+
+import collections
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from booking.models import Booking, CodeUse, PromoCode, Resource, Tenant, User
+from booking.services.booking import BookingRequest, BookingService
+from booking.services.errors import DomainError
+from booking.services.pricing import CodeRefused
+
+from .. import builders as b
+from ..conftest import NOW
+
+DAY = date(2026, 3, 10)
+ATTEMPTS = 30
+LIMIT = 10
+
+
+@pytest.fixture
+def shop(db):
+    """Three courts open 08:00–18:00 (30 one-hour slots), 30 customers and
+    a code of 25 % limited to 10 uses."""
+    with db.session() as s:
+        tenant = b.tenant(s)
+        venue = b.venue(s, tenant, hours="every day 08:00-18:00")
+        courts = [b.resource(s, venue, capacity=1, price=2000).id for _ in range(3)]
+        customers = [b.user(s).id for _ in range(ATTEMPTS)]
+        s.add(PromoCode(tenant_id=tenant.id, code="TEN", percent=25, max_uses=LIMIT,
+                        created_at=NOW))
+        return {"tenant": tenant.id, "courts": courts, "customers": customers}
+
+
+def slot(index):
+    from zoneinfo import ZoneInfo
+
+    return datetime(DAY.year, DAY.month, DAY.day, 8 + index // 3,
+                    tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def race(db, shop, attempts, **request):
+    barrier = threading.Barrier(attempts)
+
+    def attempt(index):
+        barrier.wait(timeout=60)
+        try:
+            with db.session() as s:
+                BookingService(s, NOW).book(BookingRequest(
+                    s.get(Tenant, shop["tenant"]),
+                    s.get(Resource, shop["courts"][index % 3]),
+                    s.get(User, shop["customers"][index]), slot(index), **request))
+            return "booked"
+        except CodeRefused as refused:
+            return refused.reason
+        except DomainError as other:  # anything else is a failure of the test
+            return f"{type(other).__name__}: {other.message}"
+
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        return collections.Counter(pool.map(attempt, range(attempts)))
+
+
+def test_thirty_bookings_with_a_code_of_ten_uses_make_exactly_ten(db, shop):
+    outcomes = race(db, shop, ATTEMPTS, code="ten")
+    assert outcomes == {"booked": LIMIT, "used_up": ATTEMPTS - LIMIT}
+    with db.session() as s:
+        prices = s.scalars(select(Booking.price)).all()
+        assert prices == [1500] * LIMIT  # every one at the discounted price
+        assert s.scalar(select(PromoCode.uses)) == LIMIT
+        assert s.scalar(select(func.count()).select_from(CodeUse)) == LIMIT
