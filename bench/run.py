@@ -106,7 +106,7 @@ def main():
         results["worker"] = worker.measure_all(*((200, 1) if smoke else (2_000, 3)))
 
     def run_pages():
-        results["pages"] = [pages.measure(backend, repeats) for backend in backends]
+        results["pages"] = [row for backend in backends for row in pages.measure(backend, repeats)]
 
     timed_section("booking_load", run_booking_load)
     timed_section("availability", run_availability)
@@ -133,7 +133,7 @@ def main():
     table("Outbox drained by booking-worker into a local SMTP server", results["worker"],
           worker.COLUMNS)
     table("Pages through the WSGI app (demo data)", results["pages"],
-          ["backend", "page", "repeats", "median_ms", "p95_ms"])
+          ["backend", "page", "repeats", "median_ms", "p95_ms", "paused_median_ms", "ratio"])
     results["python_loop_ms"]["end"] = python_speed_ms()
     print(f"\nSeconds per section: {results['durations_s']}")
     print(f"A fixed Python loop (the machine's speed), ms: {results['python_loop_ms']}")

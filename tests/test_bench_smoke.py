@@ -74,6 +74,9 @@ def test_bench_smoke_run_produces_results():
     # Venues near me (the maps bench), pages on the demo data.
     assert {r["backend"] for r in results["near_me"]} == backends
     assert {r["backend"] for r in results["pages"]} == backends
+    paired = [r for r in results["pages"] if "ratio" in r]
+    assert {r["backend"] for r in paired} == backends
+    assert all(r["ratio"] > 0 and r["paused_median_ms"] > 0 for r in paired), paired
 
     # 3. Memory and 5. the worker: PostgreSQL only.
     if pg:
