@@ -17,7 +17,10 @@ from sqlalchemy import select
 from ..models import (
     Closure,
     Membership,
+    Offer,
+    OfferKind,
     OpeningHours,
+    PromoCode,
     Resource,
     ResourceKind,
     Role,
@@ -171,8 +174,19 @@ def _load_tenant(dbsession, spec, now, password_hash, bookings):
                 venue_id=first_venue if role == Role.STAFF else None,
             ))
     dbsession.flush()
+    _add_promotions(dbsession, tenant, now)
     _book_examples(bookings, tenant, resources, people["customer"], now)
     return tenant
+
+
+def _add_promotions(dbsession, tenant, now):
+    """An off-peak offer (weekday mornings, −20 %) and a welcome code
+    (``WELCOME10``: −10 % on a first booking), so the demo shows both."""
+    dbsession.add(Offer(tenant_id=tenant.id, name="Off-peak mornings", kind=OfferKind.OFF_PEAK,
+                        percent=20, weekdays=[0, 1, 2, 3, 4], from_minute=8 * 60,
+                        to_minute=11 * 60, created_at=now))
+    dbsession.add(PromoCode(tenant_id=tenant.id, code="WELCOME10", percent=10,
+                            first_booking_only=True, created_at=now))
 
 
 def _book_examples(service, tenant, resources, customer, now):
