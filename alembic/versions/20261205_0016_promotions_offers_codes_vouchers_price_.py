@@ -145,6 +145,7 @@ def upgrade():
         batch_op.add_column(sa.Column('voucher_amount', sa.Integer(), server_default='0', nullable=False))
         batch_op.create_foreign_key(batch_op.f('fk_bookings_voucher_id_vouchers'), 'vouchers', ['voucher_id'], ['id'], ondelete='SET NULL')
     with op.batch_alter_table('tenants', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('has_offers', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('move_pricing', sa.String(length=8), server_default='keep', nullable=False))
         batch_op.add_column(sa.Column('release_code_on_cancel', sa.Boolean(), server_default=sa.true(), nullable=False))
 
@@ -153,6 +154,7 @@ def downgrade():
     with op.batch_alter_table('tenants', schema=None) as batch_op:
         batch_op.drop_column('release_code_on_cancel')
         batch_op.drop_column('move_pricing')
+        batch_op.drop_column('has_offers')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_bookings_voucher_id_vouchers'), type_='foreignkey')
         batch_op.drop_column('voucher_amount')

@@ -5,10 +5,12 @@ currency; a discount is a ``percent`` or a fixed ``amount``, never both."""
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (JSON, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint,
+                        event)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .meta import Base, TenantScoped
+from .tenant import Tenant
 from .types import UTCDateTime
 
 ONE_DISCOUNT = ("(percent IS NULL AND amount IS NOT NULL) OR "
@@ -69,6 +71,17 @@ class Offer(Discounted, TenantScoped, Base):
     #: Whether a promo code's discount adds to this one (else the better wins).
     stacks: Mapped[bool] = mapped_column(default=False)
 
+
+
+@event.listens_for(Session, "before_flush")
+def _mark_tenants_with_offers(session, flush_context, instances):
+    """A tenant's first offer sets ``tenants.has_offers``, in the same flush:
+    a booking of a tenant that never made one reads no offers."""
+    for row in session.new:
+        if isinstance(row, Offer):
+            tenant = session.get(Tenant, row.tenant_id)
+            if tenant is not None and not tenant.has_offers:
+                tenant.has_offers = True
 
 class PromoCode(Discounted, TenantScoped, Base):
     """A code a customer types. ``code`` is kept upper-case: entry is

@@ -54,6 +54,9 @@ class Tenant(Base):
     personal_data_days: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Every member must sign in with a second factor to open the staff area.
+    #: Whether the tenant ever made an automatic offer: prices read the
+    #: offers only then (set by the first one, see models.promotion).
+    has_offers: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: A moved booking keeps its price (``keep``) or is priced afresh
     #: for its new slot (``reprice``).
     move_pricing: Mapped[str] = mapped_column(String(8), default="keep", server_default="keep")

@@ -286,6 +286,8 @@ class PricingService:
     def offers(self, tenant):
         """The tenant's live automatic offers, oldest first (read once per
         service, that is per request)."""
+        if not tenant.has_offers:
+            return []
         if tenant.id not in self._offers:
             self._offers[tenant.id] = self.dbsession.scalars(
                 select(Offer).where(Offer.tenant_id == tenant.id, Offer.paused.is_(False),
