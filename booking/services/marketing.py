@@ -1,0 +1,273 @@
+"""Offer emails: customers agree, per business, to receive its offers; its
+owners and managers write one, preview it and send it to those who agreed.
+
+- Consent is given (never by default) on the booking form or in My account,
+  and kept with its moment, its exact wording in the language shown, and
+  where it was given (:class:`~booking.models.MarketingConsent`). Withdrawing
+  keeps the record and marks it withdrawn.
+- A mailing goes to the :meth:`MarketingService.audience`: customers whose
+  consent is live, whose address is confirmed and whose account is not
+  erased; with a venue or resource, only those who booked there.
+- Each recipient gets the email in their own language, through the outbox,
+  with a secret unsubscribe link of their own (only its digest is kept):
+  in the text, and as ``List-Unsubscribe`` with ``List-Unsubscribe-Post``
+  (RFC 8058 one-click), so a mail provider can unsubscribe them by a POST.
+- A business sends at most ``booking.offer_mailings_per_day`` mailings a
+  day and at most ``booking.offer_max_recipients`` recipients a mailing;
+  one whose owner has not confirmed their address sends none.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import exists, select, update
+
+from ..i18n import _, language_or_default, localizer_for
+from ..models import (Booking, BookingStatus, MarketingConsent, OfferMailing, OfferRecipient,
+                      Resource, Tenant, User)
+from ..security import TOKEN_BYTES, token_digest
+from . import audit
+from .errors import Conflict, PolicyViolation
+from .notifications import DEFAULT_PUBLIC_URL, environment
+from .outbox import enqueue
+from .throttle import TooManyAttempts, WindowCounter
+
+KIND = "offer"
+#: The bookings that make a customer one "who booked there".
+BOOKED = (BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+DAY = timedelta(days=1)
+ONE_CLICK = "List-Unsubscribe=One-Click"
+#: Where a consent is given or withdrawn.
+BOOKING_FORM, ACCOUNT, LINK, ONE_CLICK_POST, ERASURE = (
+    "booking-form", "account", "link", "one-click", "erasure")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class Preview:
+    email: Rendered
+    recipients: int
+
+
+@dataclass(frozen=True)
+class BusinessChoice:
+    """A business the customer booked with (or agreed to hear from), and
+    their current consent to its offers (``None``: none live)."""
+    tenant: Tenant
+    consent: MarketingConsent | None
+
+
+def recipient_by_secret(dbsession, secret):
+    """The :class:`OfferRecipient` whose unsubscribe link holds ``secret``,
+    or ``None``."""
+    if not secret or len(secret) > 100:
+        return None
+    return dbsession.scalar(
+        select(OfferRecipient).where(OfferRecipient.digest == token_digest(secret)))
+
+
+class MarketingService:
+    def __init__(self, dbsession, now, public_url=DEFAULT_PUBLIC_URL, per_day=2,
+                 max_recipients=2000, reload_templates=False):
+        self.dbsession = dbsession
+        self.now = now
+        self.public_url = public_url.rstrip("/")
+        self.per_day = per_day
+        self.max_recipients = max_recipients
+        self.reload_templates = reload_templates
+
+    # -- consent ---------------------------------------------------------------
+
+    @staticmethod
+    def wording(tenant, locale):
+        """The sentence a customer agrees to, in ``locale``: what the form
+        shows and what is stored."""
+        return localizer_for(language_or_default(locale)).translate(_(
+            "Send me offers from ${business} by email", mapping={"business": tenant.name}))
+
+    def live_consent(self, tenant, user):
+        return self.dbsession.scalar(
+            select(MarketingConsent).where(MarketingConsent.tenant_id == tenant.id,
+                                           MarketingConsent.user_id == user.id,
+                                           MarketingConsent.withdrawn_at.is_(None)))
+
+    def opt_in(self, tenant, user, wording, how, locale=None):
+        """``user`` agrees to ``tenant``'s offers, having read ``wording``.
+        Returns the live consent: the one they had, or a new one."""
+        consent = self.live_consent(tenant, user)
+        if consent is not None:
+            return consent
+        consent = MarketingConsent(
+            tenant_id=tenant.id, user_id=user.id, given_at=self.now, wording=wording,
+            locale=language_or_default(locale or user.locale), how=how)
+        self.dbsession.add(consent)
+        self.dbsession.flush()
+        return consent
+
+    def opt_out(self, tenant, user, how=ACCOUNT):
+        """Withdraw ``user``'s consent to ``tenant``'s offers. Returns
+        whether there was one to withdraw."""
+        return self._withdraw((MarketingConsent.tenant_id == tenant.id)
+                              & (MarketingConsent.user_id == user.id), how) > 0
+
+    def withdraw_all(self, user, how=ERASURE):
+        """Withdraw every consent of ``user`` (their account is erased)."""
+        return self._withdraw(MarketingConsent.user_id == user.id, how)
+
+    def _withdraw(self, condition, how):
+        return self.dbsession.execute(
+            update(MarketingConsent)
+            .where(condition, MarketingConsent.withdrawn_at.is_(None))
+            .values(withdrawn_at=self.now, withdrawn_how=how)
+            .execution_options(synchronize_session=False)).rowcount
+
+    def unsubscribe(self, recipient, how=LINK):
+        """The recipient of an offer follows its unsubscribe link: no more
+        offers from its business. Idempotent. Returns the business."""
+        tenant = self.dbsession.get(Tenant, recipient.tenant_id)
+        withdrawn = self._withdraw((MarketingConsent.tenant_id == recipient.tenant_id)
+                                   & (MarketingConsent.user_id == recipient.user_id), how)
+        if withdrawn:
+            audit.record(self.dbsession, tenant.id, recipient.user_id, "offers.unsubscribed",
+                         "user", recipient.user_id, self.now, how=how)
+        return tenant
+
+    def unsubscribe_by_token(self, secret, how=LINK):
+        """:meth:`unsubscribe` the recipient of ``secret``'s link; the
+        business, or ``None`` for an unknown secret."""
+        recipient = recipient_by_secret(self.dbsession, secret)
+        return None if recipient is None else self.unsubscribe(recipient, how)
+
+    def consents_of(self, user):
+        """``[BusinessChoice]``: the businesses ``user`` booked with or
+        agreed to hear from, by name, each with their live consent."""
+        booked = select(Booking.tenant_id).where(Booking.customer_id == user.id)
+        agreed = select(MarketingConsent.tenant_id).where(MarketingConsent.user_id == user.id)
+        tenants = self.dbsession.scalars(
+            select(Tenant).where(Tenant.id.in_(booked.union(agreed)))
+            .order_by(Tenant.name, Tenant.id)).all()
+        live = {consent.tenant_id: consent for consent in self.dbsession.scalars(
+            select(MarketingConsent).where(MarketingConsent.user_id == user.id,
+                                           MarketingConsent.withdrawn_at.is_(None)))}
+        return [BusinessChoice(tenant, live.get(tenant.id)) for tenant in tenants]
+
+    def choose(self, user, tenant_id, agree, locale):
+        """``user`` agrees (or no longer) to the offers of the business
+        ``tenant_id``, one of :meth:`consents_of`. Returns the business, or
+        ``None`` when it is not one of theirs."""
+        for choice in self.consents_of(user):
+            if choice.tenant.id == tenant_id:
+                if agree:
+                    self.opt_in(choice.tenant, user, self.wording(choice.tenant, locale),
+                                ACCOUNT, locale)
+                else:
+                    self.opt_out(choice.tenant, user, ACCOUNT)
+                return choice.tenant
+        return None
+
+    # -- mailings ----------------------------------------------------------------
+
+    def audience(self, tenant, venue=None, resource=None):
+        """The customers an offer of ``tenant`` may go to, by id: a live
+        consent, a confirmed address, an account not erased; with ``venue``
+        or ``resource``, only those who booked there."""
+        query = (
+            select(User)
+            .join(MarketingConsent, MarketingConsent.user_id == User.id)
+            .where(MarketingConsent.tenant_id == tenant.id,
+                   MarketingConsent.withdrawn_at.is_(None),
+                   User.email_confirmed_at.is_not(None), User.erased_at.is_(None))
+            .order_by(User.id))
+        if venue is not None or resource is not None:
+            booked = select(Booking.id).where(Booking.tenant_id == tenant.id,
+                                              Booking.customer_id == User.id,
+                                              Booking.status.in_(BOOKED))
+            if resource is not None:
+                booked = booked.where(Booking.resource_id == resource.id)
+            else:
+                booked = booked.join(Resource, Resource.id == Booking.resource_id).where(
+                    Resource.venue_id == venue.id)
+            query = query.where(exists(booked))
+        return self.dbsession.scalars(query).all()
+
+    def render(self, tenant, subject, body, locale, unsubscribe_link, name=""):
+        """The offer as a customer reading ``locale`` gets it."""
+        locale = language_or_default(locale)
+        env = environment(locale, self.reload_templates)
+        values = {"subject": subject, "lang": locale, "name": name, "site": self.public_url,
+                  "tenant_name": tenant.name, "offer": body,
+                  "unsubscribe_link": unsubscribe_link}
+        return Rendered(subject, env.get_template("offer.txt.jinja2").render(values),
+                        env.get_template("offer.html.jinja2").render(values))
+
+    def preview(self, tenant, subject, body, locale, venue=None, resource=None):
+        """The offer in ``locale`` (its unsubscribe link a sample) and how
+        many customers it would go to now."""
+        link = f"{self.public_url}/unsubscribe/…"
+        return Preview(self.render(tenant, subject, body, locale, link),
+                       len(self.audience(tenant, venue, resource)))
+
+    def send(self, tenant, actor, subject, body, venue=None, resource=None):
+        """Queue the offer to each customer of the :meth:`audience`, in
+        their language, with their own unsubscribe link. Returns the
+        :class:`OfferMailing`. Refused, nothing queued: a business not
+        verified (403), nobody to send to or too many (409), the day's
+        mailings spent (429)."""
+        if not tenant.verified:
+            raise PolicyViolation(_(
+                "Your business can send offers once its owner has confirmed their email "
+                "address."))
+        users = self.audience(tenant, venue, resource)
+        if not users:
+            raise Conflict(_("Nobody has agreed to receive these offers yet: nothing was sent."))
+        if len(users) > self.max_recipients:
+            raise Conflict(_(
+                "This offer would go to ${count} customers; a mailing may go to at most "
+                "${limit}. Choose a venue or a resource.",
+                mapping={"count": len(users), "limit": self.max_recipients}))
+        wait = WindowCounter(self.dbsession, self.now, DAY).reserve(
+            f"offers:tenant:{tenant.id}", self.per_day)
+        if wait is not None:
+            raise TooManyAttempts(_(
+                "Your business has sent its ${limit} offer mailing(s) for today: try again "
+                "in ${minutes} minute(s).", mapping={"limit": self.per_day, "minutes": wait}),
+                retry_after=wait * 60)
+        mailing = OfferMailing(
+            tenant_id=tenant.id, subject=subject, body=body,
+            venue_id=venue.id if venue is not None else None,
+            resource_id=resource.id if resource is not None else None,
+            created_by=actor.id, created_at=self.now, sent_at=self.now, recipients=len(users))
+        self.dbsession.add(mailing)
+        self.dbsession.flush()
+        for user in users:
+            self.queue(tenant, mailing, user)
+        audit.record(self.dbsession, tenant.id, actor.id, "offers.sent", "offer_mailing",
+                     mailing.id, self.now, recipients=len(users))
+        return mailing
+
+    def queue(self, tenant, mailing, user):
+        secret = secrets.token_urlsafe(TOKEN_BYTES)
+        self.dbsession.add(OfferRecipient(tenant_id=tenant.id, mailing_id=mailing.id,
+                                          user_id=user.id, digest=token_digest(secret)))
+        link = f"{self.public_url}/unsubscribe/{secret}"
+        email = self.render(tenant, mailing.subject, mailing.body, user.locale, link, user.name)
+        # The link is a secret: the worker blanks the body and headers once sent.
+        enqueue(self.dbsession, kind=KIND, dedupe_key=f"offer:{mailing.id}:user:{user.id}",
+                recipient=user.email, subject=email.subject, body_text=email.text,
+                body_html=email.html, now=self.now, tenant_id=tenant.id,
+                locale=language_or_default(user.locale), carries_secret=True,
+                headers={"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": ONE_CLICK})
+
+    def mailings(self, tenant, limit=50):
+        """The business's mailings, newest first."""
+        return self.dbsession.scalars(
+            select(OfferMailing).where(OfferMailing.tenant_id == tenant.id)
+            .order_by(OfferMailing.created_at.desc(), OfferMailing.id.desc())
+            .limit(limit)).all()
