@@ -25,10 +25,10 @@ from sqlalchemy import exists, select, update
 
 from ..i18n import _, language_or_default, localizer_for
 from ..models import (Booking, BookingStatus, MarketingConsent, OfferMailing, OfferRecipient,
-                      Resource, Tenant, User)
+                      Resource, Tenant, User, Venue)
 from ..security import TOKEN_BYTES, token_digest
 from . import audit
-from .errors import Conflict, PolicyViolation
+from .errors import Conflict, PolicyViolation, ValidationError
 from .notifications import DEFAULT_PUBLIC_URL, environment
 from .outbox import enqueue
 from .throttle import TooManyAttempts, WindowCounter
@@ -111,6 +111,16 @@ class MarketingService:
         self.dbsession.flush()
         return consent
 
+    def agree_on_booking(self, booking, locale):
+        """The customer of ``booking`` ticked "send me offers" on the
+        booking form, shown in ``locale``. A booking without an account (an
+        address that had one, typed by a guest) agrees to nothing."""
+        if booking.customer is None:
+            return None
+        tenant = self.dbsession.get(Tenant, booking.tenant_id)
+        return self.opt_in(tenant, booking.customer, self.wording(tenant, locale), BOOKING_FORM,
+                           locale)
+
     def opt_out(self, tenant, user, how=ACCOUNT):
         """Withdraw ``user``'s consent to ``tenant``'s offers. Returns
         whether there was one to withdraw."""
@@ -128,10 +138,14 @@ class MarketingService:
             .values(withdrawn_at=self.now, withdrawn_how=how)
             .execution_options(synchronize_session=False)).rowcount
 
+    def business_of(self, recipient):
+        """The business whose offer ``recipient`` received."""
+        return self.dbsession.get(Tenant, recipient.tenant_id)
+
     def unsubscribe(self, recipient, how=LINK):
         """The recipient of an offer follows its unsubscribe link: no more
         offers from its business. Idempotent. Returns the business."""
-        tenant = self.dbsession.get(Tenant, recipient.tenant_id)
+        tenant = self.business_of(recipient)
         withdrawn = self._withdraw((MarketingConsent.tenant_id == recipient.tenant_id)
                                    & (MarketingConsent.user_id == recipient.user_id), how)
         if withdrawn:
@@ -196,6 +210,41 @@ class MarketingService:
                     Resource.venue_id == venue.id)
             query = query.where(exists(booked))
         return self.dbsession.scalars(query).all()
+
+    def audience_choices(self, tenant):
+        """``[(value, label)]`` of the audiences an offer of ``tenant`` may
+        have: everyone who agreed, those who booked at a venue, those who
+        booked a resource. :meth:`audience_target` reads a value back."""
+        choices = [("all", _("Everyone who asked for offers"))]
+        venues = self.dbsession.scalars(
+            select(Venue).where(Venue.tenant_id == tenant.id).order_by(Venue.name, Venue.id))
+        for venue in venues:
+            choices.append((f"venue:{venue.id}", _("Who booked at ${venue}",
+                                                   mapping={"venue": venue.name})))
+            for resource in self.dbsession.scalars(
+                    select(Resource).where(Resource.tenant_id == tenant.id,
+                                           Resource.venue_id == venue.id)
+                    .order_by(Resource.name, Resource.id)):
+                choices.append((f"resource:{resource.id}", _(
+                    "Who booked ${resource} (${venue})",
+                    mapping={"resource": resource.name, "venue": venue.name})))
+        return choices
+
+    def audience_target(self, tenant, value):
+        """``(venue, resource)`` of an audience of :meth:`audience_choices`
+        (``"all"``, ``"venue:<id>"``, ``"resource:<id>"``), ``tenant``'s
+        own; :class:`ValidationError` (field ``audience``) otherwise."""
+        if value == "all":
+            return None, None
+        kind, _sep, number = (value or "").partition(":")
+        model = {"venue": Venue, "resource": Resource}.get(kind)
+        row = None
+        if model is not None and number.isascii() and number.isdigit() and len(number) < 10:
+            row = self.dbsession.scalar(
+                select(model).where(model.id == int(number), model.tenant_id == tenant.id))
+        if row is None:
+            raise ValidationError(_("choose one of the audiences offered"), field="audience")
+        return (row, None) if kind == "venue" else (None, row)
 
     def render(self, tenant, subject, body, locale, unsubscribe_link, name=""):
         """The offer as a customer reading ``locale`` gets it."""
