@@ -73,6 +73,37 @@ def recipient_by_secret(dbsession, secret):
         select(OfferRecipient).where(OfferRecipient.digest == token_digest(secret)))
 
 
+def withdraw_consents(dbsession, now, user_id, how, tenant_id=None):
+    """Withdraw the live consents of ``user_id`` (to ``tenant_id``'s offers
+    only, if given); returns how many."""
+    condition = MarketingConsent.user_id == user_id
+    if tenant_id is not None:
+        condition &= MarketingConsent.tenant_id == tenant_id
+    return dbsession.execute(
+        update(MarketingConsent)
+        .where(condition, MarketingConsent.withdrawn_at.is_(None))
+        .values(withdrawn_at=now, withdrawn_how=how)
+        .execution_options(synchronize_session=False)).rowcount
+
+
+def consent_records(dbsession, user_id, tenant_id=None):
+    """Every consent of ``user_id`` (to ``tenant_id``, if given), live or
+    withdrawn, oldest first, as JSON-ready data (a privacy export)."""
+    query = (select(MarketingConsent, Tenant.slug)
+             .join(Tenant, Tenant.id == MarketingConsent.tenant_id)
+             .where(MarketingConsent.user_id == user_id)
+             .order_by(MarketingConsent.given_at, MarketingConsent.id))
+    if tenant_id is not None:
+        query = query.where(MarketingConsent.tenant_id == tenant_id)
+    return [
+        {"business": slug, "given_at": consent.given_at.isoformat(), "wording": consent.wording,
+         "language": consent.locale, "how": consent.how,
+         "withdrawn_at": consent.withdrawn_at.isoformat() if consent.withdrawn_at else None,
+         "withdrawn_how": consent.withdrawn_how or None}
+        for consent, slug in dbsession.execute(query)
+    ]
+
+
 class MarketingService:
     def __init__(self, dbsession, now, public_url=DEFAULT_PUBLIC_URL, per_day=2,
                  max_recipients=2000, reload_templates=False):
@@ -124,19 +155,7 @@ class MarketingService:
     def opt_out(self, tenant, user, how=ACCOUNT):
         """Withdraw ``user``'s consent to ``tenant``'s offers. Returns
         whether there was one to withdraw."""
-        return self._withdraw((MarketingConsent.tenant_id == tenant.id)
-                              & (MarketingConsent.user_id == user.id), how) > 0
-
-    def withdraw_all(self, user, how=ERASURE):
-        """Withdraw every consent of ``user`` (their account is erased)."""
-        return self._withdraw(MarketingConsent.user_id == user.id, how)
-
-    def _withdraw(self, condition, how):
-        return self.dbsession.execute(
-            update(MarketingConsent)
-            .where(condition, MarketingConsent.withdrawn_at.is_(None))
-            .values(withdrawn_at=self.now, withdrawn_how=how)
-            .execution_options(synchronize_session=False)).rowcount
+        return withdraw_consents(self.dbsession, self.now, user.id, how, tenant.id) > 0
 
     def business_of(self, recipient):
         """The business whose offer ``recipient`` received."""
@@ -146,8 +165,8 @@ class MarketingService:
         """The recipient of an offer follows its unsubscribe link: no more
         offers from its business. Idempotent. Returns the business."""
         tenant = self.business_of(recipient)
-        withdrawn = self._withdraw((MarketingConsent.tenant_id == recipient.tenant_id)
-                                   & (MarketingConsent.user_id == recipient.user_id), how)
+        withdrawn = withdraw_consents(self.dbsession, self.now, recipient.user_id, how,
+                                      recipient.tenant_id)
         if withdrawn:
             audit.record(self.dbsession, tenant.id, recipient.user_id, "offers.unsubscribed",
                          "user", recipient.user_id, self.now, how=how)

@@ -219,3 +219,21 @@ class TestUnsubscribe:
         testapp.get("/unsubscribe/not-a-secret", status=404)
         testapp.post("/unsubscribe/not-a-secret", "List-Unsubscribe=One-Click",
                      content_type="application/x-www-form-urlencoded", status=404)
+
+
+class TestPrivacy:
+    def test_my_data_has_my_consents_with_their_wording(self, testapp, world):
+        agree(world, "customer")
+        sign_in(testapp, world.emails["customer"])
+        (consent,) = testapp.get("/account/data").json["offer_consents"]
+        assert consent == {"business": world.slug, "given_at": NOW.isoformat(),
+                           "wording": WORDING, "language": "en", "how": "account",
+                           "withdrawn_at": None, "withdrawn_how": None}
+
+    def test_erasing_my_account_withdraws_my_consents(self, testapp, world):
+        agree(world, "customer")
+        sign_in(testapp, world.emails["customer"])
+        form = form_by_action(testapp.get("/account/erase"), "/account/erase")
+        form["password"] = b.PASSWORD
+        form.submit(status=303)
+        assert [c.withdrawn_how for c in consents(world, "customer")] == ["erasure"]
