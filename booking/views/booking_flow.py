@@ -205,8 +205,8 @@ class BookingFlow:
         if not pending or pending.get("resource_id") != self.resource.id:
             return HTTPSeeOther(self.request.resource_url(self.context))
         data = self.review_data(pending)
-        data["offers_wording"] = MarketingService.wording(self.context.tenant,
-                                                          self.request.locale_name)
+        data["offers_wording"] = self.request.find_service(MarketingService).wording(
+            self.context.tenant, self.request.locale_name)
         if self.request.find_service(BookingActions).needs_checkout(data["price"]):
             allow_checkout_forms(self.request, self.request.response)
         return data
