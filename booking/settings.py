@@ -293,6 +293,11 @@ def parse_settings(settings, environ=None):
     # body with a secret link is blanked at once).
     settings["booking.outbox_retention_days"] = _int(
         settings, "booking.outbox_retention_days", 30, minimum=0, maximum=3650)
+    # Offer emails: mailings a business may send a day, recipients a mailing.
+    settings["booking.offer_mailings_per_day"] = _int(
+        settings, "booking.offer_mailings_per_day", 2, minimum=0, maximum=1000)
+    settings["booking.offer_max_recipients"] = _int(
+        settings, "booking.offer_max_recipients", 2000, minimum=1, maximum=1_000_000)
     _mail_settings(settings)
     _maps_settings(settings)
     _payments_settings(settings)

@@ -23,6 +23,7 @@ from .audit import AuditLog  # noqa: F401
 from .booking import ACTIVE_STATUSES, Booking, BookingStatus, PaymentStatus  # noqa: F401
 from .feeds import CalendarFeed  # noqa: F401
 from .geocoding import GeocodeResult, ProviderSlot  # noqa: F401
+from .marketing import MarketingConsent, OfferMailing, OfferRecipient  # noqa: F401
 from .meta import Base  # noqa: F401
 from .mfa import Passkey, RecoveryCode, TotpFactor  # noqa: F401
 from .outbox import OutboxMessage  # noqa: F401

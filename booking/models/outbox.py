@@ -38,6 +38,8 @@ class OutboxMessage(Base):
     body_html: Mapped[str] = mapped_column(Text)
     #: ``[{"filename", "content_type", "content"}]`` (text attachments: ICS).
     attachments: Mapped[list] = mapped_column(JSON, default=list)
+    #: Extra headers, ``{name: value}`` (an offer's ``List-Unsubscribe``).
+    headers: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Not to be sent before this (reminders are written ahead of time).
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)

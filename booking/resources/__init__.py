@@ -16,6 +16,8 @@ from .user_links import (
     InvitationContext,
     PasswordResetCollection,
     PasswordResetContext,
+    UnsubscribeCollection,
+    UnsubscribeContext,
 )
 from .signup import SignupContext
 from .tenants import TenantCollection, TenantContext
@@ -38,6 +40,8 @@ __all__ = [
     "NearContext",
     "PasswordResetCollection",
     "PasswordResetContext",
+    "UnsubscribeCollection",
+    "UnsubscribeContext",
     "PaymentProviderContext",
     "PaymentProviders",
     "ResourceCollection",
@@ -99,6 +103,8 @@ class Root:
             return PasswordResetCollection(self, key, self.request)
         if key == "confirm":
             return EmailConfirmationCollection(self, key, self.request)
+        if key == "unsubscribe":
+            return UnsubscribeCollection(self, key, self.request)
         if key == "signup":
             return SignupContext(self, key, self.request)
         if key == "admin":

@@ -76,7 +76,7 @@ class ManageContext(StaffNode):
 
     def __getitem__(self, key):
         children = {"venues": ManagedVenues, "bookings": ManagedBookings, "people": People,
-                    "messages": Messages, "deletion": Deletion}
+                    "messages": Messages, "offers": Offers, "deletion": Deletion}
         if key not in children:
             raise KeyError(key)
         return children[key](self, key, self.request)
@@ -218,6 +218,19 @@ class Messages(StaffNode):
     def __getitem__(self, key):
         message = scoped_row(self.dbsession, OutboxMessage, key, tenant_id=self.tenant.id)
         return ManagedMessage(self, key, self.request, message)
+
+
+class Offers(StaffNode):
+    """``/manage/offers``: offer emails to the customers who asked for
+    them, written, previewed and sent by owners and managers."""
+
+    def __acl__(self):
+        tenant = self.tenant
+        return suspension_acl(tenant, [
+            (Allow, owner(tenant.id), CONFIGURE),
+            (Allow, manager(tenant.id), CONFIGURE),
+            DENY_ALL,
+        ])
 
 
 class ManagedMessage(StaffNode):

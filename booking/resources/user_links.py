@@ -1,13 +1,15 @@
 """Links emailed to a user that carry a single-use secret:
 ``/invitations/{secret}`` (an invited member sets a first password) and
 ``/reset/{secret}`` ("forgot your password") and ``/confirm/{secret}`` (a
-new account's address). The secret is the
+new account's address); ``/unsubscribe/{secret}`` (no more offers from a
+business, not single-use: unsubscribing twice is harmless). The secret is the
 authorization; a used, expired or unknown one is not found."""
 
 from sqlalchemy import select
 
 from ..models import TokenPurpose, UserToken
 from ..security import token_digest
+from ..services.marketing import recipient_by_secret
 from .base import SecretLink
 
 MAX_SECRET_LENGTH = 100
@@ -65,3 +67,21 @@ class PasswordResetCollection(UserTokenCollection):
 
 class EmailConfirmationCollection(UserTokenCollection):
     purpose, context = TokenPurpose.EMAIL_CONFIRMATION, EmailConfirmationContext
+
+
+class UnsubscribeContext(SecretLink):
+    """The unsubscribe link of one recipient of an offer email."""
+
+    @property
+    def recipient(self):
+        return self.row
+
+
+class UnsubscribeCollection(UserTokenCollection):
+    """The recipients of offer emails, by the secret of their link."""
+
+    def __getitem__(self, key):
+        recipient = recipient_by_secret(self.request.dbsession, key)
+        if recipient is None:
+            raise KeyError(key)
+        return UnsubscribeContext(self, key, recipient)

@@ -16,6 +16,7 @@ so that a service built there has the settings and adapters a view's has.
 import contextlib
 
 import transaction
+from pyramid.settings import asbool
 
 from ..adapters.maps import Geocoder
 from ..adapters.payments import PaymentProvider
@@ -33,8 +34,10 @@ from .discovery import DiscoveryService
 from .feeds import FeedService
 from .geocoding import cache_age
 from .lookup import find_service
+from .marketing import MarketingService
 from .messages import MessageService
 from .mfa import MfaService
+from . import notifications
 from .notifications import Notifier
 from .passkeys import PasskeyService
 from .password_reset import PasswordResetService
@@ -144,6 +147,16 @@ def _business_factory(context, request):
                            request.registry.settings["booking.tenant_deletion_grace_days"])
 
 
+def _marketing_factory(context, request):
+    settings = request.registry.settings
+    return MarketingService(
+        request.dbsession, request.now,
+        public_url=settings.get("booking.public_url") or notifications.DEFAULT_PUBLIC_URL,
+        per_day=settings["booking.offer_mailings_per_day"],
+        max_recipients=settings["booking.offer_max_recipients"],
+        reload_templates=asbool(settings.get("pyramid.reload_templates", False)))
+
+
 class Work:
     """A unit of work outside a request (the worker, a console script).
 
@@ -191,6 +204,7 @@ def includeme(config):
     config.register_service_factory(_account_factory, AccountService)
     config.register_service_factory(_api_token_factory, ApiTokenService)
     config.register_service_factory(_signup_factory, SignupService)
+    config.register_service_factory(_marketing_factory, MarketingService)
     for service_class in (Catalog, Dashboard, FeedService, MessageService, MfaService, PasskeyService,
                           PlatformService, SecurityLog, SessionService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

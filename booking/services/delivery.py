@@ -38,7 +38,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import bindparam, case, func, literal, or_, select, update
 
 from ..adapters.mail import Mailer, MailError, PermanentMailError
 from ..adapters.maps import BACKGROUND, Geocoder
@@ -66,6 +66,8 @@ def _blanked_if_secret(now):
         "body_text": case((secret, ""), else_=OutboxMessage.body_text),
         "body_html": case((secret, ""), else_=OutboxMessage.body_html),
         "redacted_at": case((secret, now), else_=OutboxMessage.redacted_at),
+        "headers": case((secret, literal({}, OutboxMessage.headers.type)),
+                        else_=OutboxMessage.headers),
     }
 
 
@@ -88,7 +90,7 @@ def redact_old_bodies(dbsession, now, retention_days):
         update(OutboxMessage)
         .where(OutboxMessage.redacted_at.is_(None),
                or_(OutboxMessage.sent_at <= cutoff, OutboxMessage.failed_at <= cutoff))
-        .values(body_text="", body_html="", attachments=[], redacted_at=now)
+        .values(body_text="", body_html="", attachments=[], headers={}, redacted_at=now)
         .execution_options(synchronize_session=False))
     return result.rowcount
 
@@ -270,6 +272,7 @@ class Delivery:
                     message.failed_at, message.last_error = now, SKIPPED
                     if message.carries_secret:
                         message.body_text = message.body_html = ""
+                        message.headers = {}
                         message.redacted_at = now
                     report.skipped += 1
             dbsession.flush()

@@ -17,15 +17,18 @@ ENQUEUE = {
 
 def enqueue(dbsession, *, kind, dedupe_key, recipient, subject, body_text, body_html, now,
             due_at=None, tenant_id=None, booking_id=None, locale="en", attachments=(),
-            carries_secret=False):
+            carries_secret=False, headers=None):
     """Queue one rendered email. Returns its id, or ``None`` when a message
     with ``dedupe_key`` already exists (the same cause, seen again).
 
     ``carries_secret``: the body holds a secret (a link with a token); the
     worker blanks it as soon as the message is sent or given up, so the
-    outbox keeps no usable link. Other bodies are blanked
+    outbox keeps no usable link (nor its ``headers``). Other bodies are blanked
     ``booking.outbox_retention_days`` after sending
     (:func:`booking.services.delivery.redact_old_bodies`).
+
+    ``headers``: extra headers of the email, ``{name: value}`` (an offer's
+    ``List-Unsubscribe``).
 
     The row goes in at once through a Core ``INSERT`` of the table, its
     values bound at execution, on the session's connection: nothing reads
@@ -39,7 +42,7 @@ def enqueue(dbsession, *, kind, dedupe_key, recipient, subject, body_text, body_
         "subject": subject, "body_text": body_text, "body_html": body_html,
         "attachments": list(attachments), "created_at": now, "due_at": due_at,
         "next_attempt_at": due_at, "attempts": 0, "last_error": "",
-        "carries_secret": carries_secret,
+        "carries_secret": carries_secret, "headers": dict(headers or {}),
     }).scalar()
     mark_changed(dbsession)  # a Core statement: the transaction must commit it
     return message_id

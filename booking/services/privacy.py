@@ -47,6 +47,7 @@ from . import audit
 from .security_log import Event, SecurityLog
 from .errors import PolicyViolation, ValidationError
 from .policy import cancellation_deadline
+from .marketing import ERASURE, consent_records, withdraw_consents
 from .mfa import forget_factors
 from .team import owner_ids
 from .user_tokens import end_sessions
@@ -87,6 +88,7 @@ class PrivacyService:
                     .where(Membership.user_id == user.id).order_by(Tenant.slug))
             ],
             "bookings": bookings,
+            "offer_consents": consent_records(self.dbsession, user.id),
             "emails": self._emails(OutboxMessage.recipient == user.email),
             "api_tokens": [
                 {"created_at": _instant(token.created_at),
@@ -144,6 +146,7 @@ class PrivacyService:
             select(Booking.tenant_id).where(Booking.customer_id == user.id).distinct()).all()
         count = self._anonymise(Booking.customer_id == user.id)
         self._forget_emails(OutboxMessage.recipient == user.email)
+        withdraw_consents(self.dbsession, self.now, user.id, ERASURE)
         self.dbsession.execute(
             update(CalendarFeed)
             .where(CalendarFeed.created_by == user.id, CalendarFeed.revoked_at.is_(None))
@@ -203,6 +206,8 @@ class PrivacyService:
             "business": tenant.slug,
             "customer": customer,
             "bookings": self._bookings(mine),
+            "offer_consents": (consent_records(self.dbsession, customer["id"], tenant.id)
+                               if customer["id"] is not None else []),
             "emails": self._emails(self._emails_to(tenant, customer["email"])),
         }
 
@@ -214,6 +219,8 @@ class PrivacyService:
         mine, customer = self._customer_of(tenant, booking)
         count = self._anonymise(mine).get(tenant.id, 0)
         self._forget_emails(self._emails_to(tenant, customer["email"]))
+        if customer["id"] is not None:  # no more offers from this business
+            withdraw_consents(self.dbsession, self.now, customer["id"], ERASURE, tenant.id)
         audit.record(self.dbsession, tenant.id, actor_id, "customer.erased", "booking",
                      booking.id, self.now, by="business", bookings=count)
         return count

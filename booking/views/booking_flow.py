@@ -26,6 +26,7 @@ from ..services import AvailabilityService
 from ..services.actions import BookingActions
 from ..services.alternatives import AlternativesFinder
 from ..services.booking import BookingRequest
+from ..services.marketing import MarketingService
 from ..services.errors import Conflict, ValidationError
 from ..services.policy import deadline_for
 from ..services.pricing import price_of
@@ -204,6 +205,8 @@ class BookingFlow:
         if not pending or pending.get("resource_id") != self.resource.id:
             return HTTPSeeOther(self.request.resource_url(self.context))
         data = self.review_data(pending)
+        data["offers_wording"] = self.request.find_service(MarketingService).wording(
+            self.context.tenant, self.request.locale_name)
         if self.request.find_service(BookingActions).needs_checkout(data["price"]):
             allow_checkout_forms(self.request, self.request.response)
         return data
@@ -233,6 +236,8 @@ class BookingFlow:
             request.tm.doom()  # nothing of this attempt is kept
             return slot_taken(request, self.context, clean["start"], exc.message,
                               clean["seats"])
+        if request.POST.get("offers") == "yes":  # the unchecked-by-default box
+            request.find_service(MarketingService).agree_on_booking(booking, request.locale_name)
         request.session.pop(PENDING, None)
         if user is None:
             return self.guest_booked(booking, created)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from booking.models import OutboxMessage
 from booking.services.delivery import Delivery, DeliveryPolicy
+from booking.services.marketing import MarketingService
 from booking.services.notifications import Notifier
 from booking.services.password_reset import PasswordResetService
 
@@ -89,3 +90,18 @@ def test_other_bodies_are_kept_until_the_retention_period_ends(db, clock, smtp):
     assert report.redacted >= 1  # the confirmation (and the reminder sent with it)
     assert row.body_text == row.body_html == "" and row.attachments == []
     assert row.subject and row.recipient and row.sent_at  # what was sent, when, to whom stays
+
+
+def test_unsubscribe_link_of_an_offer_leaves_the_body_and_the_headers_once_sent(db, clock, smtp):
+    with db.session() as s:
+        tenant = b.tenant(s)
+        customer = b.user(s)
+        marketing = MarketingService(s, NOW)
+        marketing.opt_in(tenant, customer, "Send me offers", "account")
+        marketing.send(tenant, b.member(s, tenant, "owner"), "Offer", "Two for one.")
+    assert "/unsubscribe/" in outbox(db, "offer").headers["List-Unsubscribe"]
+    assert deliver(db, clock, smtp).sent == 1
+    [mail] = smtp.messages
+    assert "/unsubscribe/" in mail["List-Unsubscribe"]
+    row = outbox(db, "offer")
+    assert row.body_text == row.body_html == "" and row.headers == {}

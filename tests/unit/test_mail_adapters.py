@@ -198,3 +198,15 @@ def test_a_subject_holding_control_characters_is_sent_on_one_line(smtp, subject,
         mailer.send(outbox_message(subject=subject))
     [email] = smtp.messages
     assert email["Subject"] == sent
+
+
+def test_smtp_message_carries_the_row_s_unsubscribe_headers_and_no_other(smtp):  # noqa: F811
+    headers = {"List-Unsubscribe": "<https://booking.example/unsubscribe/s3cret>",
+               "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+               "Bcc": "spy@example.test"}
+    with smtp_mailer(smtp) as mailer:
+        mailer.send(outbox_message(headers=headers))
+    [email] = smtp.messages
+    assert email["List-Unsubscribe"] == "<https://booking.example/unsubscribe/s3cret>"
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert email["Bcc"] is None and smtp.inbox.envelopes[0][1] == ["ada@example.test"]

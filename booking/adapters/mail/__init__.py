@@ -22,6 +22,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 METHOD_LINE = re.compile(r"^METHOD:([A-Za-z-]+)\r?$", re.MULTILINE)
+#: The headers an outbox row may add to its email (lowercased).
+EXTRA_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
 #: C0 and C1 controls, and the Unicode line and paragraph separators.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -94,6 +96,9 @@ def compose(message, sender, now):
     email["Message-ID"] = message_id(message, sender)
     email["Auto-Submitted"] = "auto-generated"
     email["X-Booking-Outbox-Id"] = str(message.id)
+    for name, value in sorted((getattr(message, "headers", None) or {}).items()):
+        if name.lower() in EXTRA_HEADERS:
+            email[name] = one_line(value)
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
     for attachment in message.attachments or ():
