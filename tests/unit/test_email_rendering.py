@@ -24,7 +24,7 @@ BOOKING_VALUES = {
     "zone": "Europe/Paris", "seats": 2, "price": "€20.00", "reason": "", "amount": "€5.00",
     "booking_url": "http://127.0.0.1:6543/t/club/bookings/7/",
     "book_again_url": "http://127.0.0.1:6543/t/club/venues/1/resources/2/",
-    "confirm_link": "",
+    "confirm_link": "", "breakdown": None,
 }
 ACCOUNT_VALUES = {"email": "ann@example.test", "link": "http://127.0.0.1:6543/reset/SECRET",
                   "tenant_name": "Club", "inviter": "Zoé", "one_time": True,
