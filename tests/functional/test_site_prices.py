@@ -8,7 +8,8 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import Engine
 
 from booking.models import Booking, PromoCode, Tenant, Voucher
 
@@ -79,6 +80,23 @@ class TestSlotGrid:
                 "Offer: −20% · Off-peak · €16.00 instead of €20.00")
         for time in ("10:00", "14:00", "19:00"):
             assert slots[time].select_one(".offer-mark") is None
+
+    def test_marks_of_a_week_read_the_offers_once(self, testapp, world):
+        make(world, b.offer, **OFF_PEAK)
+        make(world, b.offer, name="Evening", percent=10, from_minute=18 * 60,
+             to_minute=20 * 60)
+        sent = []
+
+        def record(conn, cursor, statement, *args):
+            sent.append(statement)
+
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            page = testapp.get(resource_url(world), {"from": TOMORROW.isoformat()})
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+        assert len(page.html.select(".offer-mark")) == 7 * 4  # 08, 09, 18, 19 each day
+        assert len([s for s in sent if "FROM offers" in s]) == 1
 
     def test_no_mark_without_an_offer(self, testapp, world):
         page = testapp.get(resource_url(world), {"from": TOMORROW.isoformat()})
