@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import pass_context
 
 from .i18n import STATUS_LABELS
+from .services.pricing import Quote
 from .services.slots import valid_time_zone
 
 #: The cookie in which the site's script keeps the visitor's own time zone.
@@ -24,6 +25,12 @@ def translate(context, message):
 def status_label(context, status):
     """``{{ status|status_label }}``: a booking status in words."""
     return context["request"].localizer.translate(STATUS_LABELS.get(status, status))
+
+
+def price_breakdown(booking):
+    """``{% set quote = booking|price_breakdown %}``: the breakdown stored
+    on a booking (its price alone for an old one), see ``macros/price.jinja2``."""
+    return Quote.of_booking(booking)
 
 
 def here(request):
@@ -51,7 +58,8 @@ def includeme(config):
     settings.setdefault(
         "jinja2.filters",
         {"t": "booking.templating:translate",
-         "status_label": "booking.templating:status_label"},
+         "status_label": "booking.templating:status_label",
+         "price_breakdown": "booking.templating:price_breakdown"},
     )
     config.include("pyramid_jinja2")
     config.add_jinja2_search_path("booking:templates", name=".jinja2")

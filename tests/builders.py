@@ -127,3 +127,40 @@ def booking(session, resource, customer, starts_at, minutes=60, status="confirme
         customer_id=customer.id, starts_at=starts_at, ends_at=ends_at, block_start=starts_at,
         block_end=ends_at, seats=1, exclusive=resource.capacity == 1, status=status,
         created_at=EPOCH, updated_at=EPOCH, **kw))
+
+
+def offer(session, tenant, name="Off-peak", percent=20, **kw):
+    """An automatic offer (off-peak by default: every slot unless
+    ``weekdays``/``from_minute``/``to_minute`` say otherwise)."""
+    from booking.models import Offer
+
+    kw.setdefault("kind", "off_peak")
+    kw.setdefault("weekdays", [])
+    if "amount" in kw:
+        percent = None
+    return _add(session, Offer(tenant_id=tenant.id, name=name, percent=percent,
+                               created_at=EPOCH, **kw))
+
+
+def promo_code(session, tenant, code="SPRING20", percent=20, **kw):
+    """A promo code (kept upper-case, as the service finds it)."""
+    from booking.models import PromoCode
+
+    kw.setdefault("weekdays", [])
+    kw.setdefault("venue_ids", [])
+    kw.setdefault("resource_ids", [])
+    if "amount" in kw:
+        percent = None
+    return _add(session, PromoCode(tenant_id=tenant.id, code=code.upper(), percent=percent,
+                                   created_at=EPOCH, **kw))
+
+
+def gift_voucher(session, tenant, code="GIFT-ABCD-1234", balance=1000, **kw):
+    """A voucher whose code is ``code`` (only its digest is kept)."""
+    from booking.models import Voucher
+    from booking.services.pricing import voucher_digest
+
+    kw.setdefault("currency", tenant.currency)
+    return _add(session, Voucher(tenant_id=tenant.id, digest=voucher_digest(code),
+                                 hint=code[-4:], initial=kw.pop("initial", balance),
+                                 balance=balance, created_at=EPOCH, **kw))

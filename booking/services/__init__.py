@@ -43,6 +43,7 @@ from .passkeys import PasskeyService
 from .password_reset import PasswordResetService
 from .payments import PaymentService
 from .platform import PlatformService
+from .pricing import PricingService
 from .privacy import PrivacyService
 from .queries import BookingQueries
 from .registration import AccountService, SignupService
@@ -206,5 +207,6 @@ def includeme(config):
     config.register_service_factory(_signup_factory, SignupService)
     config.register_service_factory(_marketing_factory, MarketingService)
     for service_class in (Catalog, Dashboard, FeedService, MessageService, MfaService, PasskeyService,
-                          PlatformService, SecurityLog, SessionService, StaffCalendarService):
+                          PlatformService, PricingService, SecurityLog, SessionService,
+                          StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

@@ -23,6 +23,7 @@ from .. import ics
 from ..i18n import DOMAIN, Formatter, _, language_or_default, localizer_for
 from ..models import Booking, BookingStatus, OutboxMessage, Tenant
 from .outbox import enqueue
+from .pricing import Quote
 from .slots import zone_of
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
@@ -268,6 +269,7 @@ class Notifier:
             "zone": zone.key,
             "seats": booking.seats,
             "price": fmt.money(booking.price, booking.currency) if booking.price else "",
+            "breakdown": breakdown_values(booking, fmt),
             "reason": booking.cancel_reason if kind == "booking.cancelled" else "",
             "amount": fmt.money(amount, booking.currency) if amount is not None else "",
             "booking_url": (f"{self.public_url}/t/{tenant.slug}/bookings/{booking.id}/"
@@ -337,6 +339,19 @@ class Notifier:
             select(func.count()).select_from(OutboxMessage)
             .where(OutboxMessage.tenant_id == tenant_id))
         return sent < UNVERIFIED_MAIL_QUOTA
+
+
+def breakdown_values(booking, fmt):
+    """The booking's price breakdown with its amounts formatted, or ``None``
+    when nothing was taken off (the price alone says it all)."""
+    quote = Quote.of_booking(booking)
+    if not quote.lines:
+        return None
+    return {"base": fmt.money(quote.base, quote.currency),
+            "lines": [{"kind": line.kind, "label": line.label,
+                       "amount": fmt.money(line.amount, quote.currency)}
+                      for line in quote.lines],
+            "total": fmt.money(quote.total, quote.currency) if quote.total else ""}
 
 
 def parameter(value):

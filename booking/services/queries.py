@@ -14,6 +14,7 @@ from ..i18n import _
 from ..models import Booking, BookingStatus, Payment, PaymentState, Refund, Resource, User, Venue
 from .audit import history
 from .messages import booking_messages
+from .pricing import Quote
 from .slots import venue_zone, wall_instant
 
 
@@ -183,13 +184,19 @@ def booking_history(dbsession, booking, zone, when):
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_COLUMNS = ("reference", "start", "end", "venue", "resource", "customer_name",
                "customer_email", "customer_phone", "seats", "status", "payment_status",
-               "price", "currency", "checked_in_at", "note")
+               "price", "base", "discount", "voucher", "total", "currency", "checked_in_at",
+               "note")
 
 
 def csv_cell(value):
     """A CSV cell that a spreadsheet will not run as a formula."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def decimal(minor):
+    """An amount in minor units as the CSV writes it: ``20.00``."""
+    return f"{minor / 100:.2f}"
 
 
 def bookings_csv(bookings, now):
@@ -201,12 +208,15 @@ def bookings_csv(bookings, now):
     for booking in bookings:
         zone = venue_zone(booking.resource.venue)
         checked_in = booking.checked_in_at
+        quote = Quote.of_booking(booking)
+        voucher = quote.line("voucher")
         writer.writerow([csv_cell(value) for value in (
             booking.reference, booking.starts_at.astimezone(zone).isoformat(),
             booking.ends_at.astimezone(zone).isoformat(), booking.resource.venue.name,
             booking.resource.name, booking.contact_name, booking.email, booking.contact_phone,
             booking.seats, booking.status_at(now), booking.payment_status,
-            f"{booking.price / 100:.2f}", booking.currency,
+            decimal(booking.price), decimal(quote.base), decimal(quote.discount),
+            decimal(voucher.amount if voucher else 0), decimal(quote.total), booking.currency,
             checked_in.astimezone(zone).isoformat() if checked_in else "", booking.note,
         )])
     return out.getvalue()

@@ -29,7 +29,7 @@ from ..services.booking import BookingRequest
 from ..services.marketing import MarketingService
 from ..services.errors import Conflict, ValidationError
 from ..services.policy import deadline_for
-from ..services.pricing import price_of
+from ..services.pricing import CodeRefused, PricingService, VoucherRefused, Who
 from ..services.registration import AccountService
 from ..services.slots import zone_of
 from ..services.accounts import AddressNotConfirmed
@@ -49,7 +49,25 @@ def choice_fields(resource):
         "start": Field(instant),
         "seats": optional(integer(1, resource.capacity, from_text=True), default=1),
         "note": optional(string(1000), default=""),
+        # As typed: the pricing service reads them without case or spaces.
+        "code": optional(string(64), default=""),
+        "voucher": optional(string(64), default=""),
     }
+
+
+def guest_who(guest):
+    """Whom a code counts for a guest of the inline account: the new
+    account, or the address typed (see :meth:`BookingActions.book_for_guest`)."""
+    if guest.get("user_id") is not None:
+        return Who(guest["user_id"])
+    return Who(None, guest.get("email") or "")
+
+
+def refusal_errors(outcome):
+    """``{field: message}`` of a refused code or voucher, else ``{}``."""
+    if isinstance(outcome, (CodeRefused, VoucherRefused)):
+        return {outcome.field: outcome.message}
+    return {}
 
 
 def free_slot(request, resource, start):
@@ -104,7 +122,8 @@ class BookingFlow:
             return slot_taken(self.request, self.context, clean["start"],
                               _("This slot is no longer free."), clean.get("seats"))
         values = {"seats": clean.get("seats") or 1, "note": clean.get("note") or "",
-                  "account": "signin", "email": "", "name": "", "phone": ""}
+                  "account": "signin", "email": "", "name": "", "phone": "",
+                  "code": clean.get("code") or "", "voucher": clean.get("voucher") or ""}
         return self.details_page(slot, values)
 
     @view_config(name="book", request_method="POST", permission=Permission.VIEW)
@@ -122,9 +141,20 @@ class BookingFlow:
             errors["seats"] = _("only ${left} place(s) left at this time",
                                 mapping={"left": slot.seats_left})
         values = {key: post.get(key, "") if isinstance(post.get(key, ""), str) else ""
-                  for key in ("seats", "note", "account", "email", "name", "phone")}
+                  for key in ("seats", "note", "account", "email", "name", "phone", "code",
+                              "voucher")}
         values["account"] = values["account"] or "signin"
         status = 400
+        if not errors and (clean["code"] or clean["voucher"]):
+            # Before the account step: a refused code changes nothing else.
+            who = (Who(request.identity.user.id) if request.identity is not None
+                   else Who(None, values["email"]))
+            try:
+                errors.update(refusal_errors(self.try_code(clean, who)))
+            except TooManyAttempts as exc:
+                response = self.details_page(slot, values, {"code": exc.message}, status=429)
+                response.headers["Retry-After"] = str(exc.extra["retry_after"])
+                return response
         if not errors and request.identity is None:
             try:
                 user = self.account(values, post.get("password", ""), errors)
@@ -135,7 +165,7 @@ class BookingFlow:
                 # The second step first, then back to this choice.
                 return password_accepted(request, user, request.resource_url(
                     self.context, "book", query={"start": post.get("start"), "seats": clean["seats"],
-                                                 "note": clean["note"]}))
+                                                 "note": clean["note"], "code": clean["code"]}))
             if user is not None:
                 sign_in(request, user)
         if errors:
@@ -143,10 +173,27 @@ class BookingFlow:
         request.session[PENDING] = {
             "resource_id": self.resource.id, "start": clean["start"].isoformat(),
             "seats": clean["seats"], "note": clean["note"],
+            "code": clean["code"], "voucher": clean["voucher"],
             # One key per choice: every review of it confirms one booking.
             "key": uuid.uuid4().hex,
         }
         return HTTPSeeOther(request.resource_url(self.context, "review"))
+
+    def try_code(self, clean, who):
+        """The quote with the code and voucher of ``clean``, or the refusal
+        to show; a code that names nothing counts against the client's
+        address (answered, not raised, so that the count is kept)."""
+        return self.request.find_service(PricingService).try_code(
+            self.context.tenant, self.resource, clean["start"], clean["seats"],
+            clean["code"] or None, who, self.request.client_addr,
+            voucher=clean["voucher"] or None)
+
+    def who(self):
+        """Whom a code counts for: the signed-in customer or the guest."""
+        request = self.request
+        if request.identity is not None:
+            return Who(request.identity.user.id)
+        return guest_who(request.session.get(GUEST) or {})
 
     def account(self, values, password, errors):
         """Sign in or register inline; record problems in ``errors``."""
@@ -174,19 +221,42 @@ class BookingFlow:
             errors["password"] = _("The email or the password is wrong.")
         return user
 
-    def review_data(self, pending):
+    def review_data(self, pending, refusal=None):
+        """The review of the ``pending`` choice, priced by the pricing
+        service; a code or voucher refused by now shows its ``refusal``
+        and no confirm button."""
         resource, tenant = self.resource, self.context.tenant
         seats = pending["seats"]
         start = instant(pending["start"])
         end = start + timedelta(minutes=resource.slot_minutes)
         deadline = deadline_for(start, tenant)
+        code, voucher = pending.get("code") or "", pending.get("voucher") or ""
+        quote = None
+        if refusal is None:
+            try:
+                quote = self.request.find_service(PricingService).quote(
+                    tenant, resource, start, seats, code=code or None, who=self.who(),
+                    voucher=voucher or None)
+            except (CodeRefused, VoucherRefused) as exc:
+                refusal = exc
         return {
             "tenant": tenant, "resource": resource, "venue": resource.venue,
             "zone": zone_of(resource), "start": start, "end": end, "seats": seats,
-            "note": pending["note"], "price": price_of(resource, seats),
+            "note": pending["note"], "quote": quote, "price": quote.total if quote else 0,
+            "refusal": refusal, "code": code, "voucher": voucher,
+            # A valid code that an automatic offer beat: the customer is told.
+            "offer_won": bool(code and quote and quote.line("code") is None),
             "deadline": deadline, "changeable": deadline >= self.request.now,
             "key": pending["key"], **payment_terms(self.request, tenant),
+            "offers_wording": self.request.find_service(MarketingService).wording(
+                tenant, self.request.locale_name),
         }
+
+    def review_page(self, pending, refusal, status):
+        response = render_to_response("booking/review.jinja2",
+                                      self.review_data(pending, refusal), request=self.request)
+        response.status_int = status
+        return response
 
     def booker(self):
         """Who books: the signed-in user's permission to book here, or a
@@ -205,8 +275,8 @@ class BookingFlow:
         if not pending or pending.get("resource_id") != self.resource.id:
             return HTTPSeeOther(self.request.resource_url(self.context))
         data = self.review_data(pending)
-        data["offers_wording"] = self.request.find_service(MarketingService).wording(
-            self.context.tenant, self.request.locale_name)
+        if data["refusal"] is not None:
+            self.request.response.status_int = 409  # refused since it was chosen
         if self.request.find_service(BookingActions).needs_checkout(data["price"]):
             allow_checkout_forms(self.request, self.request.response)
         return data
@@ -223,10 +293,23 @@ class BookingFlow:
             raise HTTPForbidden()
         actions = request.find_service(BookingActions)
         user = request.identity.user if request.identity is not None else None
+        pending = {**clean, "start": clean["start"].isoformat()}
+        if clean["code"] or clean["voucher"]:
+            # The same check as the form's (and its count of wrong codes):
+            # this form may be posted without the details step.
+            try:
+                refusal = self.try_code(clean, self.who())
+            except TooManyAttempts as exc:
+                response = self.review_page(pending, exc, 429)
+                response.headers["Retry-After"] = str(exc.extra["retry_after"])
+                return response
+            if refusal_errors(refusal):
+                return self.review_page(pending, refusal, 409)
         asked = BookingRequest(self.context.tenant, self.resource, user, clean["start"],
                                clean["seats"], note=clean["note"],
                                actor_id=user.id if user else None,
-                               idempotency_key=clean["key"])
+                               idempotency_key=clean["key"],
+                               code=clean["code"] or None, voucher=clean["voucher"] or None)
         try:
             if user is None:
                 booking, created = actions.book_for_guest(asked, request.session[GUEST])
@@ -236,6 +319,11 @@ class BookingFlow:
             request.tm.doom()  # nothing of this attempt is kept
             return slot_taken(request, self.context, clean["start"], exc.message,
                               clean["seats"])
+        except (CodeRefused, VoucherRefused) as exc:
+            # Taken by other bookings meanwhile (the code's last use, the
+            # voucher's balance): nothing is booked at a surprise price.
+            request.tm.doom()
+            return self.review_page(pending, exc, 409)
         if request.POST.get("offers") == "yes":  # the unchecked-by-default box
             request.find_service(MarketingService).agree_on_booking(booking, request.locale_name)
         request.session.pop(PENDING, None)

@@ -6,6 +6,7 @@ from pyramid.view import view_config
 from ..resources import ResourceContext, Root, TenantContext, VenueContext
 from ..security import Permission
 from ..services.catalog import Catalog
+from ..services.pricing import PricingService, offer_label
 from .calendar import week_of
 from .discovery import location_query, map_links, venue_distance_text, visitor_point
 
@@ -52,11 +53,24 @@ def venue_page(context, request):
              permission=Permission.VIEW)
 def resource_page(context, request):
     resource = context.resource
+    week = week_of(request, resource)
     return {
         "tenant": context.tenant,
         "resource": resource,
         "venue": resource.venue,
-        "week": week_of(request, resource),
+        "week": week,
+        "marks": offer_marks(request, context.tenant, resource, week),
         "popular": request.find_service(Catalog).popular_times(resource),
         **where_is(request, resource.venue),
     }
+
+
+def offer_marks(request, tenant, resource, week):
+    """``{start: (mark, price)}`` of the week's slots an automatic offer
+    applies to: "−20% · Off-peak" and the price it makes (one price check
+    for the page, see :meth:`PricingService.marks`)."""
+    starts = [slot.start for day in week.days for slot in day.slots]
+    marks = request.find_service(PricingService).marks(tenant, resource, starts)
+    money = request.format.money
+    return {start: (f"{offer_label(offer, tenant.currency, money)} · {offer.name}", price)
+            for start, (offer, price) in marks.items()}

@@ -10,8 +10,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from booking.models import AuditLog, Booking, OutboxMessage, Payment, Refund
+from booking.models import AuditLog, Booking, OutboxMessage, Payment, Refund, Tenant
 
+from .. import builders as b
 from . import payments
 from .api import IN_A_WEEK, PARIS, book, post_json
 from .payments import confirm, paid_booking, review
@@ -204,3 +205,30 @@ def test_paid_cancellation_refunds_on_every_customer_surface(world, payapp, stri
     got = run_case("cancel", "api", payapp, stripe, world, "stripe", HOURS["compared"])
     assert got["booking"]["payment_status"] == "refunded"
     assert [refund[:2] for refund in got["refunds"]] == [(2000, "succeeded")]
+
+
+def test_code_gives_the_same_breakdown_on_the_site_and_in_the_api(world, testapp):
+    """Issue 21: one pricing service. The same code (typed in another case
+    on each surface) on the same kind of slot makes the same breakdown."""
+    with world.db.session() as s:
+        tenant = s.get(Tenant, world.tenant_id)
+        b.offer(s, tenant, name="Early", percent=10, stacks=True, from_minute=9 * 60,
+                to_minute=11 * 60)
+        b.promo_code(s, tenant, code="SPRING20")
+        b.gift_voucher(s, tenant, code="GIFT-ABCD-1234", balance=800)
+    site_start, api_start = start_at(10), start_at(10) + timedelta(days=1)
+    page = review(testapp, world, start=site_start.isoformat())
+    form = form_by_action(page.click("Change"), "/book")
+    form["code"], form["voucher"] = "spring20", "gift-abcd-1234"
+    confirm(form.submit(status=303).follow())
+    testapp.reset()
+    with world.db.session() as s:  # the first voucher is spent: a second one, as full
+        b.gift_voucher(s, s.get(Tenant, world.tenant_id), code="GIFT-WXYZ-1234", balance=800)
+    body = book(testapp, world, start=api_start.isoformat(), code="Spring20",
+                voucher="giftwxyz1234").json
+    with world.db.session() as s:
+        site = s.scalar(select(Booking.price_breakdown).where(Booking.starts_at == site_start))
+    assert site["lines"] and [line["kind"] for line in site["lines"]] == ["offer", "code",
+                                                                           "voucher"]
+    without_refs = [{k: v for k, v in line.items() if k != "ref"} for line in site["lines"]]
+    assert {**site, "lines": without_refs} == body["price_breakdown"]

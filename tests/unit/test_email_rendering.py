@@ -24,7 +24,7 @@ BOOKING_VALUES = {
     "zone": "Europe/Paris", "seats": 2, "price": "€20.00", "reason": "", "amount": "€5.00",
     "booking_url": "http://127.0.0.1:6543/t/club/bookings/7/",
     "book_again_url": "http://127.0.0.1:6543/t/club/venues/1/resources/2/",
-    "confirm_link": "",
+    "confirm_link": "", "breakdown": None,
 }
 ACCOUNT_VALUES = {"email": "ann@example.test", "link": "http://127.0.0.1:6543/reset/SECRET",
                   "tenant_name": "Club", "inviter": "Zoé", "one_time": True,
@@ -209,3 +209,32 @@ def test_booking_without_an_account_has_no_link_to_a_booking_page():
     text = render("booking_confirmed", "txt", booking_url="")
     assert "View your booking" not in text
     assert "not linked to an account" in text
+
+
+BREAKDOWN = {"base": "€20.00", "total": "€11.00", "lines": [
+    {"kind": "offer", "label": "Off-peak", "amount": "€4.00"},
+    {"kind": "voucher", "label": "1234", "amount": "€5.00"}]}
+
+
+@pytest.mark.parametrize("kind", ["booking_confirmed", "booking_cancelled", "reminder"])
+def test_price_breakdown_in_the_text_part(kind):
+    text = render(kind, "txt", breakdown=BREAKDOWN)
+    assert ("Price: €20.00\nOffer: Off-peak: −€4.00\nGift voucher ending 1234: −€5.00\n"
+            "Total: €11.00\n") in text
+
+
+def test_price_breakdown_in_the_html_part():
+    html = render("booking_confirmed", "html", breakdown=BREAKDOWN)
+    for text in ("Offer: Off-peak", "−€4.00", "Gift voucher ending 1234", "−€5.00",
+                 "<strong>€11.00</strong>"):
+        assert text in html, text
+
+
+def test_price_breakdown_in_french():
+    text = render("booking_confirmed", "txt", "fr", breakdown=BREAKDOWN)
+    assert "Offre : Off-peak: −€4.00" in text and "Bon cadeau se terminant par 1234" in text
+
+
+def test_breakdown_paid_in_full_by_a_voucher_says_free():
+    breakdown = {**BREAKDOWN, "total": ""}
+    assert "Total: Free" in render("booking_confirmed", "txt", breakdown=breakdown)

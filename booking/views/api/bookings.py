@@ -11,6 +11,7 @@ from ...services.actions import BookingActions
 from ...services.alternatives import AlternativesFinder
 from ...services.booking import BookingRequest
 from ...services.errors import Conflict, ValidationError
+from ...services.pricing import CodeRefused, PricingService, VoucherRefused, Who
 from ...services.queries import BookingQueries
 from ..forms import (
     Field,
@@ -24,6 +25,7 @@ from ..forms import (
     string,
     time_zone,
 )
+from ..errors import error_response
 from .discovery import alternatives_json
 from .serialize import booking_json
 
@@ -66,6 +68,16 @@ def bookable_resource(request, tenant_context, resource_id, as_staff=False, reso
     return context.resource
 
 
+def refusal_response(request, outcome):
+    """The 400 of a refused code or voucher (``error.reason`` says why), or
+    ``None`` when ``outcome`` is a quote. Answered, not raised: the count of
+    wrong codes that :meth:`PricingService.try_code` made is kept."""
+    if not isinstance(outcome, (CodeRefused, VoucherRefused)):
+        return None
+    return error_response(request, outcome.status, outcome.code, outcome.message,
+                          outcome.field, reason=outcome.reason)
+
+
 @view_defaults(context=BookingCollection, route_name="api", renderer="json")
 class BookingCollectionApi:
     def __init__(self, context, request):
@@ -80,6 +92,9 @@ class BookingCollectionApi:
             "start": Field(instant),
             "seats": optional(integer(minimum=1, maximum=10_000), default=1),
             "note": optional(string(1000), default=""),
+            # Any case: the pricing service reads them without case or spaces.
+            "code": optional(string(64), default=""),
+            "voucher": optional(string(64), default=""),
         })
         key = idempotency_key(request)
         actions = request.find_service(BookingActions)
@@ -88,10 +103,18 @@ class BookingCollectionApi:
                                      resource=actions.resource_to_book(tenant_context.tenant,
                                                                        data["resource_id"]))
         user = request.identity.user
+        if data["code"] or data["voucher"]:
+            refused = refusal_response(request, request.find_service(PricingService).try_code(
+                self.context.tenant, resource, data["start"], data["seats"],
+                data["code"] or None, Who(user.id), request.client_addr,
+                voucher=data["voucher"] or None))
+            if refused is not None:
+                return refused
         try:
             booking, created = actions.book(BookingRequest(
                 self.context.tenant, resource, user, data["start"], data["seats"],
-                note=data["note"], actor_id=user.id, idempotency_key=key))
+                note=data["note"], actor_id=user.id, idempotency_key=key,
+                code=data["code"] or None, voucher=data["voucher"] or None))
         except Conflict as exc:
             if exc.field != "start":  # not about the slot: nothing to offer
                 raise

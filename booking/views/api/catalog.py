@@ -15,9 +15,11 @@ from ...resources import (
 from ...security import Permission
 from ...services import AvailabilityService
 from ...services.errors import ValidationError
+from ...services.pricing import PricingService, Who
 from ...services.slots import zone_of
-from ..forms import day, optional, query, time_zone
-from .serialize import resource_json, tenant_json, venue_json
+from ..forms import Field, day, instant, integer, optional, query, string, time_zone
+from .bookings import refusal_response
+from .serialize import quote_json, resource_json, tenant_json, venue_json
 
 MAX_RANGE_DAYS = 62
 #: How far from today a query may look, back and ahead.
@@ -91,3 +93,21 @@ def availability(context, request):
             for slot in slots
         ],
     }
+
+
+@view_config(context=ResourceContext, name="quote", **api_view)
+def quote(context, request):
+    """``?start=&seats=&code=``: the price a booking would get, as its
+    breakdown, or the refusal of the code (400, ``error.reason``). Codes that
+    name nothing count against the caller's address, as when booking."""
+    params = query(request, {
+        "start": Field(instant),
+        "seats": optional(integer(1, 10_000, from_text=True), default=1),
+        "code": optional(string(64), default=""),
+    })
+    identity = request.identity
+    outcome = request.find_service(PricingService).try_code(
+        context.tenant, context.resource, params["start"], params["seats"],
+        params["code"] or None, Who(identity.user.id if identity is not None else None),
+        request.client_addr)
+    return refusal_response(request, outcome) or quote_json(outcome)

@@ -1,5 +1,6 @@
 """Rows to the JSON shapes of the API contract (DESIGN.md)."""
 
+from ...services.pricing import Quote
 from ...services.slots import zone_of
 
 
@@ -49,6 +50,17 @@ def booking_json(booking):
         "seats": booking.seats,
         "price": booking.price,
         "currency": booking.currency,
+        "price_breakdown": quote_json(Quote.of_booking(booking)),
         "payment_status": booking.payment_status,
         "note": booking.note,
     }
+
+
+def quote_json(quote):
+    """A price breakdown: ``base`` − each line's ``amount`` = ``total``, in
+    minor units of ``currency``; a line's ``kind`` is ``offer``, ``code`` or
+    ``voucher`` and its ``label`` the offer's name, the code or the
+    voucher's last characters."""
+    return {"base": quote.base, "currency": quote.currency, "total": quote.total,
+            "lines": [{"kind": line.kind, "label": line.label, "amount": line.amount}
+                      for line in quote.lines]}
