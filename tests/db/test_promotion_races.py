@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from booking.models import Booking, CodeUse, PromoCode, Resource, Tenant, User
@@ -17,6 +18,7 @@ from booking.services.pricing import CodeRefused
 
 from .. import builders as b
 from ..conftest import NOW
+from ..servers import serve
 
 DAY = date(2026, 3, 10)
 ATTEMPTS = 30
@@ -73,3 +75,34 @@ def test_thirty_bookings_with_a_code_of_ten_uses_make_exactly_ten(db, shop):
         assert prices == [1500] * LIMIT  # every one at the discounted price
         assert s.scalar(select(PromoCode.uses)) == LIMIT
         assert s.scalar(select(func.count()).select_from(CodeUse)) == LIMIT
+
+
+@pytest.fixture
+def server(app):
+    with serve(app, threads=16) as url:
+        yield url
+
+
+def test_thirty_api_bookings_with_a_code_of_ten_uses_make_exactly_ten(db, server, shop):
+    with db.session() as s:
+        slug = s.get(Tenant, shop["tenant"]).slug
+        tokens = [b.token(s, s.get(User, user_id)) for user_id in shop["customers"]]
+    barrier = threading.Barrier(ATTEMPTS)
+
+    def attempt(index):
+        with requests.Session() as http:
+            barrier.wait(timeout=60)
+            response = http.post(
+                f"{server}/api/v1/t/{slug}/bookings",
+                json={"resource_id": shop["courts"][index % 3], "start": slot(index).isoformat(),
+                      "code": "Ten"},
+                headers={"Authorization": f"Bearer {tokens[index]}"}, timeout=60)
+        if response.status_code == 201:
+            return 201, response.json()["price"]
+        return response.status_code, response.json()["error"].get("reason")
+
+    with ThreadPoolExecutor(max_workers=ATTEMPTS) as pool:
+        outcomes = collections.Counter(pool.map(attempt, range(ATTEMPTS)))
+    assert outcomes == {(201, 1500): LIMIT, (400, "used_up"): ATTEMPTS - LIMIT}
+    with db.session() as s:
+        assert s.scalar(select(PromoCode.uses)) == LIMIT
