@@ -37,6 +37,7 @@ from .throttle import ThrottleCounter  # noqa: F401
 from .user import ApiToken, Membership, Role, User, normalize_email  # noqa: F401
 from .user_token import TokenPurpose, UserToken  # noqa: F401
 from .venue import Closure, OpeningHours, Venue  # noqa: F401
+from .voucher_order import VoucherOrder, VoucherOrderState  # noqa: F401
 
 configure_mappers()
 

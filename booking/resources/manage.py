@@ -16,7 +16,7 @@ there.
 from functools import cached_property
 
 from pyramid.authorization import DENY_ALL, Allow
-from ..models import Booking, Closure, OutboxMessage, Resource, Venue
+from ..models import Booking, Closure, OutboxMessage, Resource, Venue, Voucher
 from ..security import Permission, manager, owner, staff, venue_staff
 from ..services.catalog import tenant_venues, venue_resources
 from .base import Node, scoped_row, suspension_acl
@@ -76,7 +76,8 @@ class ManageContext(StaffNode):
 
     def __getitem__(self, key):
         children = {"venues": ManagedVenues, "bookings": ManagedBookings, "people": People,
-                    "messages": Messages, "offers": Offers, "deletion": Deletion}
+                    "messages": Messages, "offers": Offers, "deletion": Deletion,
+                    "vouchers": Vouchers}
         if key not in children:
             raise KeyError(key)
         return children[key](self, key, self.request)
@@ -248,3 +249,28 @@ class Deletion(StaffNode):
 
     def __acl__(self):
         return [(Allow, owner(self.tenant.id), (P.VIEW, P.ADMIN)), DENY_ALL]
+
+
+class Vouchers(StaffNode):
+    """``/manage/vouchers``: gift vouchers, for owners and managers: the
+    list, ``issue``, and each voucher's ledger and ``void``."""
+
+    def __acl__(self):
+        tenant = self.tenant
+        return suspension_acl(tenant, [
+            (Allow, owner(tenant.id), CONFIGURE),
+            (Allow, manager(tenant.id), CONFIGURE),
+            DENY_ALL,
+        ])
+
+    def __getitem__(self, key):
+        voucher = scoped_row(self.dbsession, Voucher, key, tenant_id=self.tenant.id)
+        return ManagedVoucher(self, key, self.request, voucher)
+
+
+class ManagedVoucher(StaffNode):
+    __acl__ = []
+
+    def __init__(self, parent, name, request, voucher):
+        super().__init__(parent, name, request)
+        self.voucher = voucher

@@ -53,6 +53,7 @@ class TenantContext(Node):
         from .bookings import BookingCollection
         from .manage import ManageContext
         from .venues import VenueCollection
+        from .vouchers import VoucherCollection
 
         if key == "venues":
             return VenueCollection(self, key, self.request)
@@ -60,4 +61,6 @@ class TenantContext(Node):
             return BookingCollection(self, key, self.request)
         if key == "manage":
             return ManageContext(self, key, self.request)
+        if key == "vouchers":
+            return VoucherCollection(self, key, self.request)
         raise KeyError(key)

@@ -53,6 +53,7 @@ from .sessions import SessionService
 from .staff_calendar import StaffCalendarService
 from .team import TeamService
 from .venues import VenueService
+from .vouchers import VoucherService
 
 
 def _availability_factory(context, request):
@@ -71,7 +72,13 @@ def _booking_factory(context, request):
 def _payment_factory(context, request):
     return PaymentService(request.dbsession, request.now, request.find_service(PaymentProvider),
                           notifier=request.find_service(Notifier),
-                          bookings=request.find_service(BookingService))
+                          bookings=request.find_service(BookingService),
+                          vouchers=request.find_service(VoucherService))
+
+
+def _voucher_factory(context, request):
+    return VoucherService(request.dbsession, request.now, request.find_service(PaymentProvider),
+                          notifier=request.find_service(Notifier))
 
 
 def _actions_factory(context, request):
@@ -192,6 +199,7 @@ def includeme(config):
     config.register_service_factory(_notifier_factory, Notifier)
     config.register_service_factory(_booking_factory, BookingService)
     config.register_service_factory(_payment_factory, PaymentService)
+    config.register_service_factory(_voucher_factory, VoucherService)
     config.register_service_factory(_actions_factory, BookingActions)
     config.register_service_factory(_booking_queries_factory, BookingQueries)
     config.register_service_factory(_password_reset_factory, PasswordResetService)

@@ -28,6 +28,7 @@ KIND_LABELS = {
     "reminder": _("Reminder"),
     "password.reset": _("Password reset"),
     "staff.invitation": _("Staff invitation"),
+    "voucher.purchased": _("Gift voucher bought"),
 }
 
 

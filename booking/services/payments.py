@@ -49,6 +49,7 @@ from . import audit
 from .errors import Conflict, DomainError, ValidationError
 from .policy import refund_share
 from .tenants import is_open
+from .vouchers import VoucherService
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +60,14 @@ REFUND_STATES = ("pending", "succeeded", "failed", "canceled", "requires_action"
 
 
 class PaymentService:
-    def __init__(self, dbsession, now, provider, notifier, bookings):
+    def __init__(self, dbsession, now, provider, notifier, bookings, vouchers=None):
         self.dbsession = dbsession
         self.now = now
         self.provider = provider
         self.notifier = notifier
         self.bookings = bookings
+        #: Checkouts of gift vouchers bought online are theirs.
+        self.vouchers = vouchers or VoucherService(dbsession, now, provider, notifier)
 
     # -- checkout ------------------------------------------------------------
 
@@ -161,18 +164,24 @@ class PaymentService:
         """Apply a verified provider event once. Returns what happened:
         ``duplicate`` (seen before: no effect), ``unknown`` (not ours),
         ``ignored`` (changes nothing now), ``confirmed``, ``paid``,
-        ``refunded``, ``released`` or ``refund_updated``."""
-        payment = refund = None
+        ``refunded``, ``released`` or ``refund_updated``; for the checkout of a
+        gift voucher (:class:`VoucherService`), ``voucher_issued`` or
+        ``order_failed``."""
+        payment = refund = order = None
         if event.type == REFUND_UPDATED:
             refund = self.locked(Refund, Refund.provider_ref == event.provider_ref)
             payment = refund.payment if refund is not None else None
         elif event.type in (CHECKOUT_COMPLETED, CHECKOUT_EXPIRED):
             payment = self.locked(Payment, Payment.provider == self.provider.name,
                                   Payment.provider_ref == event.provider_ref)
+            if payment is None:
+                order = self.vouchers.locked_order(self.provider.name, event.provider_ref)
         if not self.record_event(event, payment):
             return "duplicate"
         if event.type == IGNORED:
             return "ignored"
+        if order is not None:
+            return self.vouchers.order_event(order, event)
         if payment is None:
             log.log(logging.ERROR if event.type == CHECKOUT_COMPLETED else logging.WARNING,
                     "%s: %s for unknown checkout or refund %s (event %s): nothing done",

@@ -389,8 +389,11 @@ class PricingService:
             .where(Booking.tenant_id == tenant.id, whose, Booking.status.in_(NOT_FIRST))) > 0
 
     def find_voucher(self, tenant, text):
+        # Read afresh: a spend earlier in the transaction moved the balance
+        # by an UPDATE that the session's copy does not know of.
         row = self.dbsession.scalar(select(Voucher).where(
-            Voucher.tenant_id == tenant.id, Voucher.digest == voucher_digest(text)))
+            Voucher.tenant_id == tenant.id, Voucher.digest == voucher_digest(text))
+            .execution_options(populate_existing=True))
         if row is None:
             raise VoucherRefused(_("there is no such voucher"), "unknown")
         if row.voided_at is not None:

@@ -18,6 +18,7 @@ from pyramid.traversal import find_resource
 from booking.models import Resource, Tenant, TenantStatus, User
 from booking.security import Permission
 from booking.services.booking import BookingRequest, BookingService
+from booking.services.vouchers import VoucherService
 from booking.views.errors import denial_status
 
 from ..conftest import NOW
@@ -39,6 +40,11 @@ MATRIX = {
     "booking_cancelled": ["UUUUU", "ADDDD", "NNNNN", "ADAAD", "NNNNN", "ADAAD", "ADAAA", "NNNNN"],
     "rival_venue":      ["NNNNN"] * 8,
     "rival_booking":    ["NNNNN"] * 8,
+    # Gift vouchers: the page is public, buying needs an account; owners
+    # and managers run them; one voucher is theirs alone.
+    "vouchers":         ["AUUUU", "AADDD", "AADDD", "AADDD", "AADDD", "AADAA", "AADAA", "AADDD"],
+    "voucher":          ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDAA", "ADDAA", "NNNNN"],
+    "rival_voucher":    ["NNNNN"] * 8,
 }
 
 #: A closed tenant (suspended by the platform, or its deletion requested):
@@ -57,6 +63,9 @@ SUSPENDED_MATRIX = {
     "booking_cancelled": ["UUUUU", "ADDDD", "NNNNN", "ADDDD", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
     "rival_venue":      ["NNNNN"] * 8,
     "rival_booking":    ["NNNNN"] * 8,
+    "vouchers":         ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
+    "voucher":          ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
+    "rival_voucher":    ["NNNNN"] * 8,
 }
 
 CODES = {"allow": "A", 403: "D", 401: "U", 404: "N"}
@@ -99,6 +108,8 @@ def paths(world, db):
         cancelled.status = "cancelled"
         rival_booking = book(world.rival_court_id, _dt(IN_A_WEEK, 10, "America/New_York"),
                              tenant_row=rival, customer="other_customer")
+        voucher, _code = VoucherService(s, NOW).issue(tenant, None, 1000)
+        rival_voucher, _code = VoucherService(s, NOW).issue(rival, None, 1000)
         base = f"/t/{world.slug}"
         venue = f"{base}/venues/{world.venue_id}"
         return {
@@ -112,6 +123,9 @@ def paths(world, db):
             "booking_cancelled": f"{base}/bookings/{cancelled.id}/",
             "rival_venue": f"{base}/venues/{world.rival_venue_id}/",
             "rival_booking": f"{base}/bookings/{rival_booking.id}/",
+            "vouchers": f"{base}/vouchers/",
+            "voucher": f"{base}/vouchers/{voucher.id}/",
+            "rival_voucher": f"{base}/vouchers/{rival_voucher.id}/",
         }
 
 

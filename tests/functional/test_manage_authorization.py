@@ -23,6 +23,7 @@ from booking.resources import manage as tree
 from booking.security import UNDECLARED_PERMISSION, Permission
 from booking.services.booking import BookingRequest, BookingService
 from booking.services.outbox import enqueue
+from booking.services.vouchers import VoucherService
 from booking.views.errors import denial_status
 
 from .. import builders as b
@@ -34,7 +35,7 @@ ROLES = ["anonymous", "customer", "other_customer", "staff", "other_venue_staff"
          "owner", "other_tenant_owner"]
 
 #: Paths use {booking}, {venue}, {other_venue}, {resource}, {closure},
-#: {message} for ids.
+#: {message}, {voucher} for ids.
 DESK_HERE = "UNNANAAN"      # the desk of the venue "Centre": its staff, not the Annexe's
 DESK_ANYWHERE = "UNNAAAAN"  # the desk of the tenant: any staff member
 CONFIGURE = "UNNDNAAN"      # configuration of "Centre": managers and owners
@@ -85,6 +86,11 @@ TABLE = [
     ("GET", "/offers/", "", "UNNNNAAN"),
     ("POST", "/offers/preview", "preview", "UNNNNAAN"),
     ("POST", "/offers/send", "send", "UNNNNAAN"),
+    # Gift vouchers: owners and managers.
+    ("GET", "/vouchers/", "", "UNNNNAAN"),
+    ("POST", "/vouchers/issue", "issue", "UNNNNAAN"),
+    ("GET", "/vouchers/{voucher}/", "", "UNNNNAAN"),
+    ("POST", "/vouchers/{voucher}/void", "void", "UNNNNAAN"),
     ("GET", "/deletion", "", OWNERS),
     ("POST", "/deletion", "", OWNERS),
     ("POST", "/deletion/cancel", "cancel", OWNERS),
@@ -146,9 +152,10 @@ def ids(world):
         message = enqueue(s, kind="booking.confirmed", dedupe_key="authorization-table",
                           recipient="someone@example.test", subject="Subject", body_text="Body",
                           body_html="Body", now=NOW, tenant_id=tenant.id, booking_id=booking.id)
+        voucher, _code = VoucherService(s, NOW).issue(tenant, None, 1000)
         return {"booking": booking.id, "venue": world.venue_id,
                 "other_venue": world.other_venue_id, "resource": world.court_id,
-                "closure": closure.id, "message": message}
+                "closure": closure.id, "message": message, "voucher": voucher.id}
 
 
 def declared_permissions(registry):
