@@ -41,6 +41,7 @@ from .password_reset import PasswordResetService
 from .payments import PaymentService
 from .platform import PlatformService
 from .privacy import PrivacyService
+from .promotions import PromotionService
 from .queries import BookingQueries
 from .registration import AccountService, SignupService
 from .schedule import ScheduleService
@@ -192,5 +193,6 @@ def includeme(config):
     config.register_service_factory(_api_token_factory, ApiTokenService)
     config.register_service_factory(_signup_factory, SignupService)
     for service_class in (Catalog, Dashboard, FeedService, MessageService, MfaService, PasskeyService,
-                          PlatformService, SecurityLog, SessionService, StaffCalendarService):
+                          PlatformService, PromotionService, SecurityLog, SessionService,
+                          StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)
