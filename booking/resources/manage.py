@@ -19,7 +19,14 @@ from pyramid.authorization import DENY_ALL, Allow
 from ..models import Booking, Closure, OutboxMessage, Resource, Venue
 from ..security import Permission, manager, owner, staff, venue_staff
 from ..services.catalog import tenant_venues, venue_resources
-from .base import Node, scoped_row, suspension_acl
+from .base import StaffNode, scoped_row, suspension_acl
+from .promotions import (
+    OfferCollection,
+    OfferContext,
+    PromoCodeCollection,
+    PromoCodeContext,
+    PromotionsContext,
+)
 
 P = Permission
 #: Front-desk work: see the calendar and the bookings, act on bookings.
@@ -38,18 +45,6 @@ def desk_acl(tenant, *venue_ids):
         *[(Allow, venue_staff(venue_id), DESK) for venue_id in venue_ids],
         DENY_ALL,
     ])
-
-
-class StaffNode(Node):
-    """A place in the staff area: an anonymous visitor is asked to sign in;
-    where the tenant requires it, a member is asked for a second factor
-    (``booking.second_factor``)."""
-
-    requires_sign_in = True
-
-    @property
-    def second_factor_required(self):
-        return self.tenant.require_mfa
 
 
 class ManageContext(StaffNode):
@@ -76,7 +71,8 @@ class ManageContext(StaffNode):
 
     def __getitem__(self, key):
         children = {"venues": ManagedVenues, "bookings": ManagedBookings, "people": People,
-                    "messages": Messages, "deletion": Deletion}
+                    "messages": Messages, "deletion": Deletion, "offers": OfferCollection,
+                    "codes": PromoCodeCollection, "promotions": PromotionsContext}
         if key not in children:
             raise KeyError(key)
         return children[key](self, key, self.request)

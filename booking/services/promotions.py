@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from ..i18n import _
 from ..models import Booking, BookingStatus, Offer, OfferKind, PromoCode, Resource, Venue
 from . import audit
-from .errors import Conflict, InvalidFields
+from .errors import Conflict, InvalidFields, ValidationError
 from .pricing import normalize_code
 from .slots import wall_instant
 
@@ -40,6 +40,9 @@ MAX_HOURS_BEFORE = 24 * 30
 MAX_DAYS_AHEAD = 730
 MAX_AMOUNT = 2**31 - 1
 MAX_USES = 2**31 - 1
+#: The period a report covers unless told, and the longest it may cover.
+DEFAULT_REPORT_DAYS = 30
+MAX_REPORT_DAYS = 366
 #: Bookings that count in the report.
 NOT_COUNTED = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
 
@@ -300,6 +303,21 @@ class PromotionService:
                      **details)
 
     # -- the report
+
+    def report_period(self, tenant, first=None, last=None):
+        """``(first, last)``: the days a report covers, from what was asked
+        (either may be None). By default the last 30 days up to today, in
+        the tenant's zone; ValidationError for a period backwards or longer
+        than a year."""
+        today = self.now.astimezone(ZoneInfo(tenant.time_zone)).date()
+        last = last or today
+        first = first or last - timedelta(days=DEFAULT_REPORT_DAYS - 1)
+        if last < first:
+            raise ValidationError(_("must not be before 'from'"), field="to")
+        if (last - first).days >= MAX_REPORT_DAYS:
+            raise ValidationError(_("the range may cover at most ${days} days",
+                                    mapping={"days": MAX_REPORT_DAYS}), field="to")
+        return first, last
 
     def report(self, tenant, start_date, end_date):
         """:class:`Report` of the bookings made from ``start_date`` to
