@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from ..i18n import _
 from ..models import Booking, BookingStatus, Offer, OfferKind, PromoCode, Resource, Venue
 from . import audit
+from .catalog import tenant_venues
 from .errors import Conflict, InvalidFields, ValidationError
 from .pricing import normalize_code
 from .slots import wall_instant
@@ -85,8 +86,8 @@ class FieldCheck:
     """Collects ``{field: message}`` so that a form shows every problem at
     once; :meth:`done` raises :class:`InvalidFields` if there is any."""
 
-    def __init__(self):
-        self.errors = {}
+    def __init__(self, errors=None):
+        self.errors = dict(errors or {})
 
     def fail(self, field, message):
         self.errors.setdefault(field, message)
@@ -141,6 +142,17 @@ class PromotionService:
             select(PromoCode).where(PromoCode.tenant_id == tenant.id)
             .order_by(PromoCode.id)).all()
 
+    def places(self, tenant):
+        """``[(venue, [resources])]``: where an offer or a code may apply,
+        venues and resources by name."""
+        venues = tenant_venues(self.dbsession, tenant.id)
+        resources = defaultdict(list)
+        for resource in self.dbsession.scalars(
+                select(Resource).where(Resource.tenant_id == tenant.id)
+                .order_by(Resource.name, Resource.id)):
+            resources[resource.venue_id].append(resource)
+        return [(venue, resources[venue.id]) for venue in venues]
+
     def _venue_ids(self, tenant):
         return set(self.dbsession.scalars(select(Venue.id).where(Venue.tenant_id == tenant.id)))
 
@@ -154,10 +166,12 @@ class PromotionService:
     def create_offer(self, tenant, actor_id, *, name, kind, percent=None, amount=None,
                      venue_id=None, resource_id=None, hours_before=None, days_ahead=None,
                      weekdays=(), from_minute=None, to_minute=None, valid_from=None,
-                     valid_until=None, stacks=False):
+                     valid_until=None, stacks=False, input_errors=None):
         """A new live offer of ``tenant``; :class:`InvalidFields` names every
-        field that is wrong, and nothing is written."""
-        check = FieldCheck()
+        field that is wrong, and nothing is written. ``input_errors``: the
+        fields a form could not even read (they come first, and the rules
+        are still checked on the others, so the form shows every problem)."""
+        check = FieldCheck(input_errors)
         name = (name or "").strip()
         if not name:
             check.fail("name", _("is required"))
@@ -222,10 +236,11 @@ class PromotionService:
                     valid_from=None, valid_until=None, max_uses=None,
                     max_uses_per_customer=None, min_seats=1, min_amount=0, venue_ids=(),
                     resource_ids=(), weekdays=(), from_minute=None, to_minute=None,
-                    first_booking_only=False):
+                    first_booking_only=False, input_errors=None):
         """A new live promo code of ``tenant``, kept upper-case; the same
-        code twice in one business is a :class:`Conflict` (409)."""
-        check = FieldCheck()
+        code twice in one business is a :class:`Conflict` (409).
+        ``input_errors`` as for :meth:`create_offer`."""
+        check = FieldCheck(input_errors)
         text = normalize_code(code)
         if not CODE_TEXT.match(text):
             check.fail("code", _("must be 2 to 40 letters A-Z, digits, '_' or '-'"))
