@@ -18,7 +18,7 @@ what the bookings cost (their ``price``).
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -376,7 +376,10 @@ def _duplicate(text):
 
 
 def _day(value):
-    return value.isoformat() if isinstance(value, (date, datetime)) else value
+    """A date as ``YYYY-MM-DD``, an instant in UTC (as it is stored)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC)
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def offer_details(offer):

@@ -18,6 +18,7 @@ from pyramid.traversal import find_resource
 from booking.models import Resource, Tenant, TenantStatus, User
 from booking.security import Permission
 from booking.services.booking import BookingRequest, BookingService
+from booking.services.promotions import PromotionService
 from booking.views.errors import denial_status
 
 from ..conftest import NOW
@@ -39,6 +40,10 @@ MATRIX = {
     "booking_cancelled": ["UUUUU", "ADDDD", "NNNNN", "ADAAD", "NNNNN", "ADAAD", "ADAAA", "NNNNN"],
     "rival_venue":      ["NNNNN"] * 8,
     "rival_booking":    ["NNNNN"] * 8,
+    # Promotions (the API's place below the tenant): owners and managers.
+    "offers":           ["UUUUU", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDAA", "ADDAA", "NNNNN"],
+    "offer":            ["UUUUU", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDAA", "ADDAA", "NNNNN"],
+    "rival_offer":      ["NNNNN"] * 8,
 }
 
 #: A closed tenant (suspended by the platform, or its deletion requested):
@@ -57,6 +62,9 @@ SUSPENDED_MATRIX = {
     "booking_cancelled": ["UUUUU", "ADDDD", "NNNNN", "ADDDD", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
     "rival_venue":      ["NNNNN"] * 8,
     "rival_booking":    ["NNNNN"] * 8,
+    "offers":           ["UUUUU", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "NNNNN"],
+    "offer":            ["UUUUU", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "NNNNN"],
+    "rival_offer":      ["NNNNN"] * 8,
 }
 
 CODES = {"allow": "A", 403: "D", 401: "U", 404: "N"}
@@ -99,6 +107,10 @@ def paths(world, db):
         cancelled.status = "cancelled"
         rival_booking = book(world.rival_court_id, _dt(IN_A_WEEK, 10, "America/New_York"),
                              tenant_row=rival, customer="other_customer")
+        offer = PromotionService(s, NOW).create_offer(tenant, None, name="Mornings",
+                                                      kind="off_peak", percent=10)
+        rival_offer = PromotionService(s, NOW).create_offer(rival, None, name="Theirs",
+                                                            kind="off_peak", percent=10)
         base = f"/t/{world.slug}"
         venue = f"{base}/venues/{world.venue_id}"
         return {
@@ -112,6 +124,9 @@ def paths(world, db):
             "booking_cancelled": f"{base}/bookings/{cancelled.id}/",
             "rival_venue": f"{base}/venues/{world.rival_venue_id}/",
             "rival_booking": f"{base}/bookings/{rival_booking.id}/",
+            "offers": f"{base}/offers/",
+            "offer": f"{base}/offers/{offer.id}/",
+            "rival_offer": f"{base}/offers/{rival_offer.id}/",
         }
 
 
