@@ -235,3 +235,8 @@ class TestReport:
         page = manager.get(manage(world, "promotions", "report"),
                            {"from": date(2026, 1, 1).isoformat(), "to": "2026-01-31"})
         assert page.html.select_one("table.report-offers .uses").get_text(strip=True) == "0"
+
+
+def test_pages_speak_french(manager, world):
+    page = manager.get(manage(world, "offers", ""), headers={"Accept-Language": "fr"})
+    assert "Aucune offre pour l’instant." in page.text and "Créer l’offre" in page.text
