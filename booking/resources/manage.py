@@ -20,7 +20,9 @@ from ..models import Booking, Closure, OutboxMessage, Resource, Venue
 from ..security import Permission, manager, owner, staff, venue_staff
 from ..services.catalog import tenant_venues, venue_resources
 from .base import StaffNode, scoped_row, suspension_acl
-from .promotions import (
+# Every staff-area node is importable from here, including the rows below
+# ``offers`` and ``codes`` (the staff authorization table lists their views).
+from .promotions import (  # noqa: F401
     OfferCollection,
     OfferContext,
     PromoCodeCollection,

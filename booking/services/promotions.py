@@ -48,15 +48,11 @@ MAX_REPORT_DAYS = 366
 NOT_COUNTED = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
 
 
-class Status:
-    LIVE, PAUSED, ENDED = "live", "paused", "ended"
-
-
 def status_of(row):
     """``live``, ``paused`` or ``ended``: an offer's or a code's state."""
     if row.ended_at is not None:
-        return Status.ENDED
-    return Status.PAUSED if row.paused else Status.LIVE
+        return "ended"
+    return "paused" if row.paused else "live"
 
 
 @dataclass
