@@ -158,6 +158,9 @@ class TestOffers:
         nav = testapp.get(manage(world, "")).html.select_one("nav.staff-nav").get_text()
         assert "Offers" not in nav and "Promo codes" not in nav
 
+    def test_pages_are_not_served_outside_the_staff_area(self, manager, world):
+        manager.get(f"/t/{world.slug}/offers/", status=404)
+
     def test_manager_navigation_links_the_pages(self, manager, world):
         nav = manager.get(manage(world, "")).html.select_one("nav.staff-nav")
         links = {a["href"] for a in nav.select("a")}
