@@ -39,6 +39,18 @@ class Node:
         return self.tenant_context._tenant
 
 
+class StaffNode(Node):
+    """A place in the staff area: an anonymous visitor is asked to sign in;
+    where the tenant requires it, a member is asked for a second factor
+    (``booking.second_factor``)."""
+
+    requires_sign_in = True
+
+    @property
+    def second_factor_required(self):
+        return self.tenant.require_mfa
+
+
 def object_id(key):
     """Turn a path segment into a row id, or raise ``KeyError`` (404)."""
     if not (key.isascii() and key.isdigit()) or len(key) > 9:

@@ -19,7 +19,16 @@ from pyramid.authorization import DENY_ALL, Allow
 from ..models import Booking, Closure, OutboxMessage, Resource, Venue, Voucher
 from ..security import Permission, manager, owner, staff, venue_staff
 from ..services.catalog import tenant_venues, venue_resources
-from .base import Node, scoped_row, suspension_acl
+from .base import StaffNode, scoped_row, suspension_acl
+# Every staff-area node is importable from here, including the rows below
+# ``offers`` and ``codes`` (the staff authorization table lists their views).
+from .promotions import (  # noqa: F401
+    OfferCollection,
+    OfferContext,
+    PromoCodeCollection,
+    PromoCodeContext,
+    PromotionsContext,
+)
 
 P = Permission
 #: Front-desk work: see the calendar and the bookings, act on bookings.
@@ -38,18 +47,6 @@ def desk_acl(tenant, *venue_ids):
         *[(Allow, venue_staff(venue_id), DESK) for venue_id in venue_ids],
         DENY_ALL,
     ])
-
-
-class StaffNode(Node):
-    """A place in the staff area: an anonymous visitor is asked to sign in;
-    where the tenant requires it, a member is asked for a second factor
-    (``booking.second_factor``)."""
-
-    requires_sign_in = True
-
-    @property
-    def second_factor_required(self):
-        return self.tenant.require_mfa
 
 
 class ManageContext(StaffNode):
@@ -76,8 +73,9 @@ class ManageContext(StaffNode):
 
     def __getitem__(self, key):
         children = {"venues": ManagedVenues, "bookings": ManagedBookings, "people": People,
-                    "messages": Messages, "offers": Offers, "deletion": Deletion,
-                    "vouchers": Vouchers}
+                    "messages": Messages, "offer-emails": OfferEmails, "deletion": Deletion,
+                    "vouchers": Vouchers, "offers": OfferCollection,
+                    "codes": PromoCodeCollection, "promotions": PromotionsContext}
         if key not in children:
             raise KeyError(key)
         return children[key](self, key, self.request)
@@ -221,8 +219,8 @@ class Messages(StaffNode):
         return ManagedMessage(self, key, self.request, message)
 
 
-class Offers(StaffNode):
-    """``/manage/offers``: offer emails to the customers who asked for
+class OfferEmails(StaffNode):
+    """``/manage/offer-emails``: offer emails to the customers who asked for
     them, written, previewed and sent by owners and managers."""
 
     def __acl__(self):

@@ -52,6 +52,7 @@ class TenantContext(Node):
     def __getitem__(self, key):
         from .bookings import BookingCollection
         from .manage import ManageContext
+        from .promotions import OfferCollection, PromoCodeCollection, PromotionsContext
         from .venues import VenueCollection
         from .vouchers import VoucherCollection
 
@@ -63,4 +64,9 @@ class TenantContext(Node):
             return ManageContext(self, key, self.request)
         if key == "vouchers":
             return VoucherCollection(self, key, self.request)
+        # The promotions' API (the staff pages have them below ``manage``).
+        promotions = {"offers": OfferCollection, "codes": PromoCodeCollection,
+                      "promotions": PromotionsContext}
+        if key in promotions:
+            return promotions[key](self, key, self.request)
         raise KeyError(key)

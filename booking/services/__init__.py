@@ -45,6 +45,7 @@ from .payments import PaymentService
 from .platform import PlatformService
 from .pricing import PricingService
 from .privacy import PrivacyService
+from .promotions import PromotionService
 from .queries import BookingQueries
 from .registration import AccountService, SignupService
 from .schedule import ScheduleService
@@ -215,6 +216,6 @@ def includeme(config):
     config.register_service_factory(_signup_factory, SignupService)
     config.register_service_factory(_marketing_factory, MarketingService)
     for service_class in (Catalog, Dashboard, FeedService, MessageService, MfaService, PasskeyService,
-                          PlatformService, PricingService, SecurityLog, SessionService,
-                          StaffCalendarService):
+                          PlatformService, PricingService, PromotionService, SecurityLog,
+                          SessionService, StaffCalendarService):
         config.register_service_factory(_session_and_clock(service_class), service_class)

@@ -25,6 +25,17 @@ class ValidationError(DomainError):
     code = "invalid"
 
 
+class InvalidFields(ValidationError):
+    """Several fields wrong at once: ``errors`` is ``{field: message}``
+    (a form shows them all); the error itself names the first, as the API
+    answers it."""
+
+    def __init__(self, errors):
+        field, message = next(iter(errors.items()))
+        super().__init__(message, field=field)
+        self.errors = dict(errors)
+
+
 class PayloadTooLarge(DomainError):
     """Input larger than any the domain accepts (a JSON body over the limit)."""
 

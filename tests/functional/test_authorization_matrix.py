@@ -19,6 +19,7 @@ from booking.models import Resource, Tenant, TenantStatus, User
 from booking.security import Permission
 from booking.services.booking import BookingRequest, BookingService
 from booking.services.vouchers import VoucherService
+from booking.services.promotions import PromotionService
 from booking.views.errors import denial_status
 
 from ..conftest import NOW
@@ -45,6 +46,10 @@ MATRIX = {
     "vouchers":         ["AUUUU", "AADDD", "AADDD", "AADDD", "AADDD", "AADAA", "AADAA", "AADDD"],
     "voucher":          ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDAA", "ADDAA", "NNNNN"],
     "rival_voucher":    ["NNNNN"] * 8,
+    # Promotions (the API's place below the tenant): owners and managers.
+    "offers":           ["UUUUU", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDAA", "ADDAA", "NNNNN"],
+    "offer":            ["UUUUU", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDAA", "ADDAA", "NNNNN"],
+    "rival_offer":      ["NNNNN"] * 8,
 }
 
 #: A closed tenant (suspended by the platform, or its deletion requested):
@@ -66,6 +71,9 @@ SUSPENDED_MATRIX = {
     "vouchers":         ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
     "voucher":          ["NNNNN", "NNNNN", "NNNNN", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "NNNNN"],
     "rival_voucher":    ["NNNNN"] * 8,
+    "offers":           ["UUUUU", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "NNNNN"],
+    "offer":            ["UUUUU", "NNNNN", "NNNNN", "ADDDD", "ADDDD", "ADDDD", "ADDDD", "NNNNN"],
+    "rival_offer":      ["NNNNN"] * 8,
 }
 
 CODES = {"allow": "A", 403: "D", 401: "U", 404: "N"}
@@ -110,6 +118,10 @@ def paths(world, db):
                              tenant_row=rival, customer="other_customer")
         voucher, _code = VoucherService(s, NOW).issue(tenant, None, 1000)
         rival_voucher, _code = VoucherService(s, NOW).issue(rival, None, 1000)
+        offer = PromotionService(s, NOW).create_offer(tenant, None, name="Mornings",
+                                                      kind="off_peak", percent=10)
+        rival_offer = PromotionService(s, NOW).create_offer(rival, None, name="Theirs",
+                                                            kind="off_peak", percent=10)
         base = f"/t/{world.slug}"
         venue = f"{base}/venues/{world.venue_id}"
         return {
@@ -126,6 +138,9 @@ def paths(world, db):
             "vouchers": f"{base}/vouchers/",
             "voucher": f"{base}/vouchers/{voucher.id}/",
             "rival_voucher": f"{base}/vouchers/{rival_voucher.id}/",
+            "offers": f"{base}/offers/",
+            "offer": f"{base}/offers/{offer.id}/",
+            "rival_offer": f"{base}/offers/{rival_offer.id}/",
         }
 
 

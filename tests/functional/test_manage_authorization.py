@@ -24,6 +24,7 @@ from booking.security import UNDECLARED_PERMISSION, Permission
 from booking.services.booking import BookingRequest, BookingService
 from booking.services.outbox import enqueue
 from booking.services.vouchers import VoucherService
+from booking.services.promotions import PromotionService
 from booking.views.errors import denial_status
 
 from .. import builders as b
@@ -35,7 +36,7 @@ ROLES = ["anonymous", "customer", "other_customer", "staff", "other_venue_staff"
          "owner", "other_tenant_owner"]
 
 #: Paths use {booking}, {venue}, {other_venue}, {resource}, {closure},
-#: {message}, {voucher} for ids.
+#: {message}, {voucher}, {offer}, {code} for ids.
 DESK_HERE = "UNNANAAN"      # the desk of the venue "Centre": its staff, not the Annexe's
 DESK_ANYWHERE = "UNNAAAAN"  # the desk of the tenant: any staff member
 CONFIGURE = "UNNDNAAN"      # configuration of "Centre": managers and owners
@@ -83,9 +84,9 @@ TABLE = [
     ("GET", "/bookings/{booking}/", "", DESK_HERE),
     ("GET", "/messages/", "", "UNNNNAAN"),
     ("POST", "/messages/{message}/retry", "retry", "UNNNNAAN"),
-    ("GET", "/offers/", "", "UNNNNAAN"),
-    ("POST", "/offers/preview", "preview", "UNNNNAAN"),
-    ("POST", "/offers/send", "send", "UNNNNAAN"),
+    ("GET", "/offer-emails/", "", "UNNNNAAN"),
+    ("POST", "/offer-emails/preview", "preview", "UNNNNAAN"),
+    ("POST", "/offer-emails/send", "send", "UNNNNAAN"),
     # Gift vouchers: owners and managers.
     ("GET", "/vouchers/", "", "UNNNNAAN"),
     ("POST", "/vouchers/issue", "issue", "UNNNNAAN"),
@@ -101,6 +102,16 @@ TABLE = [
     # A customer's data with the business: managers and owners export or erase it.
     ("GET", "/bookings/{booking}/customer-data", "customer-data", CONFIGURE),
     ("POST", "/bookings/{booking}/erase-customer", "erase-customer", CONFIGURE),
+    # Promotions: managers and owners; every other member is refused.
+    ("GET", "/offers/", "", SETTINGS),
+    ("POST", "/offers/", "", SETTINGS),
+    *[("POST", f"/offers/{{offer}}/{action}", action, SETTINGS)
+      for action in ("pause", "resume", "end")],
+    ("GET", "/codes/", "", SETTINGS),
+    ("POST", "/codes/", "", SETTINGS),
+    *[("POST", f"/codes/{{code}}/{action}", action, SETTINGS)
+      for action in ("pause", "resume", "end")],
+    ("GET", "/promotions/report", "report", SETTINGS),
 ]
 
 #: A closed tenant (suspended by the platform, or its deletion requested):
@@ -112,10 +123,12 @@ SUSPENDED = {
     ("GET", "/people/"): "UNNNNAAN",
     ("POST", "/settings"): "UNNDDDDN",
     ("POST", "/people/invite"): "UNNNNDDN",
-    ("POST", "/offers/send"): "UNNNNDDN",
+    ("POST", "/offer-emails/send"): "UNNNNDDN",
     ("POST", "/bookings/new"): "UNNDDDDN",
     ("POST", "/bookings/{booking}/cancel"): "UNNDNDDN",
     ("POST", "/venues/{venue}/resources/new"): "UNNDNDDN",
+    ("GET", "/offers/"): "UNNDDDDN",
+    ("POST", "/codes/{code}/end"): "UNNDDDDN",
     ("GET", "/deletion"): OWNERS,
     ("POST", "/deletion"): OWNERS,
     ("POST", "/deletion/cancel"): OWNERS,
@@ -153,9 +166,14 @@ def ids(world):
                           recipient="someone@example.test", subject="Subject", body_text="Body",
                           body_html="Body", now=NOW, tenant_id=tenant.id, booking_id=booking.id)
         voucher, _code = VoucherService(s, NOW).issue(tenant, None, 1000)
+        promotions = PromotionService(s, NOW)
+        offer = promotions.create_offer(tenant, None, name="Mornings", kind="off_peak",
+                                        percent=10)
+        code = promotions.create_code(tenant, None, code="SPRING", percent=10)
         return {"booking": booking.id, "venue": world.venue_id,
                 "other_venue": world.other_venue_id, "resource": world.court_id,
-                "closure": closure.id, "message": message, "voucher": voucher.id}
+                "closure": closure.id, "message": message, "offer": offer.id,
+                "code": code.id, "voucher": voucher.id}
 
 
 def declared_permissions(registry):

@@ -50,7 +50,7 @@ def unsubscribe_path(message):
 
 def compose(testapp, world, who="owner", subject="Spring offer", body="Two for one."):
     sign_in(testapp, world.emails[who])
-    form = testapp.get(f"/t/{world.slug}/manage/offers/").forms["offer-form"]
+    form = testapp.get(f"/t/{world.slug}/manage/offer-emails/").forms["offer-form"]
     form["subject"], form["body"] = subject, body
     return form
 
@@ -128,7 +128,7 @@ class TestStaffPage:
         form = compose(testapp, world)
         form["language"] = "fr"
         # The Preview button posts the same form to …/preview (formaction).
-        page = testapp.post(f"/t/{world.slug}/manage/offers/preview",
+        page = testapp.post(f"/t/{world.slug}/manage/offer-emails/preview",
                             dict(form.submit_fields()), status=200)
         preview = page.html.select_one("#offer-preview").get_text(" ", strip=True)
         assert "It would go to 2 customer(s)." in preview
@@ -176,7 +176,7 @@ class TestStaffPage:
     @pytest.mark.parametrize("who", ["staff", "customer"])
     def test_staff_and_customers_cannot_open_it(self, testapp, world, who):
         sign_in(testapp, world.emails[who])
-        testapp.get(f"/t/{world.slug}/manage/offers/", status=404)
+        testapp.get(f"/t/{world.slug}/manage/offer-emails/", status=404)
 
 
 class TestUnsubscribe:

@@ -43,7 +43,7 @@ def ask_for_offers(testapp, world, who):
 def send_offer(testapp, world, subject):
     testapp.reset()
     sign_in(testapp, world.emails["owner"])
-    form = testapp.get(f"/t/{world.slug}/manage/offers/").forms["offer-form"]
+    form = testapp.get(f"/t/{world.slug}/manage/offer-emails/").forms["offer-form"]
     form["subject"], form["body"] = subject, "Two classes for the price of one."
     form.submit(status=303)
     testapp.reset()

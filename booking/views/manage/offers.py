@@ -1,4 +1,4 @@
-"""``/t/{slug}/manage/offers/``: offer emails, for owners and managers.
+"""``/t/{slug}/manage/offer-emails/``: offer emails, for owners and managers.
 Write a subject and a text, choose who gets it (everyone who asked for
 offers, or those who booked at a venue or a resource), preview it as a
 language gets it with the number of recipients, then send it; the past
@@ -9,7 +9,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config, view_defaults
 
 from ...i18n import LANGUAGES, _
-from ...resources.manage import Offers
+from ...resources.manage import OfferEmails
 from ...security import Permission
 from ...services.errors import DomainError
 from ...services.marketing import MarketingService
@@ -24,7 +24,7 @@ FIELDS = {
 }
 
 
-@view_defaults(context=Offers, permission=Permission.ADMIN)
+@view_defaults(context=OfferEmails, permission=Permission.ADMIN)
 class OfferViews(ManageView):
     @property
     def marketing(self):
