@@ -100,7 +100,7 @@ class Formatter:
     def __init__(self, locale_name):
         self.locale = _locale(locale_name)
         #: Pages like the staff calendar show the same times many times over.
-        self._times, self._periods, self._days = {}, {}, {}
+        self._times, self._periods, self._days, self._money = {}, {}, {}, {}
 
     def date(self, value, format="full"):
         return format_date(value, format=format, locale=self.locale)
@@ -152,7 +152,10 @@ class Formatter:
                 f"{self.time(instant, zone)}")
 
     def money(self, minor_units, currency):
-        return format_currency(minor_units / 100, currency, locale=self.locale)
+        key = (minor_units, currency)  # a page shows few amounts, many times
+        if key not in self._money:
+            self._money[key] = format_currency(minor_units / 100, currency, locale=self.locale)
+        return self._money[key]
 
 
 def _formatter(request):

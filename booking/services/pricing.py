@@ -105,27 +105,29 @@ def in_window(discounted, local_start):
     return low <= minute < high if low < high else (minute >= low or minute < high)
 
 
-def offer_applies(offer, resource, start, now):
+def offer_applies(offer, resource, start, now, local=None):
     """Whether automatic ``offer`` applies to the slot of ``resource``
-    starting at ``start`` (UTC), booked at ``now``."""
+    starting at ``start`` (UTC), booked at ``now``; ``local``: ``start`` on
+    the venue's clock, if the caller has it already. The cheap tests first:
+    a grid asks this of every slot."""
     if offer.paused or offer.ended_at is not None:
+        return False
+    if offer.kind == OfferKind.LAST_MINUTE and not (
+            now <= start <= now + timedelta(hours=offer.hours_before or 0)):
+        return False
+    if offer.kind == OfferKind.EARLY_BIRD and start - now < timedelta(days=offer.days_ahead or 0):
         return False
     if offer.resource_id is not None and offer.resource_id != resource.id:
         return False
     if offer.venue_id is not None and offer.venue_id != resource.venue_id:
         return False
-    local = start.astimezone(zone_of(resource))
+    if local is None:
+        local = start.astimezone(zone_of(resource))
     if offer.valid_from is not None and local.date() < offer.valid_from:
         return False
     if offer.valid_until is not None and local.date() > offer.valid_until:
         return False
-    if not in_window(offer, local):
-        return False
-    if offer.kind == OfferKind.LAST_MINUTE:
-        return now <= start <= now + timedelta(hours=offer.hours_before or 0)
-    if offer.kind == OfferKind.EARLY_BIRD:
-        return start - now >= timedelta(days=offer.days_ahead or 0)
-    return True
+    return in_window(offer, local)
 
 
 def best_offer(offers, resource, start, now, base):
@@ -133,8 +135,9 @@ def best_offer(offers, resource, start, now, base):
     ``(None, 0)``. ``offers`` are in the order they were made (a tie goes to
     the older one)."""
     best, best_discount = None, 0
+    local = start.astimezone(zone_of(resource)) if offers else None
     for offer in offers:
-        if offer_applies(offer, resource, start, now):
+        if offer_applies(offer, resource, start, now, local):
             discount = discount_of(offer, base)
             if discount > best_discount:
                 best, best_discount = offer, discount
@@ -285,13 +288,14 @@ class PricingService:
 
     def offers(self, tenant):
         """The tenant's live automatic offers, oldest first (read once per
-        service, that is per request)."""
+        service, that is per request), as plain rows: they are only read."""
         if not tenant.has_offers:
             return []
         if tenant.id not in self._offers:
-            self._offers[tenant.id] = self.dbsession.scalars(
-                select(Offer).where(Offer.tenant_id == tenant.id, Offer.paused.is_(False),
-                                    Offer.ended_at.is_(None))
+            self._offers[tenant.id] = self.dbsession.execute(
+                select(*Offer.__table__.columns)
+                .where(Offer.tenant_id == tenant.id, Offer.paused.is_(False),
+                       Offer.ended_at.is_(None))
                 .order_by(Offer.id)).all()
         return self._offers[tenant.id]
 

@@ -3,6 +3,7 @@
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ..i18n import _
 from ..resources import ResourceContext, Root, TenantContext, VenueContext
 from ..security import Permission
 from ..services.catalog import Catalog
@@ -72,5 +73,12 @@ def offer_marks(request, tenant, resource, week):
     starts = [slot.start for day in week.days for slot in day.slots]
     marks = request.find_service(PricingService).marks(tenant, resource, starts)
     money = request.format.money
-    return {start: (f"{offer_label(offer, tenant.currency, money)} · {offer.name}", price)
-            for start, (offer, price) in marks.items()}
+    texts = {}  # one text per offer and price, however many slots show it
+    for offer, price in marks.values():
+        if (offer.id, price) not in texts:
+            texts[offer.id, price] = (
+                f"{offer_label(offer, tenant.currency, money)} · {offer.name} · "
+                + request.translate(_("${price} instead of ${base}", mapping={
+                    "price": money(price, tenant.currency),
+                    "base": money(resource.price, tenant.currency)})))
+    return {start: texts[offer.id, price] for start, (offer, price) in marks.items()}
