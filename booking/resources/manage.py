@@ -202,9 +202,9 @@ class People(StaffNode):
         ])
 
 
-class Messages(StaffNode):
-    """``/manage/messages``: the tenant's emails not sent yet or given up,
-    for owners and managers; ``{id}/retry`` tries a failed one again."""
+class ForManagers(StaffNode):
+    """A place of the staff area for owners and managers (configuration),
+    read-only while the business is suspended."""
 
     def __acl__(self):
         tenant = self.tenant
@@ -213,23 +213,20 @@ class Messages(StaffNode):
             (Allow, manager(tenant.id), CONFIGURE),
             DENY_ALL,
         ])
+
+
+class Messages(ForManagers):
+    """``/manage/messages``: the tenant's emails not sent yet or given up,
+    for owners and managers; ``{id}/retry`` tries a failed one again."""
 
     def __getitem__(self, key):
         message = scoped_row(self.dbsession, OutboxMessage, key, tenant_id=self.tenant.id)
         return ManagedMessage(self, key, self.request, message)
 
 
-class OfferEmails(StaffNode):
+class OfferEmails(ForManagers):
     """``/manage/offer-emails``: offer emails to the customers who asked for
     them, written, previewed and sent by owners and managers."""
-
-    def __acl__(self):
-        tenant = self.tenant
-        return suspension_acl(tenant, [
-            (Allow, owner(tenant.id), CONFIGURE),
-            (Allow, manager(tenant.id), CONFIGURE),
-            DENY_ALL,
-        ])
 
 
 class ManagedMessage(StaffNode):
@@ -249,17 +246,9 @@ class Deletion(StaffNode):
         return [(Allow, owner(self.tenant.id), (P.VIEW, P.ADMIN)), DENY_ALL]
 
 
-class Vouchers(StaffNode):
+class Vouchers(ForManagers):
     """``/manage/vouchers``: gift vouchers, for owners and managers: the
     list, ``issue``, and each voucher's ledger and ``void``."""
-
-    def __acl__(self):
-        tenant = self.tenant
-        return suspension_acl(tenant, [
-            (Allow, owner(tenant.id), CONFIGURE),
-            (Allow, manager(tenant.id), CONFIGURE),
-            DENY_ALL,
-        ])
 
     def __getitem__(self, key):
         voucher = scoped_row(self.dbsession, Voucher, key, tenant_id=self.tenant.id)
