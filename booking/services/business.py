@@ -9,7 +9,7 @@ from . import audit, tenants
 #: The settings the staff area changes, in the tenant's columns' terms.
 SETTINGS = ("name", "time_zone", "currency", "cancellation_window_minutes", "hold_minutes",
             "reminder_offsets", "refund_policy", "refund_percent", "personal_data_days",
-            "require_mfa")
+            "require_mfa", "move_pricing", "release_code_on_cancel")
 
 
 class BusinessService:

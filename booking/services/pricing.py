@@ -56,6 +56,9 @@ from .throttle import KeyedLimits
 #: Booked (or held) bookings that make a customer's "first booking" taken.
 NOT_FIRST = (*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 
+#: What a moved booking's price does (``tenants.move_pricing``).
+MOVE_PRICING = ("keep", "reprice")
+
 CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
 
 

@@ -163,3 +163,20 @@ def test_settings_personal_data_days_below_one_is_400(testapp, world):
     page = form.submit(status=400)
     assert "personal_data_days-error" in page
     assert tenant_row(world).personal_data_days is None
+
+
+def test_settings_choose_how_moved_and_cancelled_bookings_are_priced(testapp, world):
+    form = settings_form(testapp, world)
+    assert form["move_pricing"].value == "keep" and form["release_code_on_cancel"].checked
+    form["move_pricing"] = "reprice"
+    form["release_code_on_cancel"] = False
+    form.submit(status=303)
+    tenant = tenant_row(world)
+    assert (tenant.move_pricing, tenant.release_code_on_cancel) == ("reprice", False)
+
+
+def test_settings_unknown_move_pricing_is_400(testapp, world):
+    form = settings_form(testapp, world)
+    form["move_pricing"].force_value("guess")
+    assert "move_pricing-error" in form.submit(status=400)
+    assert tenant_row(world).move_pricing == "keep"

@@ -14,6 +14,7 @@ from ...resources.manage import ManageContext
 from ...security import Permission
 from ...services.business import SETTINGS, BusinessService
 from ...services.policy import REFUND_POLICIES
+from ...services.pricing import MOVE_PRICING
 from ...services.slots import valid_time_zone
 from ..forms import Field, integer, line, parse_form
 from . import ManageView
@@ -72,6 +73,14 @@ def currency(value):
     return value
 
 
+def move_pricing(value):
+    value = value.strip().lower()
+    if value not in MOVE_PRICING:
+        raise ValueError(_("must be one of ${choices}",
+                           mapping={"choices": ", ".join(MOVE_PRICING)}))
+    return value
+
+
 def refund_policy(value):
     value = value.strip().lower()
     if value not in REFUND_POLICIES:
@@ -88,6 +97,7 @@ FIELDS = {
     "hold_minutes": Field(integer(minimum=1, maximum=1440, from_text=True)),
     "reminder_offsets": Field(reminder_offsets, required=False, default=()),
     "refund_policy": Field(refund_policy),
+    "move_pricing": Field(move_pricing),
     #: Empty: keep the customers' contact details of past bookings.
     "personal_data_days": Field(integer(minimum=1, maximum=36500, from_text=True),
                                 required=False, default=None),
@@ -107,6 +117,7 @@ def parse_settings(data, tenant):
     else:
         clean["refund_percent"] = tenant.refund_percent
     clean["require_mfa"] = data.get("require_mfa") == "on"  # a checkbox
+    clean["release_code_on_cancel"] = data.get("release_code_on_cancel") == "on"
     return clean, errors
 
 
@@ -127,6 +138,8 @@ def form_values(tenant):
         "personal_data_days": ("" if tenant.personal_data_days is None
                                else str(tenant.personal_data_days)),
         "require_mfa": tenant.require_mfa,
+        "move_pricing": tenant.move_pricing,
+        "release_code_on_cancel": tenant.release_code_on_cancel,
     }
 
 
