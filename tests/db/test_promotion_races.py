@@ -1,4 +1,4 @@
-"""Promo code limits under real concurrency, on both databases: threads
+"""Promo code limits and voucher balances under real concurrency, on both databases: threads
 released together by a barrier, each booking a different slot (so that
 only the code is shared) in its own session and transaction."""
 
@@ -11,10 +11,11 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from booking.models import Booking, CodeUse, PromoCode, Resource, Tenant, User
+from booking.models import (Booking, CodeUse, PromoCode, Resource, Tenant, User, Voucher,
+                            VoucherEntry)
 from booking.services.booking import BookingRequest, BookingService
 from booking.services.errors import DomainError
-from booking.services.pricing import CodeRefused
+from booking.services.pricing import CodeRefused, voucher_digest
 
 from .. import builders as b
 from ..conftest import NOW
@@ -106,3 +107,36 @@ def test_thirty_api_bookings_with_a_code_of_ten_uses_make_exactly_ten(db, server
     assert outcomes == {(201, 1500): LIMIT, (400, "used_up"): ATTEMPTS - LIMIT}
     with db.session() as s:
         assert s.scalar(select(PromoCode.uses)) == LIMIT
+
+
+def test_twenty_api_bookings_paying_with_one_voucher_never_take_it_below_zero(db, server, shop):
+    with db.session() as s:
+        tenant = s.get(Tenant, shop["tenant"])
+        slug = tenant.slug
+        tokens = [b.token(s, s.get(User, user_id)) for user_id in shop["customers"][:20]]
+        s.add(Voucher(tenant_id=tenant.id, digest=voucher_digest("GIFT-RACE-0000-0001"),
+                      hint="0001", currency=tenant.currency, initial=10000, balance=10000,
+                      created_at=NOW))
+    barrier = threading.Barrier(20)
+
+    def attempt(index):
+        with requests.Session() as http:
+            barrier.wait(timeout=60)
+            response = http.post(
+                f"{server}/api/v1/t/{slug}/bookings",
+                json={"resource_id": shop["courts"][index % 3], "start": slot(index).isoformat(),
+                      "voucher": "gift-race-0000-0001"},
+                headers={"Authorization": f"Bearer {tokens[index]}"}, timeout=60)
+        if response.status_code == 201:
+            return 201, response.json()["price"]
+        return response.status_code, response.json()["error"].get("reason")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = collections.Counter(pool.map(attempt, range(20)))
+    # 2,000 a booking: five are paid in full by the voucher; the others
+    # find it empty (or, quoted before it emptied, no longer holding enough).
+    assert outcomes[(201, 0)] == 5
+    assert sum(count for (status, _), count in outcomes.items() if status == 201) == 5
+    with db.session() as s:
+        assert s.scalar(select(Voucher.balance)) == 0
+        assert s.scalar(select(func.sum(VoucherEntry.amount))) == -10000
