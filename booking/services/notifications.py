@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from .. import ics
 from ..i18n import DOMAIN, Formatter, _, language_or_default, localizer_for
-from ..models import Booking, BookingStatus, OutboxMessage, Tenant
+from ..models import Booking, BookingStatus, MarketingConsent, OutboxMessage, Tenant, User
 from .outbox import enqueue
 from .pricing import Quote
 from .slots import zone_of
@@ -130,6 +130,8 @@ def still_relevant(dbsession, message, now):
     """Whether a queued message should still be sent at ``now``. A reminder
     is dropped once its booking is no longer confirmed, has started, or has
     moved (a reminder for the new time is queued instead)."""
+    if message.kind == "offer":
+        return offer_still_wanted(dbsession, message)
     if message.kind != "reminder":
         return True
     booking = dbsession.get(Booking, message.booking_id) if message.booking_id else None
@@ -139,6 +141,21 @@ def still_relevant(dbsession, message, now):
         and booking.starts_at > now
         and message.dedupe_key.startswith(reminder_key_prefix(booking))
     )
+
+
+def offer_still_wanted(dbsession, message):
+    """An offer email (``offer:{mailing}:user:{id}``) is sent only while its
+    recipient still agrees to the business's offers: an unsubscribe, a
+    withdrawal or an erasure after it was queued stops it."""
+    user_id = message.dedupe_key.rpartition(":user:")[2]
+    if not user_id.isdigit():
+        return False
+    return dbsession.scalar(
+        select(MarketingConsent.id)
+        .join(User, User.id == MarketingConsent.user_id)
+        .where(MarketingConsent.tenant_id == message.tenant_id,
+               MarketingConsent.user_id == int(user_id),
+               MarketingConsent.withdrawn_at.is_(None), User.erased_at.is_(None))) is not None
 
 
 @functools.lru_cache(maxsize=16)

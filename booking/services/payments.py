@@ -259,6 +259,9 @@ class PaymentService:
         booking.sequence += 1  # RFC 5546: the cancellation supersedes the invitation
         booking.updated_at = self.now
         self.dbsession.flush()
+        # Whatever its confirmation took back before it was refused goes
+        # back again: the booking never happened.
+        self.bookings.pricing.give_back_expired([booking.id])
         self.bookings.audit(booking.tenant_id, None, "booking.cancelled", booking.id,
                             reason="paid after the hold expired", problem=problem,
                             by_staff=False)
@@ -283,6 +286,7 @@ class PaymentService:
         booking.status = BookingStatus.EXPIRED
         booking.updated_at = self.now
         self.dbsession.flush()
+        self.bookings.pricing.give_back_expired([booking.id])
         self.bookings.audit(booking.tenant_id, None, "booking.expired", booking.id)
         self.notifier.hold_expired(booking)
         return "released"

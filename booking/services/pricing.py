@@ -47,11 +47,12 @@ from ..models import (
     Voucher,
     VoucherEntry,
     VoucherEntryKind,
+    User,
     normalize_email,
 )
 from .errors import ValidationError
 from .slots import zone_of
-from .throttle import KeyedLimits
+from .throttle import KeyedLimits, TooManyAttempts
 
 #: Booked (or held) bookings that make a customer's "first booking" taken.
 NOT_FIRST = (*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
@@ -115,6 +116,12 @@ def offer_applies(offer, resource, start, now, local=None):
     a grid asks this of every slot."""
     if offer.paused or offer.ended_at is not None:
         return False
+    return offer_fits(offer, resource, start, now, local)
+
+
+def offer_fits(offer, resource, start, now, local=None):
+    """Whether ``offer``'s rules (kind, scope, dates, window) take in the
+    slot, live or not."""
     if offer.kind == OfferKind.LAST_MINUTE and not (
             now <= start <= now + timedelta(hours=offer.hours_before or 0)):
         return False
@@ -261,6 +268,24 @@ class CodeGuesses(KeyedLimits):
         return _("Too many wrong codes: try again in ${minutes} minute(s).",
                  mapping={"minutes": minutes})
 
+    def reserve(self, tenant_id, address):
+        """Count one attempt on each key *before* the code is looked up,
+        atomically (parallel guesses cannot pass the limit), or raise
+        :class:`TooManyAttempts` and count none. Returns the keys counted,
+        for :meth:`release` when the code turns out to exist."""
+        reserved = []
+        for key, limit in self.keys(tenant_id, address).items():
+            wait = self.counter.reserve(key, limit)
+            if wait is not None:
+                self.release(reserved)
+                raise TooManyAttempts(self.message(key, wait), retry_after=wait * 60)
+            reserved.append(key)
+        return reserved
+
+    def release(self, keys):
+        for key in keys:
+            self.counter.release(key)
+
 
 @dataclass
 class Who:
@@ -382,18 +407,48 @@ class PricingService:
             if code.first_booking_only and self.has_booked(tenant, who):
                 raise CodeRefused(_("this code is for a first booking only"), "first_booking")
 
+    def identities(self, who):
+        """``(account ids, addresses)`` that are one customer: an account
+        and its address, or a guest's address and the account it names, so
+        that booking as a guest with one's own address counts as oneself."""
+        ids, emails = set(), set()
+        if who.customer_id is not None:
+            ids.add(who.customer_id)
+            user = self.dbsession.get(User, who.customer_id)
+            if user is not None:
+                emails.add(user.email)
+        if who.email:
+            email = normalize_email(who.email)
+            emails.add(email)
+            if who.customer_id is None:
+                ids.update(self.dbsession.scalars(select(User.id).where(User.email == email)))
+        return ids, emails
+
     def uses_by(self, code, who):
+        ids, emails = self.identities(who)
+        keys = [f"user:{i}" for i in ids] + [f"email:{e}" for e in emails]
         return self.dbsession.scalar(
             select(func.count()).select_from(CodeUse)
-            .where(CodeUse.code_id == code.id, CodeUse.customer_key == who.key,
+            .where(CodeUse.code_id == code.id, CodeUse.customer_key.in_(keys),
                    CodeUse.released_at.is_(None)))
 
     def has_booked(self, tenant, who):
-        whose = (Booking.customer_id == who.customer_id if who.customer_id is not None
-                 else Booking.contact_email == who.email)
+        ids, emails = self.identities(who)
         return self.dbsession.scalar(
             select(func.count()).select_from(Booking)
-            .where(Booking.tenant_id == tenant.id, whose, Booking.status.in_(NOT_FIRST))) > 0
+            .where(Booking.tenant_id == tenant.id,
+                   Booking.customer_id.in_(ids) | Booking.contact_email.in_(emails),
+                   Booking.status.in_(NOT_FIRST))) > 0
+
+    def _booked_before(self, tenant, who, booking):
+        """Under the code's row lock: another booking of this customer
+        (committed meanwhile) than the one being made."""
+        ids, emails = self.identities(who)
+        return self.dbsession.scalar(
+            select(func.count()).select_from(Booking)
+            .where(Booking.tenant_id == tenant.id, Booking.id != booking.id,
+                   Booking.customer_id.in_(ids) | Booking.contact_email.in_(emails),
+                   Booking.status.in_(NOT_FIRST))) > 0
 
     def find_voucher(self, tenant, text):
         # Read afresh: a spend earlier in the transaction moved the balance
@@ -421,15 +476,16 @@ class PricingService:
         tenant even though nothing is booked (``TooManyAttempts`` past the
         limit)."""
         guesses = CodeGuesses(self.dbsession, self.now)
-        if code or voucher:
-            guesses.check(tenant.id, client_addr)
+        reserved = guesses.reserve(tenant.id, client_addr) if code or voucher else []
         try:
-            return self.quote(tenant, resource, start, seats, code=code, who=who,
-                              voucher=voucher)
+            quote = self.quote(tenant, resource, start, seats, code=code, who=who,
+                               voucher=voucher)
         except (CodeRefused, VoucherRefused) as exc:
-            if exc.reason == "unknown":
-                guesses.record(tenant.id, client_addr)
+            if exc.reason != "unknown":  # it exists: no guess
+                guesses.release(reserved)
             return exc
+        guesses.release(reserved)
+        return quote
 
     # -- under the guard ---------------------------------------------------------
 
@@ -448,6 +504,8 @@ class PricingService:
                     self.uses_by(code, who) >= code.max_uses_per_customer:
                 raise CodeRefused(_("you have used this code as often as it allows"),
                                   "customer_limit")
+            if code.first_booking_only and self._booked_before(tenant, who, booking):
+                raise CodeRefused(_("this code is for a first booking only"), "first_booking")
             self.dbsession.add(CodeUse(tenant_id=tenant.id, code_id=code.id,
                                        booking_id=booking.id, customer_key=who.key or "",
                                        discount=code_line.amount, created_at=self.now))
@@ -548,13 +606,15 @@ class PricingService:
 
     def reprice(self, tenant, booking, resource, start, actor_id=None):
         """The price of ``booking`` moved to ``start`` on ``resource``. The
-        tenant's rule ``keep`` keeps the breakdown on the same resource;
+        tenant's rule ``keep`` keeps the breakdown on the same resource
+        while its discounts would take in the new slot;
         ``reprice``, or a move to another resource, quotes the new slot
         afresh: with the same code when it still applies (else its use is
         given back) and the voucher paying no more than before (any excess
         goes back on it). Returns the :class:`Quote`."""
         old = Quote.of_booking(booking)
-        if tenant.move_pricing != "reprice" and resource.id == booking.resource_id:
+        if tenant.move_pricing != "reprice" and resource.id == booking.resource_id \
+                and self._discounts_fit(old, resource, start, booking.seats):
             return old
         base = price_of(resource, booking.seats)
         offer, offer_discount = best_offer(self.offers(tenant), resource, start, self.now, base)
@@ -573,6 +633,20 @@ class PricingService:
             quote = quote.with_line(Line("voucher", voucher_line.label if voucher_line else "",
                                          keep, booking.voucher_id))
         return quote
+
+    def _discounts_fit(self, quote, resource, start, seats):
+        """Whether the offer and code of ``quote`` would take in the new
+        slot: ``keep`` keeps a discount only where it is one."""
+        offer_line, code_line = quote.line("offer"), quote.line("code")
+        if offer_line is not None:
+            offer = self.dbsession.get(Offer, offer_line.ref)
+            if offer is None or not offer_fits(offer, resource, start, self.now):
+                return False
+        if code_line is not None:
+            code = self.dbsession.get(PromoCode, code_line.ref)
+            if code is None or not self._still_applies(code, resource, start, seats, quote.base):
+                return False
+        return True
 
     @staticmethod
     def _still_applies(code, resource, start, seats, base):

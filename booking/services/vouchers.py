@@ -144,7 +144,9 @@ class VoucherService:
         if len(label) > MAX_LABEL:
             raise ValidationError(_("must be at most ${max_length} characters long",
                                     mapping={"max_length": MAX_LABEL}), field="label")
-        if not is_open(tenant):
+        if not is_open(tenant) and bought_by is None:
+            # A voucher paid for is issued even if the business closed
+            # since the checkout began: the buyer has paid for it.
             raise PolicyViolation(_("this business is closed: it issues no vouchers"))
         code = new_code()
         while self.dbsession.scalar(select(Voucher.id).where(
@@ -217,12 +219,12 @@ class VoucherService:
         wrong promo code (``TooManyAttempts`` past the limit); the result is
         returned, not raised, so that the guess is kept."""
         guesses = CodeGuesses(self.dbsession, self.now)
-        guesses.check(tenant.id, client_addr)
+        reserved = guesses.reserve(tenant.id, client_addr)
         voucher = self.dbsession.scalar(select(Voucher).where(
             Voucher.tenant_id == tenant.id, Voucher.digest == voucher_digest(code)))
         if voucher is None:
-            guesses.record(tenant.id, client_addr)
             return BalanceCheck(None)
+        guesses.release(reserved)
         return BalanceCheck(voucher, status_of(voucher, self.now))
 
     @property

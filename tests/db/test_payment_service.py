@@ -19,15 +19,18 @@ from booking.models import (
     PaymentEvent,
     PaymentState,
     PaymentStatus,
+    PromoCode,
     Refund,
     Resource,
     Tenant,
     User,
+    Voucher,
 )
 from booking.services.booking import BookingRequest, BookingService
 from booking.services.errors import Conflict, ValidationError
 from booking.services.notifications import Notifier
 from booking.services.payments import PaymentService
+from booking.services.pricing import voucher_digest
 
 from .. import builders as b
 from ..conftest import NOW
@@ -421,3 +424,46 @@ def test_a_closed_business_takes_no_payment(db, ids, provider, fake):
     with pytest.raises(Conflict, match="closed"):
         checkout(db, ids, provider, booking_id)
     assert fake.api_calls("/v1/checkout/sessions") == []
+
+
+def hold_with_code(db, ids, customer="customer", now=NOW, **request):
+    """A hold of the court with the code HALF (50 %, one use)."""
+    with db.session() as s:
+        if not s.scalar(select(PromoCode.id)):
+            s.add(PromoCode(tenant_id=ids["tenant"], code="HALF", percent=50, max_uses=1,
+                            created_at=NOW))
+            s.flush()
+        booking, _ = BookingService(s, now).book(BookingRequest(
+            s.get(Tenant, ids["tenant"]), s.get(Resource, ids["court"]),
+            s.get(User, ids[customer]), START, hold_for_payment=True, code="half", **request))
+        return booking.id
+
+
+def code_uses(db):
+    with db.session() as s:
+        return s.scalar(select(PromoCode.uses))
+
+
+def test_an_expired_checkout_gives_the_code_use_back(db, ids, provider):
+    booking_id, ref = checkout(db, ids, provider, hold_with_code(db, ids))
+    assert code_uses(db) == 1
+    assert handle(db, provider, event("checkout.expired", ref, amount=1000)) == "released"
+    assert code_uses(db) == 0
+
+
+def test_a_late_payment_refused_for_its_voucher_gives_the_code_use_back(db, ids, provider,
+                                                                         fake):
+    with db.session() as s:
+        s.add(Voucher(tenant_id=ids["tenant"], digest=voucher_digest("GIFT-LATE"), hint="LATE",
+                      currency="EUR", initial=500, balance=500, created_at=NOW))
+    booking_id = hold_with_code(db, ids, voucher="gift-late")
+    booking_id, ref = checkout(db, ids, provider, booking_id)
+    fake.pay(ref, deliver=False)
+    with db.session() as s:  # the hold runs out: the use and the 5.00 go back
+        assert BookingService(s, LATE).expire_stale_holds() == 1
+        s.scalar(select(Voucher)).balance = 0  # and someone spends the voucher meanwhile
+    assert code_uses(db) == 0
+    assert handle(db, provider, event("checkout.completed", ref, amount=500), LATE) == \
+        "refunded"
+    assert row(db, Booking, id=booking_id)[0].status == BookingStatus.CANCELLED
+    assert code_uses(db) == 0

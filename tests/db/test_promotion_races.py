@@ -15,7 +15,9 @@ from booking.models import (Booking, CodeUse, PromoCode, Resource, Tenant, User,
                             VoucherEntry)
 from booking.services.booking import BookingRequest, BookingService
 from booking.services.errors import DomainError
-from booking.services.pricing import CodeRefused, voucher_digest
+from booking.services.pricing import (CodeGuesses, CodeRefused, PricingService, Who,
+                                      voucher_digest)
+from booking.services.throttle import TooManyAttempts
 
 from .. import builders as b
 from ..conftest import NOW
@@ -140,3 +142,23 @@ def test_twenty_api_bookings_paying_with_one_voucher_never_take_it_below_zero(db
     with db.session() as s:
         assert s.scalar(select(Voucher.balance)) == 0
         assert s.scalar(select(func.sum(VoucherEntry.amount))) == -10000
+
+
+def test_thirty_parallel_wrong_codes_from_one_address_get_ten_answers(db, shop):
+    barrier = threading.Barrier(ATTEMPTS)
+
+    def attempt(index):
+        barrier.wait(timeout=60)
+        with db.session() as s:
+            try:
+                answer = PricingService(s, NOW).try_code(
+                    s.get(Tenant, shop["tenant"]), s.get(Resource, shop["courts"][0]),
+                    slot(0), 1, f"GUESS{index}", Who(), "203.0.113.9")
+            except TooManyAttempts:
+                return "throttled"
+            return answer.reason
+
+    with ThreadPoolExecutor(max_workers=ATTEMPTS) as pool:
+        outcomes = collections.Counter(pool.map(attempt, range(ATTEMPTS)))
+    assert outcomes == {"unknown": CodeGuesses.PER_ADDRESS,
+                        "throttled": ATTEMPTS - CodeGuesses.PER_ADDRESS}

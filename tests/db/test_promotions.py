@@ -170,6 +170,18 @@ class TestCodeRefused:
         assert refused.value.reason == "customer_limit"
         assert book(db, ids, paris(TOMORROW, 11), customer="other", code="SPRING")
 
+    def test_a_guest_booking_with_an_accounts_address_counts_as_that_customer(self, db, ids):
+        code(db, ids, max_uses_per_customer=1, first_booking_only=True)
+        book(db, ids, paris(TOMORROW, 10), code="SPRING")
+        with db.session() as s:
+            email = s.get(User, ids["customer"]).email
+        with pytest.raises(CodeRefused) as refused:
+            with db.session() as s:
+                BookingService(s, NOW).book(BookingRequest(
+                    s.get(Tenant, ids["tenant"]), s.get(Resource, ids["court"]), None,
+                    paris(TOMORROW, 11), code="SPRING", contact=("Me", "", email.upper())))
+        assert refused.value.reason in ("customer_limit", "first_booking")
+
     def test_first_booking_only(self, db, ids):
         code(db, ids, first_booking_only=True)
         book(db, ids, paris(TOMORROW, 9))
@@ -263,10 +275,20 @@ class TestVouchers:
 
 class TestMoves:
     def test_keep_moves_in_time_at_the_original_price(self, db, ids):
+        offer_id = offer(db, ids, from_minute=8 * 60, to_minute=12 * 60)
+        booking_id = book(db, ids, paris(TOMORROW, 10))
+        with db.session() as s:  # the offer is paused and raised since
+            row = s.get(Offer, offer_id)
+            row.paused, row.percent = True, 50
+        move(db, ids, booking_id, paris(TOMORROW, 11))
+        assert load(db, Booking, booking_id).price == 1600
+
+    def test_keep_prices_afresh_a_discount_that_does_not_take_in_the_new_time(self, db, ids):
         offer(db, ids, from_minute=8 * 60, to_minute=12 * 60)
         booking_id = book(db, ids, paris(TOMORROW, 10))
         move(db, ids, booking_id, paris(TOMORROW, 15))
-        assert load(db, Booking, booking_id).price == 1600
+        booking = load(db, Booking, booking_id)
+        assert (booking.price, lines(booking)) == (PRICE, [])
 
     def test_reprice_prices_the_new_slot(self, db, ids):
         set_tenant(db, ids, move_pricing="reprice")

@@ -97,3 +97,16 @@ def test_the_provider_s_one_click_post_unsubscribes(testapp, world, clock, smtp)
     send_offer(testapp, world, "Summer offer")
     worker(world, clock, smtp.port).run_pass()
     assert list(received(smtp, "Summer offer")) == [world.emails["other_customer"]]
+
+
+def test_an_offer_queued_before_an_unsubscribe_is_not_sent(testapp, world, clock, smtp):
+    book_yoga(world, "customer", "other_customer")
+    ask_for_offers(testapp, world, "customer")
+    ask_for_offers(testapp, world, "other_customer")
+    send_offer(testapp, world, "Spring offer")
+    # Still in the outbox when the customer stops the offers in My account.
+    sign_in(testapp, world.emails["customer"])
+    form_by_action(testapp.get("/account/offers"), "/account/offers").submit(status=303)
+    testapp.reset()
+    worker(world, clock, smtp.port).run_pass()
+    assert list(received(smtp, "Spring offer")) == [world.emails["other_customer"]]
