@@ -204,7 +204,8 @@ class BookingActions:
         """Move ``booking`` to ``start`` on ``resource``, guarded like a new
         booking; on a conflict it keeps its slot."""
         return self.bookings.reschedule(tenant, booking, resource, start, actor_id=actor_id,
-                                        by_staff=by_staff)
+                                        by_staff=by_staff,
+                                        paid_online=self.collects_online and not by_staff)
 
     def confirm(self, tenant, booking, *, actor_id):
         return self.bookings.confirm(tenant, booking, actor_id)

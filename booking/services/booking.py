@@ -341,7 +341,7 @@ class BookingService:
         return booking
 
     def reschedule(self, tenant, booking, new_resource, new_start, *, actor_id=None,
-                   by_staff=False):
+                   by_staff=False, paid_online=False):
         """Move ``booking`` to ``new_start`` (on ``new_resource``) in one
         step: the new slot is guarded like a new booking; on conflict
         nothing changes and the booking keeps its old slot."""
@@ -366,7 +366,11 @@ class BookingService:
         if stale_holds:
             self.expire_holds(new_resource.id, actor_id)
         quote = self.pricing.reprice(tenant, booking, new_resource, new_start, actor_id)
-        if booking.payment_status == PaymentStatus.PAID and quote.total != booking.price:
+        # What was settled online (paid, or free: nothing to pay) moves at its price
+        # only: no checkout follows a move.
+        settled = booking.payment_status == PaymentStatus.PAID or (
+            paid_online and booking.payment_status == PaymentStatus.NOT_REQUIRED)
+        if settled and quote.total != booking.price:
             raise Conflict(_("a paid booking can only move to a resource of the same price"),
                            field="resource_id")
         old = {"resource_id": booking.resource_id, "start": booking.starts_at.isoformat()}

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from booking.models import (Booking, CodeUse, Offer, OfferKind, PromoCode, Resource, Tenant,
                             User, Voucher, VoucherEntry)
 from booking.services.booking import BookingRequest, BookingService
+from booking.services.errors import Conflict
 from booking.services.pricing import CodeRefused, VoucherRefused, voucher_digest
 
 from .. import builders as b
@@ -328,3 +329,12 @@ class TestMoves:
         booking = load(db, Booking, booking_id)
         assert (booking.price, booking.voucher_amount) == (0, 1000)
         assert load(db, Voucher, voucher_id).balance == 1000
+
+    def test_a_booking_settled_free_online_moves_only_at_its_price(self, db, ids):
+        voucher(db, ids, balance=PRICE)
+        booking_id = book(db, ids, paris(TOMORROW, 10), voucher="GIFT-0000-0000-0001")
+        with db.session() as s, pytest.raises(Conflict, match="same price"):
+            BookingService(s, NOW).reschedule(
+                s.get(Tenant, ids["tenant"]), s.get(Booking, booking_id),
+                s.get(Resource, ids["other_court"]), paris(TOMORROW, 10), paid_online=True)
+        assert load(db, Booking, booking_id).price == 0
