@@ -123,7 +123,8 @@ class BookingFlow:
                               _("This slot is no longer free."), clean.get("seats"))
         values = {"seats": clean.get("seats") or 1, "note": clean.get("note") or "",
                   "account": "signin", "email": "", "name": "", "phone": "",
-                  "code": clean.get("code") or "", "voucher": clean.get("voucher") or ""}
+                  # A voucher's code is a bearer secret: never taken from a URL.
+                  "code": clean.get("code") or "", "voucher": ""}
         return self.details_page(slot, values)
 
     @view_config(name="book", request_method="POST", permission=Permission.VIEW)

@@ -306,3 +306,9 @@ class TestCodeInTheApi:
         error = testapp.get(url, {"start": at(IN_A_WEEK, 9), "code": "nope"},
                             headers=bearer(world, "customer"), status=400).json["error"]
         assert (error["code"], error["reason"]) == ("code_refused", "unknown")
+
+
+def test_a_voucher_code_in_the_url_is_not_taken(testapp, world):
+    link = slot_links(testapp.get(resource_url(world)))[0]
+    form = form_by_action(testapp.get(link + "&voucher=GIFT-AAAA-BBBB-CCCC&code=SPRING"), "/book")
+    assert (form["voucher"].value, form["code"].value) == ("", "SPRING")
