@@ -336,11 +336,20 @@ class PricingService:
         if not offers:
             return {}
         base = price_of(resource, seats)
+        # One base for every slot: each offer's discount is known, so the
+        # first offer that applies in (discount desc, age) order is the one
+        # best_offer would choose.
+        ranked = sorted(((discount_of(offer, base), offer) for offer in offers),
+                        key=lambda pair: (-pair[0], pair[1].id))
+        ranked = [(discount, offer) for discount, offer in ranked if discount > 0]
+        zone = zone_of(resource)
         marks = {}
         for start in starts:
-            offer, discount = best_offer(offers, resource, start, self.now, base)
-            if offer is not None:
-                marks[start] = (offer, base - discount)
+            local = start.astimezone(zone)
+            for discount, offer in ranked:
+                if offer_fits(offer, resource, start, self.now, local):
+                    marks[start] = (offer, base - discount)
+                    break
         return marks
 
     def quote(self, tenant, resource, start, seats, *, code=None, who=None, voucher=None):
