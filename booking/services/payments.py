@@ -48,6 +48,7 @@ from ..models import (
 from . import audit
 from .errors import Conflict, DomainError, ValidationError
 from .policy import refund_share
+from .checkouts import open_checkout
 from .tenants import is_open
 from .vouchers import VoucherService
 
@@ -57,6 +58,8 @@ __all__ = ["PaymentService", "ProviderUnavailable"]
 
 MIN_CHECKOUT_TIME = timedelta(minutes=30)
 REFUND_STATES = ("pending", "succeeded", "failed", "canceled", "requires_action")
+
+
 
 
 class PaymentService:
@@ -93,26 +96,15 @@ class PaymentService:
         booking.payment_status = PaymentStatus.PENDING
         # Stripe wants at least 30 minutes: a payment may arrive after the hold.
         expires_at = max(booking.hold_expires_at, self.now) + MIN_CHECKOUT_TIME
-        try:
-            checkout = self.provider.create_checkout(
-                amount=payment.amount, currency=payment.currency,
-                idempotency_key=payment.idempotency_key,
-                description=f"{booking.resource.name} {booking.reference}",
-                success_url=success_url, cancel_url=cancel_url,
-                metadata={"booking_id": str(booking.id), "payment_id": str(payment.id),
-                          "reference": booking.reference},
-                expires_at=expires_at,
-            )
-        except ProviderUnavailable as exc:
-            payment.last_error = str(exc)[:1000]
-            payment.updated_at = self.now
-            self.dbsession.flush()
-            raise
-        payment.provider_ref = checkout.provider_ref
-        payment.checkout_url = checkout.url
-        payment.last_error = ""
-        payment.updated_at = self.now
-        self.dbsession.flush()
+        open_checkout(self.dbsession, self.now, payment, lambda: self.provider.create_checkout(
+            amount=payment.amount, currency=payment.currency,
+            idempotency_key=payment.idempotency_key,
+            description=f"{booking.resource.name} {booking.reference}",
+            success_url=success_url, cancel_url=cancel_url,
+            metadata={"booking_id": str(booking.id), "payment_id": str(payment.id),
+                      "reference": booking.reference},
+            expires_at=expires_at,
+        ), ProviderUnavailable)
         self.audit(booking, "payment.checkout_started", payment_id=payment.id,
                    amount=payment.amount, currency=payment.currency)
         return payment

@@ -34,6 +34,7 @@ from ..models import (
 )
 from . import audit
 from .booking import REFERENCE_ALPHABET
+from .checkouts import open_checkout
 from .errors import Conflict, PolicyViolation, ValidationError
 from .notifications import Recipient
 from .pricing import CodeGuesses, voucher_digest
@@ -265,22 +266,11 @@ class VoucherService:
                 status=VoucherOrderState.PENDING, created_at=self.now, updated_at=self.now)
             self.dbsession.add(order)
             self.dbsession.flush()
-        try:
-            checkout = self.provider.create_checkout(
-                amount=amount, currency=tenant.currency, idempotency_key=idempotency_key,
-                description=f"{tenant.name}: gift voucher", success_url=success_url,
-                cancel_url=cancel_url, metadata={"voucher_order_id": str(order.id)},
-                expires_at=self.now + CHECKOUT_TIME)
-        except Exception as exc:
-            order.last_error = str(exc)[:1000]
-            order.updated_at = self.now
-            self.dbsession.flush()
-            raise
-        order.provider_ref = checkout.provider_ref
-        order.checkout_url = checkout.url
-        order.last_error = ""
-        order.updated_at = self.now
-        self.dbsession.flush()
+        open_checkout(self.dbsession, self.now, order, lambda: self.provider.create_checkout(
+            amount=amount, currency=tenant.currency, idempotency_key=idempotency_key,
+            description=f"{tenant.name}: gift voucher", success_url=success_url,
+            cancel_url=cancel_url, metadata={"voucher_order_id": str(order.id)},
+            expires_at=self.now + CHECKOUT_TIME))
         self.audit(tenant, buyer.id, "voucher.order_started", order.id, target="voucher_order",
                    amount=amount, currency=order.currency)
         return order
