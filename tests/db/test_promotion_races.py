@@ -86,11 +86,14 @@ def server(app):
         yield url
 
 
-def test_thirty_api_bookings_with_a_code_of_ten_uses_make_exactly_ten(db, server, shop):
+def api_race(db, server, shop, attempts, **fields):
+    """``attempts`` customers POST a booking each (distinct slots, with
+    ``fields``) through the server at once: ``Counter`` of ``(201, price)``
+    or ``(status, error reason)``."""
     with db.session() as s:
         slug = s.get(Tenant, shop["tenant"]).slug
-        tokens = [b.token(s, s.get(User, user_id)) for user_id in shop["customers"]]
-    barrier = threading.Barrier(ATTEMPTS)
+        tokens = [b.token(s, s.get(User, user_id)) for user_id in shop["customers"][:attempts]]
+    barrier = threading.Barrier(attempts)
 
     def attempt(index):
         with requests.Session() as http:
@@ -98,14 +101,18 @@ def test_thirty_api_bookings_with_a_code_of_ten_uses_make_exactly_ten(db, server
             response = http.post(
                 f"{server}/api/v1/t/{slug}/bookings",
                 json={"resource_id": shop["courts"][index % 3], "start": slot(index).isoformat(),
-                      "code": "Ten"},
+                      **fields},
                 headers={"Authorization": f"Bearer {tokens[index]}"}, timeout=60)
         if response.status_code == 201:
             return 201, response.json()["price"]
         return response.status_code, response.json()["error"].get("reason")
 
-    with ThreadPoolExecutor(max_workers=ATTEMPTS) as pool:
-        outcomes = collections.Counter(pool.map(attempt, range(ATTEMPTS)))
+    with ThreadPoolExecutor(max_workers=attempts) as pool:
+        return collections.Counter(pool.map(attempt, range(attempts)))
+
+
+def test_thirty_api_bookings_with_a_code_of_ten_uses_make_exactly_ten(db, server, shop):
+    outcomes = api_race(db, server, shop, ATTEMPTS, code="Ten")
     assert outcomes == {(201, 1500): LIMIT, (400, "used_up"): ATTEMPTS - LIMIT}
     with db.session() as s:
         assert s.scalar(select(PromoCode.uses)) == LIMIT
@@ -114,27 +121,10 @@ def test_thirty_api_bookings_with_a_code_of_ten_uses_make_exactly_ten(db, server
 def test_twenty_api_bookings_paying_with_one_voucher_never_take_it_below_zero(db, server, shop):
     with db.session() as s:
         tenant = s.get(Tenant, shop["tenant"])
-        slug = tenant.slug
-        tokens = [b.token(s, s.get(User, user_id)) for user_id in shop["customers"][:20]]
         s.add(Voucher(tenant_id=tenant.id, digest=voucher_digest("GIFT-RACE-0000-0001"),
                       hint="0001", currency=tenant.currency, initial=10000, balance=10000,
                       created_at=NOW))
-    barrier = threading.Barrier(20)
-
-    def attempt(index):
-        with requests.Session() as http:
-            barrier.wait(timeout=60)
-            response = http.post(
-                f"{server}/api/v1/t/{slug}/bookings",
-                json={"resource_id": shop["courts"][index % 3], "start": slot(index).isoformat(),
-                      "voucher": "gift-race-0000-0001"},
-                headers={"Authorization": f"Bearer {tokens[index]}"}, timeout=60)
-        if response.status_code == 201:
-            return 201, response.json()["price"]
-        return response.status_code, response.json()["error"].get("reason")
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        outcomes = collections.Counter(pool.map(attempt, range(20)))
+    outcomes = api_race(db, server, shop, 20, voucher="gift-race-0000-0001")
     # 2,000 a booking: five are paid in full by the voucher; the others
     # find it empty (or, quoted before it emptied, no longer holding enough).
     assert outcomes[(201, 0)] == 5
